@@ -1,0 +1,40 @@
+# Two entry points for a fresh clone (see README):
+#   make up    install everything, scaffold ./demo once, run it as a devnet with the reference hub
+#   make test  install everything, run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install up test lint bench clean
+
+install: $(STAMP) node_modules/.installed
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo/chain.toml: | $(STAMP)
+	$(BIN)/neurostack new demo --no-input
+
+up: install demo/chain.toml
+	cd demo && ../$(BIN)/neurostack up
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+bench: install
+	$(BIN)/python bench/node.py
+
+clean:
+	rm -rf $(VENV) node_modules demo .pytest_cache

@@ -1,0 +1,1 @@
+"""The rollup-to-hub path: inference requests become Celery jobs; first valid result wins."""

@@ -1,0 +1,1 @@
+"""The Neuro Stack SDK: upload models, run inference, verify receipts, talk to neuro_* RPC."""

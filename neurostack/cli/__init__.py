@@ -1,0 +1,1 @@
+"""The command line (``neurostack new|up|node|hub|model|infer``), the composition root."""

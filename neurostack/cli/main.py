@@ -1,0 +1,15 @@
+"""The ``neurostack`` command: composes one Typer app per command group."""
+
+import typer
+
+from . import chain, hub, model
+
+app = typer.Typer(
+    name="neurostack",
+    help="Neuro Stack: rollups whose contracts call ML models.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+chain.register(app)  # new, up, node, demo
+model.register(app)  # model upload|list|show, infer
+app.add_typer(hub.app, name="hub")

@@ -1,0 +1,1 @@
+"""Process supervision for ``neurostack up``: embedded Redis, hub, workers, node."""

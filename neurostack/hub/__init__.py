@@ -1,0 +1,1 @@
+"""The reference inference hub: model registry API, Celery sprinter workers, model store."""

@@ -1,0 +1,1 @@
+"""The rollup node: chain, mempool, block producer, persistence, JSON-RPC."""

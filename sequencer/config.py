@@ -1,0 +1,171 @@
+"""The chain configuration: the typed model of a chain project's ``chain.toml``.
+
+Every field is documented here and commented in the template's ``chain.toml``.
+Paths in the file are relative to the folder holding ``chain.toml``;
+:func:`load_chain_config` resolves them. The sequencer reads this model; only the
+CLI reads files and environment variables and passes the result down.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+from eth_account import Account
+from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+WEI_PER_TOKEN = 10**18
+
+
+def parse_amount(value: int | str) -> int:
+    """Turn ``"10000 ether"``, ``"1.5 token"``, ``"1000000 wei"`` or an int into wei."""
+    if isinstance(value, int):
+        return value
+    parts = str(value).replace("_", "").split()
+    if len(parts) == 1:
+        return int(parts[0], 0)
+    if len(parts) == 2 and parts[1].lower() in ("ether", "eth", "token", "tokens"):
+        return int(Decimal(parts[0]) * WEI_PER_TOKEN)
+    if len(parts) == 2 and parts[1].lower() == "gwei":
+        return int(Decimal(parts[0]) * 10**9)
+    if len(parts) == 2 and parts[1].lower() == "wei":
+        return int(parts[0])
+    raise ValueError(f"cannot read amount {value!r}: use an integer of wei or '<n> ether'")
+
+
+Wei = Annotated[int, Field(ge=0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChainSection(_Section):
+    name: str = Field(description="human-readable chain name")
+    chain_id: int = Field(gt=0, lt=2**63, description="EIP-155 chain id")
+    block_time: float = Field(1.0, ge=0, description="seconds between blocks; 0 = mine on demand")
+    gas_limit: int = Field(30_000_000, ge=5_000, description="block gas limit")
+    base_fee: Wei = Field(1_000_000_000, description="base fee per gas of the genesis block, wei")
+    empty_blocks: bool = Field(False, description="produce blocks when there are no transactions")
+
+    @field_validator("base_fee", mode="before")
+    @classmethod
+    def _amount(cls, v: int | str) -> int:
+        return parse_amount(v)
+
+
+class TokenSection(_Section):
+    name: str = Field("Neuro", description="native token name")
+    symbol: str = Field("NEURO", description="native token symbol")
+    decimals: int = Field(18, ge=18, le=18, description="always 18, as for ether")
+
+
+class SequencerSection(_Section):
+    key_file: Path = Field(Path("keys/sequencer.key"), description="hex private key of the sequencer")
+    data_dir: Path = Field(Path("data"), description="chain database and mempool journal")
+
+
+class RpcSection(_Section):
+    host: str = Field("127.0.0.1", description="JSON-RPC listen address")
+    port: int = Field(8545, ge=0, le=65535, description="JSON-RPC port (HTTP and WebSocket)")
+    dev_methods: bool = Field(True, description="enable evm_mine, evm_snapshot, evm_revert, ...")
+    max_logs_range: int = Field(10_000, ge=1, description="eth_getLogs block-range cap")
+
+
+class DevSection(_Section):
+    mnemonic: str = Field(
+        "test test test test test test test test test test test junk",
+        description="BIP-39 mnemonic of the funded dev accounts (public: dev only)",
+    )
+    accounts: int = Field(10, ge=0, le=100, description="how many dev accounts to fund")
+    balance: Wei = Field(10_000 * WEI_PER_TOKEN, description="premine of each dev account, wei")
+
+    @field_validator("balance", mode="before")
+    @classmethod
+    def _amount(cls, v: int | str) -> int:
+        return parse_amount(v)
+
+
+class Allocation(_Section):
+    address: str
+    balance: Wei
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        if not is_hex_address(v):
+            raise ValueError(f"{v!r} is not a 20-byte hex address")
+        if v != v.lower() and not is_checksum_address(v):
+            raise ValueError(f"{v!r} has a bad EIP-55 checksum")
+        return to_checksum_address(v)
+
+    @field_validator("balance", mode="before")
+    @classmethod
+    def _amount(cls, v: int | str) -> int:
+        return parse_amount(v)
+
+
+class DevAccount(BaseModel):
+    address: str
+    private_key: str
+
+
+class ChainConfig(_Section):
+    """The whole ``chain.toml``. ``root`` is the folder that relative paths start from."""
+
+    chain: ChainSection
+    token: TokenSection = TokenSection()
+    sequencer: SequencerSection = SequencerSection()
+    rpc: RpcSection = RpcSection()
+    dev: DevSection = DevSection()
+    alloc: list[Allocation] = Field(default_factory=list, description="extra premined balances")
+    root: Path = Field(Path("."), exclude=True)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / self.sequencer.data_dir
+
+    @property
+    def key_file(self) -> Path:
+        return self.root / self.sequencer.key_file
+
+    def dev_accounts(self) -> list[DevAccount]:
+        """The funded dev accounts derived from the mnemonic (anvil's derivation path)."""
+        Account.enable_unaudited_hdwallet_features()
+        out = []
+        for i in range(self.dev.accounts):
+            acct = Account.from_mnemonic(self.dev.mnemonic, account_path=f"m/44'/60'/0'/0/{i}")
+            out.append(DevAccount(address=acct.address, private_key=acct.key.hex()))
+        return out
+
+    def premine(self) -> dict[str, int]:
+        """Genesis balances: every dev account plus the explicit ``[[alloc]]`` entries."""
+        balances = {a.address: self.dev.balance for a in self.dev_accounts()}
+        for entry in self.alloc:
+            balances[entry.address] = balances.get(entry.address, 0) + entry.balance
+        return balances
+
+
+def load_chain_config(path: Path) -> ChainConfig:
+    """Read and validate ``chain.toml``; errors name the file and the bad field."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file; run `neurostack new NAME` first") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        config = ChainConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None
+    config.root = path.parent.resolve()
+    return config

@@ -1,0 +1,1 @@
+"""JSON-RPC over HTTP and WebSocket (FastAPI/uvicorn)."""
