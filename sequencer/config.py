@@ -91,6 +91,56 @@ class DevSection(_Section):
         return parse_amount(v)
 
 
+class HubSection(_Section):
+    host: str = Field("127.0.0.1", description="reference hub API listen address")
+    port: int = Field(8600, ge=0, le=65535, description="reference hub API port")
+    workers: int = Field(2, ge=0, le=64, description="sprinter worker processes `up` starts")
+    store_dir: Path = Field(Path("hub"), description="model store and hub state")
+    sprinter_keys: list[Path] = Field(
+        default_factory=lambda: [Path("keys/sprinter-0.key"), Path("keys/sprinter-1.key")],
+        description="hex private keys the devnet's workers sign receipts with",
+    )
+
+
+class InferenceSection(_Section):
+    modes: list[str] = Field(
+        default_factory=lambda: ["VANILLA", "TEE"],
+        description="proof policy: the inference modes this chain accepts",
+    )
+    sprinters: list[str] = Field(
+        default_factory=list, description="sprinter addresses admitted in the genesis registry"
+    )
+    attestation_roots: list[str] = Field(
+        default_factory=list, description="dev attestation root addresses (TEE mode)"
+    )
+    approved_measurements: list[str] = Field(
+        default_factory=list, description="approved TEE code measurements (32-byte hex)"
+    )
+    default_model_gas: int = Field(
+        50_000, ge=0, description="inference gas of a model the registry does not list"
+    )
+    allow_unregistered_models: bool = Field(
+        True, description="accept calls to models not in the registry (devnets)"
+    )
+    redundancy: int = Field(1, ge=1, le=8, description="sprinters racing each job")
+    deadline: float = Field(30.0, gt=0, description="seconds a parked transaction may wait")
+    speculative_after: float = Field(
+        5.0, gt=0, description="seconds before a slow job gets a speculative duplicate"
+    )
+    receipt_ttl: int = Field(3600, gt=0, description="seconds a receipt stays valid (expiry)")
+    max_calls_per_tx: int = Field(4, ge=1, le=64, description="model calls one transaction may make")
+    max_parked_per_sender: int = Field(16, ge=1, description="parked inference txs per sender")
+
+    @field_validator("modes")
+    @classmethod
+    def _modes(cls, v: list[str]) -> list[str]:
+        known = {"VANILLA", "ZK", "TEE", "OPTIMISTIC"}
+        bad = [m for m in v if m.upper() not in known]
+        if bad:
+            raise ValueError(f"unknown modes {bad}; choose from {sorted(known)}")
+        return [m.upper() for m in v]
+
+
 class Allocation(_Section):
     address: str
     balance: Wei
@@ -123,6 +173,8 @@ class ChainConfig(_Section):
     sequencer: SequencerSection = SequencerSection()
     rpc: RpcSection = RpcSection()
     dev: DevSection = DevSection()
+    hub: HubSection = HubSection()
+    inference: InferenceSection = InferenceSection()
     alloc: list[Allocation] = Field(default_factory=list, description="extra premined balances")
     root: Path = Field(Path("."), exclude=True)
 
