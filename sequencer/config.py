@@ -192,7 +192,7 @@ class ChainConfig(_Section):
         out = []
         for i in range(self.dev.accounts):
             acct = Account.from_mnemonic(self.dev.mnemonic, account_path=f"m/44'/60'/0'/0/{i}")
-            out.append(DevAccount(address=acct.address, private_key=acct.key.hex()))
+            out.append(DevAccount(address=acct.address, private_key="0x" + bytes(acct.key).hex()))
         return out
 
     def premine(self) -> dict[str, int]:
