@@ -1,0 +1,393 @@
+"""The Solidity toolchain: compiling contracts with the pinned solc-js from ``node_modules``.
+
+This module owns the one way Neuro Stack turns Solidity into EVM bytecode: the
+standard-JSON API of solc-js (``solc`` 0.8.37, pinned in ``package.json``), run by
+``node`` in a subprocess with the JSON on stdin. The EVM target is always passed
+explicitly because solc's default target is newer than py-evm 0.12 executes (see
+DESIGN.md section 10); ``cancun`` is the default here.
+
+Imports in the sources are resolved, in order, from: the given sources themselves,
+the folders of the files passed to :func:`compile_files`, the repository's
+``contracts/`` folder, and the Solidity files shipped in ``neurostack/contracts/``.
+The prefix ``neurostack/`` maps to the latter two, so a project outside this repo can
+write ``import "neurostack/INeuroInference.sol";``.
+
+It also owns the committed compiled artifacts in ``neurostack/contracts/*.json``:
+``python -m neurostack.solidity --build`` regenerates them and ``--check`` verifies
+they match the sources (CI runs the check as a test).
+
+Errors (one tree, rooted in :class:`SolidityError`):
+
+- ``SolidityError`` — anything that stops a compile.
+  - ``ToolchainNotFound`` — ``node`` or the pinned ``solc`` package is missing.
+  - ``CompilationFailed`` — solc reported errors; the message holds solc's own text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SOLC_VERSION = "0.8.37"
+DEFAULT_EVM_VERSION = "cancun"
+# The targets solc 0.8.37 accepts; py-evm 0.12 executes up to "prague".
+EVM_VERSIONS = (
+    "homestead", "tangerineWhistle", "spuriousDragon", "byzantium", "constantinople",
+    "petersburg", "istanbul", "berlin", "london", "paris", "shanghai", "cancun", "prague",
+    "osaka",
+)  # fmt: skip
+OPTIMIZER_RUNS = 200
+COMPILE_TIMEOUT_S = 120.0
+
+PACKAGE_CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
+INSTALL_HINT = "run `make install` (or `npm ci`) in the Neuro Stack repository"
+
+
+class SolidityError(Exception):
+    """Root of this module's errors: the Solidity sources could not be compiled."""
+
+
+class ToolchainNotFound(SolidityError):
+    """``node`` or the pinned solc-js package is not installed."""
+
+
+class CompilationFailed(SolidityError):
+    """solc rejected the sources; ``errors`` holds solc's formatted messages."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("Solidity compilation failed:\n" + "\n".join(errors))
+
+
+@dataclass(frozen=True)
+class CompiledContract:
+    """One contract out of a compile. Interfaces and abstract contracts have empty bytecode."""
+
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: bytes  # creation code (constructor + runtime)
+    deployed_bytecode: bytes  # runtime code as stored at the contract's address
+    source: str = ""  # source unit name, e.g. "examples/ModelConsumer.sol"
+    evm_version: str = DEFAULT_EVM_VERSION
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    def to_artifact(self) -> dict[str, Any]:
+        """The JSON artifact shape committed under ``neurostack/contracts/``."""
+        return {
+            "contractName": self.name,
+            "sourceName": self.source,
+            "abi": self.abi,
+            "bytecode": "0x" + self.bytecode.hex(),
+            "deployedBytecode": "0x" + self.deployed_bytecode.hex(),
+            "compiler": SOLC_VERSION,
+            "evmVersion": self.evm_version,
+        }
+
+
+# Kept inline (not a .js file) so an installed wheel needs nothing but node_modules.
+# argv[1]: solc package dir; argv[2]: JSON list of import roots. Reads standard JSON on
+# stdin, writes {"output": <solc output>, "imports": {path: contents}} on stdout.
+_NODE_SCRIPT = r"""
+const fs = require('fs'), path = require('path');
+const solc = require(process.argv[1]);
+const roots = JSON.parse(process.argv[2]);
+const imports = {};
+function findImports(p) {
+  const rel = p.startsWith('neurostack/') ? [p, p.slice('neurostack/'.length)] : [p];
+  for (const root of roots) {
+    for (const r of rel) {
+      const full = path.resolve(root, r);
+      if (!full.startsWith(path.resolve(root) + path.sep)) continue;  // no escaping a root
+      if (fs.existsSync(full) && fs.statSync(full).isFile()) {
+        const contents = fs.readFileSync(full, 'utf8');
+        imports[p] = contents;
+        return { contents };
+      }
+    }
+  }
+  return { error: 'File not found in ' + roots.join(', ') };
+}
+let input = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (c) => { input += c; });
+process.stdin.on('end', () => {
+  const output = JSON.parse(solc.compile(input, { import: findImports }));
+  process.stdout.write(JSON.stringify({ version: solc.version(), output, imports }));
+});
+"""
+
+# content hash of (sources, settings) -> (imported files with their contents, result)
+_cache: dict[str, tuple[dict[str, str], dict[str, CompiledContract]]] = {}
+
+
+def find_node_modules(start: Iterable[Path] | None = None) -> Path:
+    """The ``node_modules`` folder holding solc, found by walking up from cwd and this file."""
+    starts = list(start) if start is not None else [Path.cwd(), Path(__file__).resolve().parent]
+    for base in starts:
+        for folder in (base, *base.parents):
+            if (folder / "node_modules" / "solc" / "package.json").is_file():
+                return folder / "node_modules"
+    raise ToolchainNotFound(
+        f"solc-js {SOLC_VERSION} not found in any node_modules above "
+        f"{', '.join(str(s) for s in starts)}: {INSTALL_HINT}"
+    )
+
+
+def find_repo_contracts_dir() -> Path | None:
+    """The repository's ``contracts/`` folder (next to ``node_modules``), if there is one."""
+    try:
+        folder = find_node_modules().parent / "contracts"
+    except ToolchainNotFound:
+        return None
+    return folder if folder.is_dir() else None
+
+
+def _solc_dir() -> Path:
+    solc_dir = find_node_modules() / "solc"
+    version = json.loads((solc_dir / "package.json").read_text())["version"]
+    if version != SOLC_VERSION:
+        raise ToolchainNotFound(
+            f"solc-js {version} is installed in {solc_dir}, but Neuro Stack pins "
+            f"{SOLC_VERSION}: {INSTALL_HINT}"
+        )
+    return solc_dir
+
+
+def _node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        raise ToolchainNotFound(f"`node` (Node.js >= 18) is not on PATH: install it, then {INSTALL_HINT}")
+    return node
+
+
+def _standard_input(sources: Mapping[str, str], evm_version: str, optimize: bool) -> dict[str, Any]:
+    return {
+        "language": "Solidity",
+        "sources": {name: {"content": text} for name, text in sorted(sources.items())},
+        "settings": {
+            "evmVersion": evm_version,
+            "optimizer": {"enabled": optimize, "runs": OPTIMIZER_RUNS},
+            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+        },
+    }
+
+
+def _cache_key(stdin: str, roots: list[str]) -> str:
+    return hashlib.sha256(json.dumps([stdin, roots]).encode()).hexdigest()
+
+
+def _imports_unchanged(imports: dict[str, str], roots: list[str]) -> bool:
+    # A cached result is reused only while every file it imported still reads the same.
+    for name, contents in imports.items():
+        candidates = [name, name.removeprefix("neurostack/")]
+        found = next(
+            (Path(r) / c for r in roots for c in candidates if (Path(r) / c).is_file()), None
+        )
+        if found is None or found.read_text() != contents:
+            return False
+    return True
+
+
+def _import_roots(extra: Iterable[Path]) -> list[str]:
+    roots: list[Path] = [p.resolve() for p in extra]
+    repo_contracts = find_repo_contracts_dir()
+    if repo_contracts is not None:
+        roots.append(repo_contracts.resolve())
+    roots.append(PACKAGE_CONTRACTS_DIR)
+    return list(dict.fromkeys(str(r) for r in roots))
+
+
+def compile_contracts(
+    sources: Mapping[str, str],
+    *,
+    evm_version: str = DEFAULT_EVM_VERSION,
+    optimize: bool = True,
+    import_roots: Iterable[Path] = (),
+) -> dict[str, CompiledContract]:
+    """Compile Solidity ``sources`` (source unit name -> text); return contracts by name.
+
+    Every contract, interface and library of the sources and of the files they import
+    is returned. Raises :class:`CompilationFailed` with solc's messages on errors, and
+    :class:`SolidityError` when two contracts share a name.
+    """
+    if evm_version not in EVM_VERSIONS:
+        raise SolidityError(
+            f"unknown evmVersion {evm_version!r}: choose one of {', '.join(EVM_VERSIONS)} "
+            f"(py-evm 0.12 runs up to 'prague')"
+        )
+    if not sources:
+        raise SolidityError("no Solidity sources given: pass at least one {name: source}")
+    roots = _import_roots(import_roots)
+    stdin = json.dumps(_standard_input(sources, evm_version, optimize), sort_keys=True)
+    key = _cache_key(stdin, roots)
+    hit = _cache.get(key)
+    if hit is not None and _imports_unchanged(hit[0], roots):
+        return dict(hit[1])
+
+    solc_dir = _solc_dir()
+    proc = subprocess.run(
+        [_node(), "-e", _NODE_SCRIPT, str(solc_dir), json.dumps(roots)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=COMPILE_TIMEOUT_S,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SolidityError(f"solc-js crashed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    reply = json.loads(proc.stdout)
+    contracts = _parse_output(reply["output"], evm_version)
+    _cache[key] = (reply["imports"], contracts)
+    return dict(contracts)
+
+
+def _parse_output(output: dict[str, Any], evm_version: str) -> dict[str, CompiledContract]:
+    diagnostics = output.get("errors", [])
+    errors = [d.get("formattedMessage") or d["message"] for d in diagnostics if d["severity"] == "error"]
+    if errors:
+        raise CompilationFailed(errors)
+    warnings = tuple(d.get("formattedMessage") or d["message"] for d in diagnostics)
+    result: dict[str, CompiledContract] = {}
+    for source, by_name in sorted(output.get("contracts", {}).items()):
+        for name, data in sorted(by_name.items()):
+            if name in result:
+                raise SolidityError(
+                    f"contract name {name!r} is defined in both {result[name].source!r} and "
+                    f"{source!r}: rename one, the results are keyed by contract name"
+                )
+            evm = data.get("evm", {})
+            result[name] = CompiledContract(
+                name=name,
+                abi=data.get("abi", []),
+                bytecode=bytes.fromhex(evm.get("bytecode", {}).get("object", "")),
+                deployed_bytecode=bytes.fromhex(evm.get("deployedBytecode", {}).get("object", "")),
+                source=source,
+                evm_version=evm_version,
+                warnings=warnings,
+            )
+    return result
+
+
+def compile_files(
+    paths: Iterable[str | Path],
+    *,
+    evm_version: str = DEFAULT_EVM_VERSION,
+    optimize: bool = True,
+) -> dict[str, CompiledContract]:
+    """Compile Solidity files; imports resolve from their folders and ``contracts/``.
+
+    A file inside the repository's ``contracts/`` folder gets its path relative to that
+    folder as source unit name (``examples/ModelConsumer.sol``); any other file its bare
+    file name.
+    """
+    files = [Path(p).resolve() for p in paths]
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        raise SolidityError(f"Solidity file(s) not found: {', '.join(missing)}")
+    repo_contracts = find_repo_contracts_dir()
+    sources: dict[str, str] = {}
+    for path in files:
+        if repo_contracts is not None and path.is_relative_to(repo_contracts.resolve()):
+            name = path.relative_to(repo_contracts.resolve()).as_posix()
+        else:
+            name = path.name
+        sources[name] = path.read_text()
+    return compile_contracts(
+        sources,
+        evm_version=evm_version,
+        optimize=optimize,
+        import_roots=list(dict.fromkeys(p.parent for p in files)),
+    )
+
+
+def load_artifact(name: str) -> CompiledContract:
+    """A committed artifact from ``neurostack/contracts/<name>.json`` (no compiler needed)."""
+    path = PACKAGE_CONTRACTS_DIR / f"{name}.json"
+    if not path.is_file():
+        known = sorted(p.stem for p in PACKAGE_CONTRACTS_DIR.glob("*.json"))
+        raise SolidityError(f"no compiled artifact {name!r}; available: {', '.join(known)}")
+    data = json.loads(path.read_text())
+    return CompiledContract(
+        name=data["contractName"],
+        abi=data["abi"],
+        bytecode=bytes.fromhex(data["bytecode"].removeprefix("0x")),
+        deployed_bytecode=bytes.fromhex(data["deployedBytecode"].removeprefix("0x")),
+        source=data["sourceName"],
+        evm_version=data["evmVersion"],
+    )
+
+
+# --- committed artifacts -------------------------------------------------------------
+
+# Source files (relative to contracts/) whose contracts are shipped as artifacts, and
+# the Solidity files copied into the package so projects outside the repo can import them.
+ARTIFACT_SOURCES = (
+    "INeuroInference.sol",
+    "INeuroRegistry.sol",
+    "NeuroTensors.sol",
+    "examples/ModelConsumer.sol",
+    "examples/ChainedModels.sol",
+    "examples/SimpleStorage.sol",
+    "examples/Counter.sol",
+)
+SHIPPED_SOURCES = ("INeuroInference.sol", "INeuroRegistry.sol", "NeuroTensors.sol")
+
+
+def build_artifacts() -> dict[str, str]:
+    """Compile ``ARTIFACT_SOURCES``; return {file name in neurostack/contracts: contents}."""
+    contracts_dir = find_repo_contracts_dir()
+    if contracts_dir is None:
+        raise SolidityError("the repository's contracts/ folder is needed to build artifacts")
+    compiled = compile_files([contracts_dir / s for s in ARTIFACT_SOURCES])
+    files = {
+        f"{c.name}.json": json.dumps(c.to_artifact(), indent=2, sort_keys=True) + "\n"
+        for c in compiled.values()
+    }
+    for name in SHIPPED_SOURCES:
+        files[name] = (contracts_dir / name).read_text()
+    return files
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m neurostack.solidity", description="Build or check the compiled artifacts."
+    )
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--build", action="store_true", help="write neurostack/contracts/*")
+    group.add_argument("--check", action="store_true", help="fail if the artifacts are stale")
+    args = parser.parse_args(argv)
+    try:
+        files = build_artifacts()
+    except SolidityError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.build:
+        PACKAGE_CONTRACTS_DIR.mkdir(exist_ok=True)
+        for stale in PACKAGE_CONTRACTS_DIR.glob("*.json"):
+            if stale.name not in files:
+                stale.unlink()
+        for name, text in files.items():
+            (PACKAGE_CONTRACTS_DIR / name).write_text(text)
+        print(f"wrote {len(files)} files to {PACKAGE_CONTRACTS_DIR}")
+        return 0
+    stale = sorted(
+        n for n, t in files.items()
+        if not (PACKAGE_CONTRACTS_DIR / n).is_file() or (PACKAGE_CONTRACTS_DIR / n).read_text() != t
+    )  # fmt: skip
+    if stale:
+        print(f"stale artifacts: {', '.join(stale)}; run `python -m neurostack.solidity --build`")
+        return 1
+    print("artifacts are up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
