@@ -164,7 +164,9 @@ def _solc_dir() -> Path:
 def _node() -> str:
     node = shutil.which("node")
     if node is None:
-        raise ToolchainNotFound(f"`node` (Node.js >= 18) is not on PATH: install it, then {INSTALL_HINT}")
+        raise ToolchainNotFound(
+            f"`node` (Node.js >= 18) is not on PATH: install it, then {INSTALL_HINT}"
+        )
     return node
 
 
@@ -175,7 +177,9 @@ def _standard_input(sources: Mapping[str, str], evm_version: str, optimize: bool
         "settings": {
             "evmVersion": evm_version,
             "optimizer": {"enabled": optimize, "runs": OPTIMIZER_RUNS},
-            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+            "outputSelection": {
+                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+            },
         },
     }
 
@@ -242,7 +246,9 @@ def compile_contracts(
         check=False,
     )
     if proc.returncode != 0:
-        raise SolidityError(f"solc-js crashed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        raise SolidityError(
+            f"solc-js crashed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}"
+        )
     reply = json.loads(proc.stdout)
     contracts = _parse_output(reply["output"], evm_version)
     _cache[key] = (reply["imports"], contracts)
@@ -251,7 +257,9 @@ def compile_contracts(
 
 def _parse_output(output: dict[str, Any], evm_version: str) -> dict[str, CompiledContract]:
     diagnostics = output.get("errors", [])
-    errors = [d.get("formattedMessage") or d["message"] for d in diagnostics if d["severity"] == "error"]
+    errors = [
+        d.get("formattedMessage") or d["message"] for d in diagnostics if d["severity"] == "error"
+    ]
     if errors:
         raise CompilationFailed(errors)
     warnings = tuple(d.get("formattedMessage") or d["message"] for d in diagnostics)
