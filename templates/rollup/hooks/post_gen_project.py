@@ -1,0 +1,61 @@
+"""Post-generation hook: create this chain's keys and admit them in chain.toml.
+
+Runs inside the freshly rendered project with the interpreter that runs
+`neurostack new`. Keys are fresh random secp256k1 keys (``secrets`` via
+eth-account), written as 0x-prefixed hex with mode 0600; their addresses go into
+chain.toml's [hub] and [inference] sections, which the template leaves empty.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+from eth_account import Account
+
+WORKERS = int("{{ cookiecutter.workers }}")
+
+
+def write_key(path: Path) -> str:
+    """Create ``path`` holding a new private key (owner-only) and return its address."""
+    account = Account.create()
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    # O_EXCL: never overwrite a key; 0o600 from the first byte, not chmod afterwards.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("0x" + bytes(account.key).hex() + "\n")
+    return account.address
+
+
+def toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(f'"{item}"' for item in items) + "]"
+
+
+def fill(text: str, key: str, items: list[str]) -> str:
+    """Replace the empty ``key = []`` line the template renders with the real list."""
+    pattern = re.compile(rf"^{key} = \[\]$", re.MULTILINE)
+    text, count = pattern.subn(f"{key} = {toml_list(items)}", text, count=1)
+    if count != 1:
+        sys.exit(f"template error: chain.toml has no empty `{key} = []` line to fill")
+    return text
+
+
+def main() -> None:
+    keys = Path("keys")
+    write_key(keys / "sequencer.key")
+    sprinter_files = [f"keys/sprinter-{i}.key" for i in range(max(WORKERS, 1))]
+    sprinters = [write_key(Path(name)) for name in sprinter_files]
+    attestation_root = write_key(keys / "attestation-root.key")
+
+    chain_toml = Path("chain.toml")
+    text = chain_toml.read_text()
+    text = fill(text, "sprinter_keys", sprinter_files)
+    text = fill(text, "sprinters", sprinters)
+    text = fill(text, "attestation_roots", [attestation_root])
+    chain_toml.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
