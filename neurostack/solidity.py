@@ -170,17 +170,28 @@ def _node() -> str:
     return node
 
 
-def _standard_input(sources: Mapping[str, str], evm_version: str, optimize: bool) -> dict[str, Any]:
+def _settings(evm_version: str, optimize: bool, via_ir: bool) -> dict[str, Any]:
+    optimizer: dict[str, Any] = {"enabled": optimize or via_ir, "runs": OPTIMIZER_RUNS}
+    if optimize and not via_ir:
+        # The Yul optimizer of the legacy pipeline inlines the ABI decoder of ModelOutput
+        # (structs nested three deep) until it is "stack too deep"; the legacy optimizer
+        # alone compiles it. via_ir=True is the other way out (about 2x slower to compile).
+        optimizer["details"] = {"yul": False}
+    return {
+        "evmVersion": evm_version,
+        "viaIR": via_ir,
+        "optimizer": optimizer,
+        "outputSelection": {
+            "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+        },
+    }
+
+
+def _standard_input(sources: Mapping[str, str], settings: dict[str, Any]) -> dict[str, Any]:
     return {
         "language": "Solidity",
         "sources": {name: {"content": text} for name, text in sorted(sources.items())},
-        "settings": {
-            "evmVersion": evm_version,
-            "optimizer": {"enabled": optimize, "runs": OPTIMIZER_RUNS},
-            "outputSelection": {
-                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
-            },
-        },
+        "settings": settings,
     }
 
 
@@ -214,12 +225,15 @@ def compile_contracts(
     *,
     evm_version: str = DEFAULT_EVM_VERSION,
     optimize: bool = True,
+    via_ir: bool = False,
     import_roots: Iterable[Path] = (),
 ) -> dict[str, CompiledContract]:
     """Compile Solidity ``sources`` (source unit name -> text); return contracts by name.
 
     Every contract, interface and library of the sources and of the files they import
-    is returned. Raises :class:`CompilationFailed` with solc's messages on errors, and
+    is returned. ``optimize`` runs solc's optimizer (without its Yul step, see
+    ``_settings``); ``via_ir`` compiles through the IR pipeline instead. Raises
+    :class:`CompilationFailed` with solc's messages on errors, and
     :class:`SolidityError` when two contracts share a name.
     """
     if evm_version not in EVM_VERSIONS:
@@ -230,7 +244,8 @@ def compile_contracts(
     if not sources:
         raise SolidityError("no Solidity sources given: pass at least one {name: source}")
     roots = _import_roots(import_roots)
-    stdin = json.dumps(_standard_input(sources, evm_version, optimize), sort_keys=True)
+    settings = _settings(evm_version, optimize, via_ir)
+    stdin = json.dumps(_standard_input(sources, settings), sort_keys=True)
     key = _cache_key(stdin, roots)
     hit = _cache.get(key)
     if hit is not None and _imports_unchanged(hit[0], roots):
@@ -289,6 +304,7 @@ def compile_files(
     *,
     evm_version: str = DEFAULT_EVM_VERSION,
     optimize: bool = True,
+    via_ir: bool = False,
 ) -> dict[str, CompiledContract]:
     """Compile Solidity files; imports resolve from their folders and ``contracts/``.
 
@@ -312,6 +328,7 @@ def compile_files(
         sources,
         evm_version=evm_version,
         optimize=optimize,
+        via_ir=via_ir,
         import_roots=list(dict.fromkeys(p.parent for p in files)),
     )
 
@@ -339,14 +356,13 @@ def load_artifact(name: str) -> CompiledContract:
 # the Solidity files copied into the package so projects outside the repo can import them.
 ARTIFACT_SOURCES = (
     "INeuroInference.sol",
-    "INeuroRegistry.sol",
     "NeuroTensors.sol",
     "examples/ModelConsumer.sol",
     "examples/ChainedModels.sol",
     "examples/SimpleStorage.sol",
     "examples/Counter.sol",
 )
-SHIPPED_SOURCES = ("INeuroInference.sol", "INeuroRegistry.sol", "NeuroTensors.sol")
+SHIPPED_SOURCES = ("INeuroInference.sol", "NeuroTensors.sol")
 
 
 def build_artifacts() -> dict[str, str]:
