@@ -1,0 +1,256 @@
+"""The composition root of the RPC: builds the FastAPI app and runs it under uvicorn.
+
+``/`` answers JSON-RPC over HTTP POST and upgrades to WebSocket on the same path, like
+geth and anvil. ``GET /health`` is a readiness probe. CORS is open so browser wallets
+(MetaMask) and dApps served from any origin can call the node.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import uvicorn
+from anyio import to_thread
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.websockets import WebSocket
+
+from . import dev, eth, net, neuro, web3
+from .context import RpcContext
+from .dispatch import MAX_BATCH, Dispatcher, Method
+from .errors import NotificationsUnsupported, RequestTooLarge
+from .filters import FilterRegistry
+from .ws import SubscriptionHub, serve_websocket
+
+if TYPE_CHECKING:
+    from ..node import Node
+
+log = logging.getLogger("sequencer.rpc")
+
+MAX_BODY_BYTES = 5 * 1024 * 1024  # geth's default HTTP body limit
+CLIENT_NAME = "NeuroStack"
+
+
+def _client_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("neurostack")
+    except PackageNotFoundError:
+        release = "dev"
+    import platform
+
+    return f"{CLIENT_NAME}/v{release}/python{platform.python_version()}"
+
+
+def _http_only_stub(ctx: Any, *args: Any) -> Any:
+    raise NotificationsUnsupported()
+
+
+def method_table(dev_methods: bool) -> dict[str, Method]:
+    """Every method the node serves over HTTP (WebSocket adds the subscription pair)."""
+    methods: dict[str, Method] = {**web3.METHODS, **net.METHODS, **eth.METHODS, **neuro.METHODS}
+    for name in ("eth_subscribe", "eth_unsubscribe"):
+        methods[name] = Method(name, _http_only_stub, (), 0)
+    if dev_methods:
+        methods.update(dev.METHODS)
+    return methods
+
+
+def _too_large(limit: int) -> Response:
+    error = RequestTooLarge(
+        f"request body too large: the limit is {limit} bytes; send smaller requests or batches"
+    )
+    return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error.to_json()}, status_code=413)
+
+
+def create_app(
+    node: Node,
+    *,
+    dev_methods: bool | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    max_batch: int = MAX_BATCH,
+) -> FastAPI:
+    """The RPC app for ``node``. ``dev_methods`` None follows ``rpc.dev_methods`` in chain.toml."""
+    config = node.config
+    enable_dev = config.rpc.dev_methods if dev_methods is None else dev_methods
+    filters = FilterRegistry(node, config.rpc.max_logs_range)
+    ctx = RpcContext(node, config, filters, _client_version())
+    dispatcher = Dispatcher(method_table(enable_dev), ctx, max_batch=max_batch)
+    hub = SubscriptionHub()
+    node.add_block_listener(hub.on_block)
+    node.add_pending_listener(hub.on_pending)
+    node.add_pending_listener(filters.on_pending)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import asyncio
+
+        hub.loop = asyncio.get_running_loop()
+        try:
+            yield
+        finally:
+            hub.loop = None
+
+    app = FastAPI(title="Neuro Stack node JSON-RPC", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.dispatcher = dispatcher
+    app.state.subscriptions = hub
+
+    async def rpc_http(request: Request) -> Response:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
+            return _too_large(max_body_bytes)
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_body_bytes:
+                return _too_large(max_body_bytes)
+            chunks.append(chunk)
+        reply = await to_thread.run_sync(dispatcher.handle_bytes, b"".join(chunks))
+        return Response(reply or b"", media_type="application/json")
+
+    async def rpc_ws(websocket: WebSocket) -> None:
+        await serve_websocket(websocket, dispatcher, hub)
+
+    async def health(request: Request) -> Response:
+        head = await to_thread.run_sync(lambda: node.head().header.block_number)
+        return JSONResponse({"status": "ok", "chainId": node.chain_id, "head": head})
+
+    app.add_route("/", rpc_http, methods=["POST"])
+    app.add_websocket_route("/", rpc_ws)
+    app.add_route("/health", health, methods=["GET"])
+    app.add_middleware(
+        CORSMiddleware, allow_origins=["*"], allow_methods=["POST", "GET", "OPTIONS"], allow_headers=["*"]
+    )
+    return app
+
+
+class _Server(uvicorn.Server):
+    """uvicorn that stops gracefully on SIGINT/SIGTERM and then simply returns.
+
+    Stock uvicorn re-raises the signal after shutdown, which would kill the process
+    before the caller flushes the node; here the caller gets control back instead.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def request_exit(signum: int, frame: Any) -> None:
+            if self.should_exit and signum == signal.SIGINT:
+                self.force_exit = True
+            self.should_exit = True
+
+        previous = {sig: signal.signal(sig, request_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _uvicorn_config(app: FastAPI, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,  # one line per request would cost more than the request itself
+        ws_max_size=MAX_BODY_BYTES,
+        ws_ping_interval=30.0,
+        lifespan="on",
+    )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def serve(
+    node: Node,
+    host: str = "127.0.0.1",
+    port: int = 8545,
+    *,
+    dev_methods: bool | None = None,
+    log_level: str = "warning",
+) -> None:
+    """Serve the RPC in this thread until SIGINT/SIGTERM, then return (node left running)."""
+    app = create_app(node, dev_methods=dev_methods)
+    server = _Server(_uvicorn_config(app, log_level))
+    sock = _bind(host, port)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+class RpcServer:
+    """The RPC served from a background thread: for tests and for supervisors.
+
+    ``port=0`` picks a free port; ``url``/``ws_url`` tell where it listens once started.
+    """
+
+    def __init__(
+        self,
+        node: Node,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        dev_methods: bool | None = None,
+        log_level: str = "warning",
+    ) -> None:
+        self.app = create_app(node, dev_methods=dev_methods)
+        self._server = _Server(_uvicorn_config(self.app, log_level))
+        self._sock = _bind(host, port)
+        self.host, self.port = self._sock.getsockname()[:2]
+        self._thread = threading.Thread(target=self._run, name="rpc-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/"
+
+    def _run(self) -> None:
+        self._server.run(sockets=[self._sock])
+
+    def start(self, timeout: float = 10.0) -> RpcServer:
+        self._thread.start()
+        waited = 0.0
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the RPC server thread exited during start-up; see the log")
+            if waited > timeout:
+                raise TimeoutError(f"the RPC server did not start within {timeout} s")
+            threading.Event().wait(0.01)
+            waited += 0.01
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._sock.close()
+
+    def __enter__(self) -> RpcServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
