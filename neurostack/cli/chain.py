@@ -6,7 +6,9 @@ Thin commands: they read options and files, then hand over to
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,7 +35,9 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 def new(
     name: Annotated[str, typer.Argument(help="Folder (and default chain name) of the new chain.")],
     output_dir: Annotated[Path, typer.Option(help="Where to create the folder.")] = Path("."),
-    chain_name: Annotated[str | None, typer.Option(help="Human-readable chain name [NAME].")] = None,
+    chain_name: Annotated[
+        str | None, typer.Option(help="Human-readable chain name [NAME].")
+    ] = None,
     chain_id: Annotated[int | None, typer.Option(help="EIP-155 chain id [424242].")] = None,
     token_name: Annotated[str | None, typer.Option(help="Native token name [Neuro].")] = None,
     token_symbol: Annotated[str | None, typer.Option(help="Native token symbol [NEURO].")] = None,
@@ -56,9 +60,16 @@ def new(
 ) -> None:
     """Create a new chain project: chain.toml, keys, example contract and tests."""
     given: dict[str, Any] = {
-        "chain_name": chain_name, "chain_id": chain_id, "token_name": token_name,
-        "token_symbol": token_symbol, "block_time": block_time, "gas_limit": gas_limit,
-        "rpc_port": rpc_port, "hub_port": hub_port, "workers": workers, "modes": modes,
+        "chain_name": chain_name,
+        "chain_id": chain_id,
+        "token_name": token_name,
+        "token_symbol": token_symbol,
+        "block_time": block_time,
+        "gas_limit": gas_limit,
+        "rpc_port": rpc_port,
+        "hub_port": hub_port,
+        "workers": workers,
+        "modes": modes,
         "dev_mnemonic": dev_mnemonic,
     }
     values = {k: v for k, v in given.items() if v is not None}
@@ -71,6 +82,113 @@ def new(
     console.print(f"Next:  cd {folder} && neurostack up    (then `pytest` in another terminal)")
 
 
+def node(
+    config: ConfigOption = Path("chain.toml"),
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Delete the chain's data dir first: start over.")
+    ] = False,
+    block_time: Annotated[
+        float | None, typer.Option(help="Seconds between blocks (0 = on demand).", min=0)
+    ] = None,
+) -> None:
+    """Run the sequencer and its JSON-RPC in the foreground (Ctrl-C / SIGTERM stops it)."""
+    from sequencer.errors import SequencerError
+
+    try:
+        run_node(config, reset=reset, block_time=block_time)
+    except (SequencerError, DevnetError) as exc:
+        raise fail(str(exc)) from None
+
+
+def run_node(config_path: Path, *, reset: bool, block_time: float | None) -> None:
+    """Load the chain, serve it until a signal, stop the node so nothing acknowledged is lost."""
+    # Imported here: `neurostack new` must not pay for (or depend on) the node's imports.
+    from sequencer.node import Node
+
+    from neurostack.devnet.devnet import reset_state_dirs
+    from sequencer.config import load_chain_config
+    from sequencer.rpc.server import serve
+
+    chain = load_chain_config(config_path)
+    if block_time is not None:
+        chain.chain.block_time = block_time
+    if reset:
+        reset_state_dirs(chain, [chain.data_dir])
+    chain_node = Node(chain)
+    chain_node.start()
+    try:
+        # uvicorn handles SIGINT/SIGTERM itself: it stops serving and returns here.
+        serve(chain_node, chain.rpc.host, chain.rpc.port)
+    finally:
+        chain_node.stop()
+
+
+def up(
+    config: ConfigOption = Path("chain.toml"),
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Delete chain data and hub state first: start over.")
+    ] = False,
+    workers: Annotated[
+        int | None, typer.Option(help="Sprinter workers [chain.toml hub.workers].", min=0)
+    ] = None,
+    no_hub: Annotated[
+        bool, typer.Option("--no-hub", help="Run only the node: no Redis, hub or workers.")
+    ] = False,
+    block_time: Annotated[
+        float | None, typer.Option(help="Seconds between blocks (0 = on demand).", min=0)
+    ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(envvar="REDIS_URL", help="Use this Redis instead of the embedded one."),
+    ] = None,
+) -> None:
+    """Run the chain as a local devnet: Redis, inference hub, sprinter workers and the node."""
+    from neurostack.devnet.banner import print_banner
+    from neurostack.devnet.devnet import DevnetOptions, run_devnet
+    from neurostack.devnet.errors import ServiceError
+    from sequencer.config import load_chain_config
+    from sequencer.errors import SequencerError
+
+    try:
+        chain = load_chain_config(config)
+    except SequencerError as exc:
+        raise fail(str(exc)) from None
+    options = DevnetOptions(
+        config_path=config.resolve(),
+        reset=reset,
+        workers=workers,
+        hub=not no_hub,
+        redis_url=redis_url or None,
+        block_time=block_time,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if not stop.is_set():
+            err_console.print(f"\n{signal.Signals(signum).name}: stopping the devnet ...")
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    if reset:
+        console.print("--reset: deleting chain data and hub state, starting from genesis")
+    console.print(f"Starting devnet '{chain.chain.name}' ...")
+    try:
+        run_devnet(chain, options, stop, lambda devnet: print_banner(console, devnet))
+    except ServiceError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        if exc.log_tail:
+            err_console.print(f"--- last lines of {exc.service}'s log ---", highlight=False)
+            err_console.print(exc.log_tail, highlight=False, markup=False)
+        err_console.print("All other services were stopped.")
+        raise typer.Exit(1) from None
+    except DevnetError as exc:
+        raise fail(str(exc)) from None
+    console.print("Devnet stopped.")
+
+
 def register(app: typer.Typer) -> None:
     """Add the chain commands to the top-level app."""
     app.command()(new)
+    app.command()(node)
+    app.command()(up)

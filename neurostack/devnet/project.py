@@ -19,6 +19,8 @@ from typing import Any
 from cookiecutter.exceptions import CookiecutterException, FailedHookException
 from cookiecutter.main import cookiecutter
 from eth_account import Account
+from eth_utils import ValidationError
+
 from sequencer.config import ChainConfig, load_chain_config
 from sequencer.errors import ConfigError
 
@@ -54,22 +56,32 @@ def validate_values(values: dict[str, Any]) -> dict[str, Any]:
             problems.append(message)
 
     if "project_slug" in out:
-        check(bool(_SLUG.match(str(out["project_slug"]))),
-              f"project name {out['project_slug']!r}: use letters, digits, '.', '_' or '-' "
-              "(a folder name, at most 64 characters)")
+        check(
+            bool(_SLUG.match(str(out["project_slug"]))),
+            f"project name {out['project_slug']!r}: use letters, digits, '.', '_' or '-' "
+            "(a folder name, at most 64 characters)",
+        )
     for key in ("chain_name", "token_name"):
         if key in out:
-            check(bool(_PLAIN_TEXT.match(str(out[key]))),
-                  f"{key} {out[key]!r}: 1-64 characters without quotes, backslashes or braces")
+            check(
+                bool(_PLAIN_TEXT.match(str(out[key]))),
+                f"{key} {out[key]!r}: 1-64 characters without quotes, backslashes or braces",
+            )
     if "token_symbol" in out:
-        check(bool(_SYMBOL.match(str(out["token_symbol"]))),
-              f"token symbol {out['token_symbol']!r}: 1-11 letters or digits")
+        check(
+            bool(_SYMBOL.match(str(out["token_symbol"]))),
+            f"token symbol {out['token_symbol']!r}: 1-11 letters or digits",
+        )
     if "chain_id" in out:
-        check(0 < int(out["chain_id"]) < 2**63,
-              f"chain id {out['chain_id']}: must be between 1 and 2^63-1")
+        check(
+            0 < int(out["chain_id"]) < 2**63,
+            f"chain id {out['chain_id']}: must be between 1 and 2^63-1",
+        )
     if "block_time" in out:
-        check(float(out["block_time"]) >= 0,
-              f"block time {out['block_time']}: must be >= 0 (0 = mine on demand)")
+        check(
+            float(out["block_time"]) >= 0,
+            f"block time {out['block_time']}: must be >= 0 (0 = mine on demand)",
+        )
     if "gas_limit" in out:
         check(int(out["gas_limit"]) >= 5_000, f"gas limit {out['gas_limit']}: must be >= 5000")
     for key in ("rpc_port", "hub_port"):
@@ -80,14 +92,16 @@ def validate_values(values: dict[str, Any]) -> dict[str, Any]:
     if "modes" in out:
         modes = [m.strip().upper() for m in str(out["modes"]).split(",") if m.strip()]
         unknown = [m for m in modes if m not in KNOWN_MODES]
-        check(bool(modes) and not unknown,
-              f"modes {out['modes']!r}: a comma-separated list of {', '.join(KNOWN_MODES)}")
+        check(
+            bool(modes) and not unknown,
+            f"modes {out['modes']!r}: a comma-separated list of {', '.join(KNOWN_MODES)}",
+        )
         out["modes"] = ",".join(modes)
     if "dev_mnemonic" in out:
         Account.enable_unaudited_hdwallet_features()
         try:
             Account.from_mnemonic(str(out["dev_mnemonic"]))
-        except Exception:  # eth-account raises several types for a bad mnemonic
+        except ValidationError:
             problems.append("dev mnemonic: not a valid BIP-39 mnemonic")
     if problems:
         raise ProjectError("; ".join(problems))
@@ -119,14 +133,16 @@ def create_project(
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="neurostack-new-") as scratch:
         try:
-            rendered = Path(cookiecutter(
-                str(TEMPLATE_DIR),
-                no_input=no_input,
-                extra_context=context,
-                output_dir=str(output_dir),
-                overwrite_if_exists=target.is_dir(),  # only an empty folder gets here
-                default_config={"replay_dir": scratch, "cookiecutters_dir": scratch},
-            ))
+            rendered = Path(
+                cookiecutter(
+                    str(TEMPLATE_DIR),
+                    no_input=no_input,
+                    extra_context=context,
+                    output_dir=str(output_dir),
+                    overwrite_if_exists=target.is_dir(),  # only an empty folder gets here
+                    default_config={"replay_dir": scratch, "cookiecutters_dir": scratch},
+                )
+            )
         except FailedHookException as exc:
             raise ProjectError(f"generating the chain's keys failed: {exc}") from None
         except CookiecutterException as exc:

@@ -1,0 +1,55 @@
+"""The banner ``neurostack up`` prints once the devnet is ready."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from .devnet import Devnet
+
+
+def print_banner(console: Console, devnet: Devnet) -> None:
+    """Endpoints, chain identity and the funded dev accounts with their keys.
+
+    Lines never wrap (``soft_wrap``) so URLs and keys stay copy-pasteable in
+    narrow terminals and in logs.
+    """
+    config = devnet.config
+    token = config.token
+    rows = [
+        ("RPC (HTTP)", devnet.rpc_http),
+        ("RPC (WS)", devnet.rpc_ws),
+        ("Chain id", f"{config.chain.chain_id}"),
+        ("Token", f"{token.name} ({token.symbol}), {token.decimals} decimals"),
+        ("Block time", "on demand (evm_mine)" if devnet.block_time == 0
+         else f"{devnet.block_time:g} s"),
+    ]  # fmt: skip
+    if devnet.hub_url:
+        rows.append(("Hub", f"{devnet.hub_url}  ({devnet.workers} sprinter workers)"))
+        kind = "embedded" if devnet.redis_embedded else "external"
+        rows.append(("Redis", f"{devnet.redis_url}  ({kind})"))
+    rows += [("Data dir", str(devnet.data_dir)), ("Logs", str(devnet.log_dir))]
+
+    out = lambda text: console.print(text, soft_wrap=True, highlight=False)
+    out(Text(f"\nNeuro Stack devnet '{config.chain.name}' is ready", style="bold green"))
+    for label, value in rows:
+        out(Text.assemble((f"  {label:<11}", "bold"), value))
+
+    accounts = config.dev_accounts()
+    if accounts:
+        balance = config.dev.balance / 10**token.decimals
+        out(
+            Text(
+                "\n  DEV ONLY — publicly known keys: anyone can take funds sent to these accounts",
+                style="bold black on yellow",
+            )
+        )
+        out(
+            Text(
+                f"  Funded accounts ({balance:g} {token.symbol} each), from the mnemonic "
+                f'"{config.dev.mnemonic}":'
+            )
+        )
+        for i, account in enumerate(accounts):
+            out(f"  ({i}) {account.address}  key {account.private_key}")
+    out("\nPress Ctrl-C to stop.")

