@@ -1,0 +1,151 @@
+"""``AsyncHubClient``: the same SDK for asyncio code; only the sending of requests differs
+from :class:`~hub_client.client.HubClient` (all parsing and checking is shared)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from neurostack.protocol.modes import InferenceMode
+
+from . import _wire
+from ._wire import Area, Inputs
+from .client import DEFAULT_HUB_URL, DEFAULT_TIMEOUT, _ClientCore
+from .files import (
+    DownloadWriter,
+    Progress_,
+    check_uploaded,
+    checked_cid,
+    open_for_upload,
+    plan_upload,
+)
+from .models import InferenceResult, JobStatus, ModelInfo
+
+
+class AsyncHubClient(_ClientCore):
+    """Async twin of :class:`~hub_client.HubClient`; use ``async with``."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_HUB_URL,
+        *,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify_receipts: bool = True,
+        expected_signers: Iterable[str | bytes] | None = None,
+    ) -> None:
+        super().__init__(
+            base_url,
+            timeout=timeout,
+            verify_receipts=verify_receipts,
+            expected_signers=expected_signers,
+        )
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, timeout=self.timeout, transport=transport
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _send(self, area: Area, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        with _wire.translate_transport_errors(self.base_url, area):
+            return await self._http.request(method, path, **kwargs)
+
+    async def upload_model(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        private_key: str | bytes,
+        name: str,
+        version: str = "1",
+        description: str = "",
+        progress: Progress_ = True,
+    ) -> ModelInfo:
+        """See :meth:`HubClient.upload_model`. Hashing and file reads are blocking, like
+        httpx's own multipart streaming; models are small enough that this stays brief."""
+        plan = plan_upload(
+            path, private_key=private_key, name=name, version=version, description=description
+        )
+        with open_for_upload(plan, progress) as fh:
+            files = {"file": (plan.path.name, fh, "application/octet-stream")}
+            response = await self._send(
+                Area.UPLOAD, "POST", _wire.MODELS_PATH, data=plan.fields, files=files
+            )
+        info = _wire.read_model(response, Area.UPLOAD)
+        check_uploaded(plan, info.cid)
+        return info
+
+    async def list_models(self) -> list[ModelInfo]:
+        return _wire.read_model_list(await self._send(Area.MODELS, "GET", _wire.MODELS_PATH))
+
+    async def get_model(self, cid: str) -> ModelInfo:
+        response = await self._send(Area.MODELS, "GET", _wire.model_path(checked_cid(cid)))
+        return _wire.read_model(response)
+
+    async def download_model(self, cid: str, dest: str | os.PathLike[str]) -> Path:
+        """See :meth:`HubClient.download_model`."""
+        writer = DownloadWriter(cid, dest)
+        try:
+            with _wire.translate_transport_errors(self.base_url, Area.MODELS):
+                async with self._http.stream(
+                    "GET", _wire.model_path(writer.cid) + "/file"
+                ) as response:
+                    if not response.is_success:
+                        await response.aread()
+                        _wire.raise_for_status(response, Area.MODELS)
+                    async for chunk in response.aiter_bytes():
+                        writer.write(chunk)
+        except BaseException:
+            writer.abort()
+            raise
+        return writer.commit()
+
+    async def infer(
+        self,
+        model_cid: str,
+        inputs: Inputs,
+        mode: InferenceMode | int | str = InferenceMode.VANILLA,
+    ) -> InferenceResult:
+        """See :meth:`HubClient.infer`."""
+        body, sent = _wire.build_inference(model_cid, inputs, mode)
+        response = await self._send(Area.INFER, "POST", _wire.INFER_PATH, json=body)
+        return _wire.read_inference(
+            response, sent, verify=self.verify_receipts, expected_signers=self.expected_signers
+        )
+
+    async def submit(
+        self,
+        model_cid: str,
+        inputs: Inputs,
+        mode: InferenceMode | int | str = InferenceMode.VANILLA,
+    ) -> str:
+        body, sent = _wire.build_inference(model_cid, inputs, mode)
+        response = await self._send(
+            Area.INFER, "POST", _wire.INFER_PATH, json=body, params={"wait": "false"}
+        )
+        job_id = _wire.read_job_id(response)
+        self._remember(job_id, sent)
+        return job_id
+
+    async def get_job(self, job_id: str) -> JobStatus:
+        response = await self._send(Area.JOBS, "GET", _wire.job_path(job_id))
+        return _wire.read_job(
+            response,
+            job_id,
+            self._sent.get(job_id),
+            verify=self.verify_receipts,
+            expected_signers=self.expected_signers,
+        )

@@ -1,0 +1,68 @@
+"""The one exception tree of the SDK: every error ``hub_client`` raises is a ``HubError``.
+
+::
+
+    HubError                                 root; .detail (the hub's message), .status (HTTP or None)
+    ├── HubUnavailable(HubError, ConnectionError)   hub not reachable, or answered 5xx/503
+    ├── NotFound(HubError, LookupError)
+    │   ├── ModelNotFound                    unknown model CID (HTTP 404)
+    │   └── JobNotFound                      unknown job id (HTTP 404)
+    ├── InvalidInput(HubError, ValueError)   the request was refused as malformed (HTTP 400/422)
+    ├── UploadRejected(HubError)             upload refused: not ONNX, too large, bad signature
+    ├── InferenceTimeout(HubError, TimeoutError)    no result within the deadline (HTTP 504)
+    └── ReceiptInvalid(HubError)             the receipt failed local verification
+
+Each error's ``str()`` says what was wrong and what to do; the hub's own message is
+kept verbatim in ``.detail`` so a caller can show or log exactly what the server said.
+Errors from a rollup's ``neuro_*`` JSON-RPC (a later addition) will join this tree under
+their own branch rather than reuse the HTTP ones.
+"""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Root of every SDK error. ``detail`` is the hub's message, ``status`` its HTTP status."""
+
+    def __init__(self, detail: str, *, status: int | None = None, hint: str = "") -> None:
+        self.detail = detail
+        self.status = status
+        self.hint = hint
+        message = detail
+        if status is not None:
+            message = f"{message} (HTTP {status})"
+        if hint:
+            message = f"{message}; {hint}"
+        super().__init__(message)
+
+
+class HubUnavailable(HubError, ConnectionError):
+    """The hub could not be reached or failed on its side; retrying later may help."""
+
+
+class NotFound(HubError, LookupError):
+    """Something the request names does not exist on the hub."""
+
+
+class ModelNotFound(NotFound):
+    """No model with this CID is stored on the hub."""
+
+
+class JobNotFound(NotFound):
+    """No job with this id is known to the hub (it may have expired)."""
+
+
+class InvalidInput(HubError, ValueError):
+    """The hub refused the request's input (unknown tensor name, wrong shape or dtype, ...)."""
+
+
+class UploadRejected(HubError):
+    """The hub refused an upload: not a valid ONNX file, too large, or a bad signature."""
+
+
+class InferenceTimeout(HubError, TimeoutError):
+    """No sprinter produced a result before the deadline."""
+
+
+class ReceiptInvalid(HubError):
+    """A receipt failed local verification; its output must not be trusted."""
