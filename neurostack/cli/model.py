@@ -1,7 +1,188 @@
-"""``neurostack model upload|list|show`` and ``neurostack infer``."""
+"""``neurostack model upload|list|show`` and ``neurostack infer``: the SDK on the command line.
+
+Deployment settings come from options or environment variables (``NEUROSTACK_HUB_URL``,
+``NEUROSTACK_PRIVATE_KEY``) and are handed to :mod:`hub_client`; every SDK error becomes
+one line on stderr and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from eth_utils import to_checksum_address
+from rich.console import Console
+from rich.markup import escape as rich_escape
+from rich.table import Table
+
+from hub_client import DEFAULT_HUB_URL, HubClient, HubError, InferenceResult, ModelInfo
+from neurostack.protocol.errors import ProtocolError
+from neurostack.protocol.receipts import receipt_to_json
+from neurostack.protocol.tensors import model_input_from_json, model_output_to_json
+
+KEY_ENV = "NEUROSTACK_PRIVATE_KEY"
+HUB_ENV = "NEUROSTACK_HUB_URL"
+
+model_app = typer.Typer(help="Upload, list and inspect models on a hub.", no_args_is_help=True)
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+HubUrl = Annotated[str, typer.Option("--hub", envvar=HUB_ENV, help="hub URL", show_default=True)]
+
+
+class Mode(str, Enum):
+    vanilla = "vanilla"
+    tee = "tee"
+
+
+class CliError(Exception):
+    """A problem with the command line itself (missing key, unreadable input file)."""
+
+
+@contextlib.contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """Print an error as one line with its fix and exit 1 (tracebacks help nobody here)."""
+    try:
+        yield
+    except (HubError, CliError) as exc:
+        err.print("[red]error:[/]", rich_escape(str(exc)))
+        raise typer.Exit(1) from None
+
+
+def _private_key(key_file: Path | None) -> str:
+    if key_file is not None:
+        try:
+            return key_file.read_text().strip()
+        except OSError as exc:
+            raise CliError(f"cannot read the key file {key_file}: {exc.strerror}") from None
+    key = os.environ.get(KEY_ENV, "").strip()
+    if not key:
+        raise CliError(
+            f"no private key: pass --key-file FILE (hex key) or set {KEY_ENV}; "
+            "the key's address becomes the model's owner"
+        )
+    return key
+
+
+def _shape(shape: tuple[int | None, ...] | None) -> str:
+    if shape is None:
+        return "?"
+    return "[" + ", ".join("N" if d is None else str(d) for d in shape) + "]"
+
+
+def _print_model(info: ModelInfo) -> None:
+    out.print(f"cid          {info.cid}")
+    out.print(f"name         {info.name}")
+    out.print(f"version      {info.version}")
+    out.print(f"owner        {info.owner}")
+    out.print(f"size         {info.size} bytes")
+    out.print(f"model hash   0x{info.model_hash.hex()}")
+    if info.description:
+        out.print(f"description  {info.description}")
+    if info.created is not None:
+        out.print(f"created      {info.created}")
+    for label, specs in (("inputs", info.inputs), ("outputs", info.outputs)):
+        for spec in specs:
+            out.print(f"{label:<12} {spec.name}: {spec.dtype} {_shape(spec.shape)}")
+            label = ""
+
+
+@model_app.command("upload")
+def upload(
+    file: Annotated[Path, typer.Argument(help="ONNX model file")],
+    name: Annotated[str, typer.Option("--name", help="model name")],
+    version: Annotated[str, typer.Option("--version", help="model version")] = "1",
+    description: Annotated[str, typer.Option("--description", help="what the model does")] = "",
+    key_file: Annotated[
+        Path | None, typer.Option("--key-file", help=f"owner's hex private key (or ${KEY_ENV})")
+    ] = None,
+    hub: HubUrl = DEFAULT_HUB_URL,
+) -> None:
+    """Upload an ONNX model signed by its owner; prints its content id (CID)."""
+    with _one_line_errors():
+        key = _private_key(key_file)
+        with HubClient(hub) as client:
+            info = client.upload_model(
+                file, private_key=key, name=name, version=version, description=description
+            )
+        _print_model(info)
+
+
+@model_app.command("list")
+def list_models(hub: HubUrl = DEFAULT_HUB_URL) -> None:
+    """List the models stored on the hub."""
+    with _one_line_errors(), HubClient(hub) as client:
+        models = client.list_models()
+    table = Table("cid", "name", "version", "owner", "size")
+    for info in models:
+        table.add_row(info.cid, info.name, info.version, info.owner, str(info.size))
+    out.print(
+        table if models else "no models on this hub; upload one with `neurostack model upload`"
+    )
+
+
+@model_app.command("show")
+def show(
+    cid: Annotated[str, typer.Argument(help="model content id")], hub: HubUrl = DEFAULT_HUB_URL
+) -> None:
+    """Show one model: owner, hash, input and output tensors."""
+    with _one_line_errors(), HubClient(hub) as client:
+        _print_model(client.get_model(cid))
+
+
+def _read_input(path: Path) -> Any:
+    try:
+        return model_input_from_json(json.loads(path.read_text()))
+    except OSError as exc:
+        raise CliError(f"cannot read the input file {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{path} is not valid JSON: {exc}") from None
+    except ProtocolError as exc:
+        raise CliError(
+            f'{path} is not a model input: {exc}; write e.g. {{"x": [[1.0, 2.0, 3.0, 4.0]]}}'
+        ) from None
+
+
+def _result_json(result: InferenceResult) -> dict[str, Any]:
+    return {
+        "requestId": "0x" + result.request_id.hex(),
+        "output": model_output_to_json(result.output),
+        "receipt": receipt_to_json(result.receipt),
+        "worker": result.worker,
+        "verified": result.verified,
+        "signer": to_checksum_address(result.signer) if result.signer else None,
+    }
+
+
+def infer(
+    model: Annotated[str, typer.Option("--model", help="model content id")],
+    input_file: Annotated[Path, typer.Option("--input", help='JSON input: {"name": [[...]]}')],
+    mode: Annotated[Mode, typer.Option("--mode", help="inference mode")] = Mode.vanilla,
+    hub: HubUrl = DEFAULT_HUB_URL,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Run a model on the hub and verify the sprinter's signed receipt locally."""
+    with _one_line_errors():
+        model_input = _read_input(input_file)
+        with HubClient(hub) as client:
+            result = client.infer(model, model_input, mode=mode.value)
+    if as_json:
+        typer.echo(json.dumps(_result_json(result), indent=2))
+        return
+    for name, array in result.arrays().items():
+        out.print(f"{name} {list(array.shape)} = {array.tolist()}")
+    signer = to_checksum_address(result.signer) if result.signer else "?"
+    out.print(f"receipt verified: signed by {signer} (worker {result.worker or '?'})")
+    out.print(f"request id 0x{result.request_id.hex()}")
 
 
 def register(app: typer.Typer) -> None:
     """Add the model commands to the top-level app."""
+    app.add_typer(model_app, name="model")
+    app.command("infer")(infer)
