@@ -1,0 +1,192 @@
+"""neurostack.solidity: compiling through solc-js, its errors, its settings and its cache."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from neurostack import solidity
+from neurostack.solidity import (
+    CompilationFailed,
+    SolidityError,
+    ToolchainNotFound,
+    compile_contracts,
+    compile_files,
+)
+
+HEADER = "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.20;\n"
+
+# Transient storage (EIP-1153) exists from cancun on: a target-sensitive contract.
+TRANSIENT = (
+    HEADER
+    + """
+contract Lock {
+    function enter() external returns (uint256 v) {
+        assembly { tstore(0, 1) v := tload(0) }
+    }
+}
+"""
+)
+
+
+def test_compile_returns_abi_and_both_bytecodes() -> None:
+    src = HEADER + "contract Box { uint256 public x; function set(uint256 v) external { x = v; } }"
+    box = compile_contracts({"Box.sol": src})["Box"]
+    assert {e["name"] for e in box.abi if e["type"] == "function"} == {"x", "set"}
+    assert box.bytecode and box.deployed_bytecode
+    # creation code returns the runtime code, which it therefore contains
+    assert box.deployed_bytecode in box.bytecode
+    assert box.source == "Box.sol" and box.evm_version == "cancun"
+
+
+def test_invalid_source_reports_solc_message_with_location() -> None:
+    with pytest.raises(CompilationFailed) as info:
+        compile_contracts({"Broken.sol": HEADER + "contract Broken { function f( }"})
+    message = str(info.value)
+    assert "ParserError" in message
+    assert "Broken.sol:3:" in message  # file and line, as solc formats it
+    assert info.value.errors and all("ParserError" in e for e in info.value.errors)
+
+
+def test_invalid_type_error_is_reported() -> None:
+    src = HEADER + "contract T { function f() external pure returns (uint8) { return 300; } }"
+    with pytest.raises(CompilationFailed, match="TypeError"):
+        compile_contracts({"T.sol": src})
+
+
+def test_evm_version_is_honoured() -> None:
+    lock = compile_contracts({"Lock.sol": TRANSIENT}, evm_version="cancun")["Lock"]
+    assert lock.evm_version == "cancun"
+    with pytest.raises(CompilationFailed, match="tstore"):
+        compile_contracts({"Lock.sol": TRANSIENT}, evm_version="shanghai")
+
+
+def test_paris_target_avoids_push0() -> None:
+    # PUSH0 (0x5f) arrived with shanghai; the creation prologue shows which target ran.
+    src = HEADER + "contract P { uint256 public x; }"
+    paris = compile_contracts({"P.sol": src}, evm_version="paris")["P"].bytecode
+    cancun = compile_contracts({"P.sol": src}, evm_version="cancun")["P"].bytecode
+    assert paris != cancun
+    assert cancun.startswith(
+        bytes.fromhex("6080604052348015600e575f5ffd")
+    )  # ... PUSH0 PUSH0 REVERT
+    assert not paris.startswith(bytes.fromhex("6080604052348015600e575f"))
+
+
+def test_invalid_evm_version_is_rejected_before_compiling() -> None:
+    with pytest.raises(SolidityError, match="unknown evmVersion 'berlinn'.*prague"):
+        compile_contracts({"P.sol": HEADER + "contract P {}"}, evm_version="berlinn")
+
+
+def test_invalid_no_sources() -> None:
+    with pytest.raises(SolidityError, match="no Solidity sources"):
+        compile_contracts({})
+
+
+def test_invalid_missing_import_names_the_file() -> None:
+    src = HEADER + 'import "./Nowhere.sol";\ncontract A {}'
+    with pytest.raises(CompilationFailed, match="Nowhere.sol"):
+        compile_contracts({"A.sol": src})
+
+
+def test_invalid_duplicate_contract_names() -> None:
+    sources = {"a/One.sol": HEADER + "contract Same {}", "b/Two.sol": HEADER + "contract Same {}"}
+    with pytest.raises(SolidityError, match="'Same' is defined in both"):
+        compile_contracts(sources)
+
+
+def test_imports_resolve_from_repo_contracts_and_neurostack_prefix() -> None:
+    for path in ("INeuroInference.sol", "neurostack/INeuroInference.sol"):
+        src = (
+            HEADER
+            + f'import "{path}";\ncontract C {{ address public a = NEURO_INFERENCE_ADDRESS; }}'
+        )
+        compiled = compile_contracts({"C.sol": src})
+        assert {"C", "INeuroInference"} <= set(compiled)
+
+
+def test_compile_files_resolves_relative_imports_next_to_the_file(tmp_path: Path) -> None:
+    (tmp_path / "Base.sol").write_text(
+        HEADER + "contract Base { function one() external pure returns (uint256) { return 1; } }"
+    )
+    (tmp_path / "Child.sol").write_text(HEADER + 'import "./Base.sol";\ncontract Child is Base {}')
+    compiled = compile_files([tmp_path / "Child.sol"])
+    assert {"Base", "Child"} == set(compiled)
+    assert compiled["Child"].source == "Child.sol"
+
+
+def test_invalid_compile_files_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(SolidityError, match="not found"):
+        compile_files([tmp_path / "Missing.sol"])
+
+
+def test_cache_answers_without_running_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    src = {"Cached.sol": HEADER + "contract Cached { uint256 public n = 42; }"}
+    first = compile_contracts(src)
+
+    def no_subprocess(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the cache should have answered")
+
+    monkeypatch.setattr(subprocess, "run", no_subprocess)
+    assert compile_contracts(src) == first
+    with pytest.raises(AssertionError, match="cache"):
+        compile_contracts(src, optimize=False)  # other settings: a different key
+
+
+def test_cache_is_invalidated_when_an_imported_file_changes(tmp_path: Path) -> None:
+    lib = tmp_path / "Lib.sol"
+    main = tmp_path / "Main.sol"
+    main.write_text(
+        HEADER
+        + 'import "./Lib.sol";\ncontract Main { function v() external pure returns (uint256) { return Lib.value(); } }'
+    )
+    lib.write_text(
+        HEADER + "library Lib { function value() internal pure returns (uint256) { return 1; } }"
+    )
+    before = compile_files([main])["Main"].deployed_bytecode
+    lib.write_text(
+        HEADER + "library Lib { function value() internal pure returns (uint256) { return 2; } }"
+    )
+    after = compile_files([main])["Main"].deployed_bytecode
+    assert before != after
+
+
+def test_invalid_missing_solc_says_make_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    find = solidity.find_node_modules
+    with pytest.raises(ToolchainNotFound, match="make install"):
+        find([tmp_path])
+    monkeypatch.setattr(solidity, "find_node_modules", lambda start=None: find([tmp_path]))
+    with pytest.raises(ToolchainNotFound, match="make install"):
+        compile_contracts({"Fresh.sol": HEADER + "contract Fresh { uint256 public uncached = 7; }"})
+
+
+def test_invalid_missing_node_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(solidity.shutil, "which", lambda name: None)
+    with pytest.raises(ToolchainNotFound, match="`node`.*make install"):
+        compile_contracts(
+            {"Fresh2.sol": HEADER + "contract Fresh2 { uint256 public uncached = 8; }"}
+        )
+
+
+def test_invalid_wrong_solc_version_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "node_modules" / "solc"
+    fake.mkdir(parents=True)
+    (fake / "package.json").write_text('{"version": "0.8.19"}')
+    monkeypatch.setattr(solidity, "find_node_modules", lambda start=None: tmp_path / "node_modules")
+    with pytest.raises(ToolchainNotFound, match="0.8.19.*pins 0.8.37"):
+        compile_contracts(
+            {"Fresh3.sol": HEADER + "contract Fresh3 { uint256 public uncached = 9; }"}
+        )
+
+
+def test_via_ir_compiles_too() -> None:
+    src = HEADER + "contract V { uint256 public x; function set(uint256 v) external { x = v; } }"
+    via_ir = compile_contracts({"V.sol": src}, via_ir=True)["V"]
+    legacy = compile_contracts({"V.sol": src})["V"]
+    assert via_ir.abi == legacy.abi and via_ir.deployed_bytecode != legacy.deployed_bytecode
