@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -119,7 +120,7 @@ class Supervisor:
         log_path = self.log_dir / f"{spec.name}.log"
         log_file = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         log_file.write(
-            f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} start {' '.join(spec.argv)}\n".encode()
+            f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} start {_one_line(spec.argv)}\n".encode()
         )
         log_file.flush()
         process = subprocess.Popen(
@@ -191,6 +192,10 @@ class Supervisor:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _one_line(argv: Sequence[str]) -> str:
+    return shlex.join(argv).replace("\n", "\\n")
 
 
 def _safe(check: ReadyCheck) -> bool:
