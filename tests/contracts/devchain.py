@@ -18,9 +18,9 @@ from eth.abc import ComputationAPI
 from eth.chains.base import MiningChain
 from eth.db.atomic import AtomicDB
 from eth.vm.forks.prague import PragueVM
-from eth.vm.spoof import SpoofTransaction
 from eth.vm.forks.prague.computation import PRAGUE_PRECOMPILES, PragueComputation
 from eth.vm.forks.prague.state import PragueState
+from eth.vm.spoof import SpoofTransaction
 from eth_abi import decode, encode
 from eth_keys import keys
 from eth_utils import function_abi_to_4byte_selector, keccak
@@ -167,4 +167,4 @@ def error_selector(signature: str) -> bytes:
     return keccak(text=signature)[:4]
 
 
-__all__: Sequence[str] = ["DevChain", "Contract", "Result", "error_selector", "CHAIN_ID", "SENDER"]
+__all__: Sequence[str] = ["CHAIN_ID", "SENDER", "Contract", "DevChain", "Result", "error_selector"]
