@@ -16,6 +16,7 @@ import httpx
 import numpy as np
 from eth_utils import decode_hex
 
+from neurostack.protocol.cid import parse_model_cid
 from neurostack.protocol.errors import ProtocolError
 from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.receipts import receipt_from_json
@@ -64,6 +65,16 @@ def model_path(cid: str) -> str:
 
 def job_path(job_id: str) -> str:
     return f"{JOBS_PATH}/{job_id}"
+
+
+def checked_cid(cid: str) -> ModelCID:
+    """The CID, validated locally so a typo costs no round trip."""
+    try:
+        return parse_model_cid(cid)
+    except ProtocolError as exc:
+        raise InvalidInput(
+            f"{cid!r} is not a model CID: {exc}", hint="model CIDs look like 'bafkrei...'"
+        ) from None
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -239,14 +250,15 @@ def build_inference(
     model_cid: str, inputs: Inputs, mode: InferenceMode | int | str
 ) -> tuple[dict[str, Any], SentRequest]:
     """The ``POST /v1/infer`` body and the record needed to verify its receipt later."""
+    cid = checked_cid(model_cid)
     model_input = to_model_input(inputs)
     chosen = to_mode(mode)
     body = {
-        "modelCID": str(model_cid),
+        "modelCID": cid,
         "mode": int(chosen),
         "input": model_input_to_json(model_input),
     }
-    sent = SentRequest(ModelCID(str(model_cid)), chosen, encode_model_input(model_input))
+    sent = SentRequest(cid, chosen, encode_model_input(model_input))
     return body, sent
 
 

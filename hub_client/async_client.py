@@ -20,7 +20,6 @@ from .files import (
     DownloadWriter,
     Progress_,
     check_uploaded,
-    checked_cid,
     open_for_upload,
     plan_upload,
 )
@@ -92,7 +91,7 @@ class AsyncHubClient(_ClientCore):
         return _wire.read_model_list(await self._send(Area.MODELS, "GET", _wire.MODELS_PATH))
 
     async def get_model(self, cid: str) -> ModelInfo:
-        response = await self._send(Area.MODELS, "GET", _wire.model_path(checked_cid(cid)))
+        response = await self._send(Area.MODELS, "GET", _wire.model_path(_wire.checked_cid(cid)))
         return _wire.read_model(response)
 
     async def download_model(self, cid: str, dest: str | os.PathLike[str]) -> Path:

@@ -26,7 +26,6 @@ from .files import (
     DownloadWriter,
     Progress_,
     check_uploaded,
-    checked_cid,
     open_for_upload,
     plan_upload,
 )
@@ -150,7 +149,9 @@ class HubClient(_ClientCore):
         return _wire.read_model_list(self._send(Area.MODELS, "GET", _wire.MODELS_PATH))
 
     def get_model(self, cid: str) -> ModelInfo:
-        return _wire.read_model(self._send(Area.MODELS, "GET", _wire.model_path(checked_cid(cid))))
+        return _wire.read_model(
+            self._send(Area.MODELS, "GET", _wire.model_path(_wire.checked_cid(cid)))
+        )
 
     def download_model(self, cid: str, dest: str | os.PathLike[str]) -> Path:
         """Stream a model file to ``dest`` (a file, or a folder for ``<cid>.onnx``); the

@@ -28,7 +28,8 @@ from rich.progress import (
 from neurostack.protocol.cid import cid_digest, parse_model_cid
 from neurostack.protocol.errors import ProtocolError
 
-from .errors import HubError, InvalidInput, UploadRejected
+from ._wire import checked_cid
+from .errors import HubError, UploadRejected
 
 #: Files at least this large get a progress bar (when stderr is a terminal).
 PROGRESS_THRESHOLD = 1 << 20
@@ -127,15 +128,6 @@ def check_uploaded(plan: UploadPlan, cid: str) -> None:
             f"the hub stored {plan.path.name} under {cid}, which is not the CID of its bytes",
             hint="the hub or the connection corrupted the upload; upload again",
         )
-
-
-def checked_cid(cid: str) -> str:
-    try:
-        return str(parse_model_cid(cid))
-    except ProtocolError as exc:
-        raise InvalidInput(
-            f"{cid!r} is not a model CID: {exc}", hint="model CIDs look like 'bafkrei...'"
-        ) from None
 
 
 class DownloadWriter:

@@ -148,5 +148,34 @@ class FakeHub:
         return httpx.Response(201, json=model_record(data, name=fields["name"].decode()))
 
 
+# --- ways a dishonest hub or a broken network may alter an answer ---
+
+
+def tamper_output(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    value = answer["output"]["numbers"][0]["values"][0]
+    value["value"] = str(int(value["value"]) + 1)
+    return answer
+
+
+def sign_with_other_key(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    return answer_for(body, key=OTHER_KEY)
+
+
+def answer_another_request(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    other = dict(body, input={"x": [[9.0, 9.0, 9.0, 9.0]]})
+    forged = answer_for(other)
+    forged["output"] = answer["output"]
+    return forged
+
+
+def forge_sprinter_field(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    answer["receipt"]["sprinter"] = Account.from_key(OTHER_KEY).address
+    return answer
+
+
+def expired(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    return answer_for(body, expiry_in=-10)
+
+
 def xs(rows: int = 2) -> np.ndarray:
     return np.arange(rows * 4, dtype=np.float32).reshape(rows, 4) / 4

@@ -13,8 +13,8 @@ import pytest
 from hub_client import AsyncHubClient, ReceiptInvalid
 from neurostack.protocol.cid import model_cid
 
-from .fakehub import MODEL_CID, FakeHub, xs
-from .test_client import OWNER_KEY, _tamper_output
+from .fakehub import MODEL_CID, FakeHub, tamper_output, xs
+from .test_client import OWNER_KEY
 
 
 def run(hub: FakeHub, body: Any) -> Any:
@@ -41,7 +41,7 @@ def test_invalid_async_tampered_output_is_refused() -> None:
         return await client.infer(MODEL_CID, {"x": xs()})
 
     with pytest.raises(ReceiptInvalid):
-        run(FakeHub(tamper=_tamper_output), body)
+        run(FakeHub(tamper=tamper_output), body)
 
 
 def test_async_upload_download_and_jobs(tmp_path: Path) -> None:

@@ -24,7 +24,19 @@ from hub_client import (
 )
 from neurostack.protocol.cid import model_cid
 
-from .fakehub import MODEL_CID, OTHER_KEY, SPRINTER, FakeHub, answer_for, model_record, xs
+from .fakehub import (
+    MODEL_CID,
+    OTHER_KEY,
+    SPRINTER,
+    FakeHub,
+    answer_another_request,
+    expired,
+    forge_sprinter_field,
+    model_record,
+    sign_with_other_key,
+    tamper_output,
+    xs,
+)
 
 OWNER_KEY = "0x" + "33" * 32
 
@@ -50,35 +62,9 @@ def test_infer_accepts_nested_lists_and_mode_names() -> None:
     assert result.arrays()["y"].tolist() == [[4.0]]
 
 
-def _tamper_output(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
-    value = answer["output"]["numbers"][0]["values"][0]
-    value["value"] = str(int(value["value"]) + 1)
-    return answer
-
-
-def _sign_with_other_key(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
-    return answer_for(body, key=OTHER_KEY)
-
-
-def _answer_another_request(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
-    other = dict(body, input={"x": [[9.0, 9.0, 9.0, 9.0]]})
-    forged = answer_for(other)
-    forged["output"] = answer["output"]
-    return forged
-
-
-def _forge_sprinter_field(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
-    answer["receipt"]["sprinter"] = Account.from_key(OTHER_KEY).address
-    return answer
-
-
-def _expired(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
-    return answer_for(body, expiry_in=-10)
-
-
 @pytest.mark.parametrize(
     "tamper",
-    [_tamper_output, _answer_another_request, _forge_sprinter_field, _expired],
+    [tamper_output, answer_another_request, forge_sprinter_field, expired],
     ids=["tampered-output", "wrong-request-id", "forged-sprinter", "expired"],
 )
 def test_invalid_receipt_is_refused(tamper: Any) -> None:
@@ -88,7 +74,7 @@ def test_invalid_receipt_is_refused(tamper: Any) -> None:
 
 
 def test_invalid_receipt_from_an_unexpected_signer() -> None:
-    hub = FakeHub(tamper=_sign_with_other_key)
+    hub = FakeHub(tamper=sign_with_other_key)
     with (
         client_for(hub, expected_signers=[SPRINTER]) as client,
         pytest.raises(ReceiptInvalid, match="not an expected signer"),
@@ -101,7 +87,7 @@ def test_invalid_receipt_from_an_unexpected_signer() -> None:
 
 
 def test_verification_can_be_turned_off() -> None:
-    with client_for(FakeHub(tamper=_tamper_output), verify_receipts=False) as hub:
+    with client_for(FakeHub(tamper=tamper_output), verify_receipts=False) as hub:
         result = hub.infer(MODEL_CID, {"x": xs()})
     assert not result.verified
     assert result.arrays()["y"].shape == (2, 1)
@@ -148,7 +134,7 @@ def test_submit_then_get_job_verifies_against_what_was_submitted() -> None:
         assert status.done and status.result is not None and status.result.verified
         with pytest.raises(JobNotFound):
             hub.get_job("job-unknown")
-    with client_for(FakeHub(tamper=_answer_another_request)) as hub:
+    with client_for(FakeHub(tamper=answer_another_request)) as hub:
         job_id = hub.submit(MODEL_CID, {"x": xs()})
         with pytest.raises(ReceiptInvalid):
             hub.get_job(job_id)
