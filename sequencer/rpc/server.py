@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from . import dev, eth, net, neuro, web3
@@ -51,6 +52,10 @@ def _client_version() -> str:
     return f"{CLIENT_NAME}/v{release}/python{platform.python_version()}"
 
 
+def _any_value(value: Any) -> Any:
+    return value
+
+
 def _http_only_stub(ctx: Any, *args: Any) -> Any:
     raise NotificationsUnsupported()
 
@@ -59,7 +64,7 @@ def method_table(dev_methods: bool) -> dict[str, Method]:
     """Every method the node serves over HTTP (WebSocket adds the subscription pair)."""
     methods: dict[str, Method] = {**web3.METHODS, **net.METHODS, **eth.METHODS, **neuro.METHODS}
     for name in ("eth_subscribe", "eth_unsubscribe"):
-        methods[name] = Method(name, _http_only_stub, (), 0)
+        methods[name] = Method(name, _http_only_stub, (_any_value,) * 2, 0)
     if dev_methods:
         methods.update(dev.METHODS)
     return methods
@@ -125,9 +130,13 @@ def create_app(
         head = await to_thread.run_sync(lambda: node.head().header.block_number)
         return JSONResponse({"status": "ok", "chainId": node.chain_id, "head": head})
 
-    app.add_route("/", rpc_http, methods=["POST"])
-    app.add_websocket_route("/", rpc_ws)
-    app.add_route("/health", health, methods=["GET"])
+    app.router.routes.extend(
+        [
+            Route("/", rpc_http, methods=["POST"]),
+            WebSocketRoute("/", rpc_ws),
+            Route("/health", health, methods=["GET"]),
+        ]
+    )
     app.add_middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["POST", "GET", "OPTIONS"], allow_headers=["*"]
     )
