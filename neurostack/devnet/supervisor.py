@@ -42,6 +42,7 @@ class ServiceSpec:
     env: Mapping[str, str] = field(default_factory=dict)  # added to the supervisor's env
     cwd: Path | None = None
     ready_timeout: float = 60.0
+    dirs: Sequence[Path] = ()  # folders it needs, created just before it starts
 
 
 @dataclass
@@ -116,7 +117,8 @@ class Supervisor:
         return started
 
     def _spawn(self, spec: ServiceSpec) -> Service:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for folder in (self.log_dir, *spec.dirs):
+            Path(folder).mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{spec.name}.log"
         log_file = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         log_file.write(
