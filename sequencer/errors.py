@@ -3,9 +3,27 @@
 Tree::
 
     SequencerError
-    ├── ConfigError(ValueError)        chain.toml is missing or invalid
-    └── ... (added by the chain, mempool and RPC modules)
+    ├── ConfigError(ValueError)            chain.toml is missing or invalid, or the data dir
+    │                                      holds another chain
+    ├── TransactionRejected(ValueError)    send_raw_transaction refused a transaction; the
+    │                                      message is geth's (``nonce too low: ...``)
+    ├── ExecutionReverted                  eth_call / eth_estimateGas: the EVM reverted;
+    │                                      carries the revert data
+    ├── InvalidCall(ValueError)            eth_call / eth_estimateGas: the call cannot run
+    │                                      (out of gas, bad opcode, bad parameters)
+    ├── BlockNotFound(LookupError)         a block number/tag past the head
+    ├── InvalidBlockTimestamp(ValueError)  evm_mine with a timestamp not after the head's
+    ├── DevMethodsDisabled                 evm_* methods on a node without dev methods
+    ├── TransactionDeferred                raised inside block execution by a hook (PIPE) to
+    │                                      take a transaction out of this block and keep it
+    │                                      pending; never reaches users
+    └── StoreError                         the on-disk store is unusable (corrupt, locked)
+
+Classified by what the caller should do: ``TransactionRejected`` and ``InvalidCall`` are
+the user's to fix; ``BlockNotFound`` may succeed later; ``StoreError`` stops the node.
 """
+
+from __future__ import annotations
 
 
 class SequencerError(Exception):
@@ -14,3 +32,63 @@ class SequencerError(Exception):
 
 class ConfigError(SequencerError, ValueError):
     """The chain configuration is missing or invalid; the message names the field."""
+
+
+class TransactionRejected(SequencerError, ValueError):
+    """The mempool refused a transaction.
+
+    ``reason`` is geth's bare error text (``"nonce too low"``, ``"already known"``, ...), so
+    callers and tools can match on it; ``str(error)`` adds geth-style detail after a colon.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+class ExecutionReverted(SequencerError):
+    """The call reverted. ``data`` is the raw revert data, ``message`` geth's text.
+
+    ``message`` is ``"execution reverted"`` or ``"execution reverted: <reason>"`` when the
+    data is a Solidity ``Error(string)``.
+    """
+
+    def __init__(self, data: bytes, message: str = "execution reverted") -> None:
+        self.data = data
+        self.message = message
+        super().__init__(message)
+
+
+class InvalidCall(SequencerError, ValueError):
+    """The call could not run (e.g. ``out of gas``, ``invalid opcode``, bad parameters)."""
+
+
+class BlockNotFound(SequencerError, LookupError):
+    """The requested block does not exist (yet)."""
+
+
+class InvalidBlockTimestamp(SequencerError, ValueError):
+    """A requested block timestamp is not after the head block's timestamp."""
+
+
+class DevMethodsDisabled(SequencerError):
+    """A dev method (evm_mine, evm_snapshot, ...) was called on a node without them."""
+
+    def __init__(self, method: str = "dev methods") -> None:
+        super().__init__(
+            f"{method} is disabled on this node; enable [rpc] dev_methods in chain.toml"
+        )
+
+
+class TransactionDeferred(SequencerError):
+    """Raised during block execution to keep a transaction out of the current block.
+
+    The block builder reverts the transaction's effects, leaves it in the mempool and goes
+    on with the next one. PIPE raises it when a transaction needs an inference result that
+    the block's witness does not hold.
+    """
+
+
+class StoreError(SequencerError):
+    """The chain database cannot be used; the message says which file and why."""

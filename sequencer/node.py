@@ -1,0 +1,457 @@
+"""The node facade: chain + store + mempool + block producer behind one thread-safe object.
+
+The RPC server, the CLI and the inference layer use only this class. Every public method
+takes one internal ``RLock``; block and pending listeners are called after the lock is
+released, in block order, from the thread that produced the block.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
+from eth.constants import ZERO_ADDRESS
+from eth.db.schema import SchemaV1
+from eth.exceptions import BlockNotFound as EVMBlockNotFound
+from eth.exceptions import HeaderNotFound, TransactionNotFound
+from eth_keys import keys
+from eth_typing import Address, Hash32
+from eth_utils import ValidationError
+
+from .chain import execution, fees
+from .chain.builder import build_block
+from .chain.genesis import chain_class, create_genesis, genesis_hash
+from .config import ChainConfig
+from .errors import (
+    BlockNotFound,
+    ConfigError,
+    DevMethodsDisabled,
+    InvalidBlockTimestamp,
+    TransactionDeferred,
+    TransactionRejected,
+)
+from .mempool import JOURNAL_FILE, Journal, Mempool, decode_transaction
+from .producer import BlockHooks, BlockProducer, PlainBlocks
+from .store import STORE_FILE, SqliteStore
+from .types import CallParams, FeeHistory, TxLookup
+
+log = logging.getLogger(__name__)
+
+BlockListener = Callable[[BlockAPI, list[ReceiptAPI]], None]
+PendingListener = Callable[[Hash32], None]
+
+
+class _Skip(Exception):
+    """Abandon a block that turned out empty (its store transaction rolls back)."""
+
+
+class Node:
+    """One rollup node: chain + store + mempool + block producer. Thread-safe (one internal RLock)."""
+
+    def __init__(self, config: ChainConfig, *, dev_methods: bool | None = None) -> None:
+        self.config = config
+        self.chain_id = config.chain.chain_id
+        self.dev_methods = config.rpc.dev_methods if dev_methods is None else dev_methods
+        self.hooks: BlockHooks = PlainBlocks()
+        self._lock = threading.RLock()
+        self._notify_lock = threading.Lock()
+        self._notifications: list[tuple[BlockAPI, list[ReceiptAPI]]] = []
+        self._block_listeners: list[BlockListener] = []
+        self._pending_listeners: list[PendingListener] = []
+        self._time_offset = 0
+        self._snapshots: dict[int, Hash32] = {}
+        self._snapshot_ids = itertools.count(1)
+        self._pending_cache: tuple[tuple[bytes, int], StateAPI] | None = None
+        self._pool_version = 0
+        self._head_state_cache: tuple[bytes, StateAPI] | None = None
+
+        data_dir = Path(config.data_dir)
+        self._store = SqliteStore(data_dir / STORE_FILE)
+        self._chain = self._open_chain()
+        self._decode = self._chain.get_vm_class_for_block_number(1).get_transaction_builder().decode
+        self.coinbase = self._read_coinbase()
+        self.mempool = Mempool(Journal(data_dir / JOURNAL_FILE))
+        self._replay_journal()
+        self._producer = BlockProducer(self._produce_scheduled, config.chain.block_time)
+        self._closed = False
+
+    # -- set-up --
+
+    def _open_chain(self) -> Any:
+        cls = chain_class(self.chain_id)
+        expected = genesis_hash(self.config)
+        try:
+            stored = self._store[SchemaV1.make_block_number_to_hash_lookup_key(0)]
+        except KeyError:
+            with self._store.transaction():
+                return create_genesis(self.config, self._store)
+        chain = cls(self._store)
+        if chain.get_canonical_block_header_by_number(0).hash != expected:
+            raise ConfigError(
+                f"{self._store.path}: the data dir holds another chain (genesis differs from "
+                "chain.toml); start over with `neurostack up --reset` or pick another data_dir"
+            )
+        del stored
+        return chain
+
+    def _read_coinbase(self) -> Address:
+        """Fees go to the sequencer key's address; the zero address if there is no key file."""
+        try:
+            text = Path(self.config.key_file).read_text().strip()
+        except OSError:
+            return ZERO_ADDRESS
+        try:
+            return keys.PrivateKey(
+                bytes.fromhex(text.removeprefix("0x"))
+            ).public_key.to_canonical_address()
+        except ValueError:
+            raise ConfigError(f"{self.config.key_file}: not a hex private key") from None
+
+    def _replay_journal(self) -> None:
+        journal = self.mempool.journal
+        assert journal is not None
+        kept = dropped = 0
+        for raw in journal.read():
+            try:
+                self._admit(raw, journal=False)
+                kept += 1
+            except TransactionRejected:
+                dropped += 1  # mined before the crash, or invalid by now
+        self.mempool.compact_journal()
+        if kept or dropped:
+            log.info("mempool journal replayed: %d pending, %d dropped", kept, dropped)
+
+    # -- lifecycle --
+
+    def start(self) -> None:
+        self._producer.start()
+
+    def stop(self) -> None:
+        self._producer.stop()
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                if self.mempool.journal is not None:
+                    self.mempool.journal.close()
+                self._store.close()
+
+    def add_block_listener(self, fn: BlockListener) -> None:
+        self._block_listeners.append(fn)
+
+    def add_pending_listener(self, fn: PendingListener) -> None:
+        self._pending_listeners.append(fn)
+
+    def set_block_hooks(self, hooks: BlockHooks) -> None:
+        with self._lock:
+            self.hooks = hooks
+
+    # -- reads --
+
+    def head(self) -> BlockAPI:
+        with self._lock:
+            return self._chain.get_canonical_block_by_number(
+                self._chain.get_canonical_head().block_number
+            )
+
+    def _head_header(self) -> BlockHeaderAPI:
+        return self._chain.get_canonical_head()
+
+    def block_by_number(self, number: int) -> BlockAPI | None:
+        with self._lock:
+            try:
+                return self._chain.get_canonical_block_by_number(number)
+            except (HeaderNotFound, EVMBlockNotFound):
+                return None
+
+    def block_by_hash(self, block_hash: bytes) -> BlockAPI | None:
+        with self._lock:
+            try:
+                return self._chain.get_block_by_hash(block_hash)
+            except (HeaderNotFound, EVMBlockNotFound):
+                return None
+
+    def resolve_tag(self, tag: str | int) -> int:
+        """Block tag to number. Single sequencer: safe and finalized are the head."""
+        head = self._head_header().block_number
+        if isinstance(tag, int):
+            if tag < 0 or tag > head:
+                raise BlockNotFound(f"block {tag} not found; the head is {head}")
+            return tag
+        if tag in ("latest", "safe", "finalized", "pending"):
+            return head
+        if tag == "earliest":
+            return 0
+        raise BlockNotFound(
+            f"unknown block tag {tag!r}; use latest, pending, safe, finalized, earliest"
+        )
+
+    def receipts(self, block: BlockAPI) -> list[ReceiptAPI]:
+        with self._lock:
+            return list(block.get_receipts(self._chain.chaindb))
+
+    def transaction(self, tx_hash: bytes) -> TxLookup | None:
+        with self._lock:
+            pooled = self.mempool.get(tx_hash)
+            if pooled is not None:
+                return TxLookup(pooled.tx)
+            try:
+                number, index = self._chain.get_canonical_transaction_index(tx_hash)
+            except TransactionNotFound:
+                return None
+            block = self._chain.get_canonical_block_by_number(number)
+            return TxLookup(block.transactions[index], number, block.hash, index)
+
+    def pending_transactions(self) -> list[SignedTransactionAPI]:
+        with self._lock:
+            return [p.tx for p in self.mempool.executable(self._head_state().get_nonce)]
+
+    def state_at(self, block_number: int) -> StateAPI:
+        with self._lock:
+            header = self._chain.get_canonical_block_header_by_number(block_number)
+            return self._chain.get_vm(header).state
+
+    def _head_state(self) -> StateAPI:
+        """The head's state, cached per head: the pool only reads it."""
+        head = self._head_header()
+        if self._head_state_cache is None or self._head_state_cache[0] != head.hash:
+            self._head_state_cache = (head.hash, self._chain.get_vm(head).state)
+        return self._head_state_cache[1]
+
+    def pending_state(self) -> StateAPI:
+        """The head state with the executable pending transactions applied (geth's "pending")."""
+        with self._lock:
+            head = self._head_header()
+            key = (head.hash, self._pool_version)
+            if self._pending_cache is not None and self._pending_cache[0] == key:
+                return self._pending_cache[1]
+            parent_state = self._chain.get_vm(head).state
+            header = self._chain.get_vm_class_for_block_number(
+                head.block_number + 1
+            ).create_header_from_parent(
+                head, timestamp=max(self._now(), head.timestamp + 1), coinbase=self.coinbase
+            )
+            vm = self._chain.get_vm(header)
+            vm.environment = self.hooks.block_environment(header)  # type: ignore[attr-defined]
+            queue = self.mempool.ready_queue(parent_state.get_nonce, header.base_fee_per_gas)
+            for tx in queue:
+                snapshot = vm.state.snapshot()
+                try:
+                    vm.state.apply_transaction(tx)
+                    queue.done(tx, True)
+                except (ValidationError, TransactionDeferred):  # best effort: skip it
+                    vm.state.revert(snapshot)
+                    queue.done(tx, False)
+            self._pending_cache = (key, vm.state)
+            return vm.state
+
+    def pending_nonce(self, address: bytes) -> int:
+        with self._lock:
+            return self.mempool.pending_nonce(address, self._head_state().get_nonce(address))
+
+    # -- execution --
+
+    def _call_header(self, block_number: int | None) -> BlockHeaderAPI:
+        number = self.resolve_tag("latest" if block_number is None else block_number)
+        return self._chain.get_canonical_block_header_by_number(number)
+
+    def call(self, tx: CallParams, block_number: int | None = None) -> bytes:
+        with self._lock:
+            header = self._call_header(block_number)
+            env = self.hooks.call_environment(header)
+            return execution.call(self._chain, header, tx, env)
+
+    def estimate_gas(self, tx: CallParams, block_number: int | None = None) -> int:
+        with self._lock:
+            header = self._call_header(block_number)
+            env = self.hooks.call_environment(header)
+            state = self._chain.get_vm(header).state
+            return execution.estimate_gas(self._chain, header, tx, env, state.get_balance)
+
+    def send_raw_transaction(self, raw: bytes) -> bytes:
+        """Validate, journal (fsync) and pool ``raw``; its hash once it is durable."""
+        raw = bytes(raw)
+        tx_hash = self._admit(raw, journal=True)
+        for fn in list(self._pending_listeners):
+            try:
+                fn(tx_hash)
+            except Exception:
+                log.exception("pending listener failed")
+        return tx_hash
+
+    def _admit(self, raw: bytes, *, journal: bool) -> Hash32:
+        tx, sender = decode_transaction(
+            raw, self._decode, self.chain_id, self.config.chain.gas_limit
+        )
+        with self._lock:
+            head = self._head_header()
+            self.mempool.add(
+                tx, raw, sender, self._head_state(), fees.next_base_fee(head), journal=journal
+            )
+            self._pool_version += 1
+        return tx.hash
+
+    def gas_price(self) -> int:
+        with self._lock:
+            return fees.next_base_fee(self._head_header()) + self.max_priority_fee()
+
+    def max_priority_fee(self) -> int:
+        with self._lock:
+            head = self._head_header().block_number
+            recent = [
+                self._chain.get_canonical_block_by_number(n)
+                for n in range(head, max(head - fees.TIP_SAMPLE_BLOCKS, 0), -1)
+            ]
+            return fees.suggest_tip(recent)
+
+    def fee_history(self, block_count: int, newest: int, percentiles: list[float]) -> FeeHistory:
+        with self._lock:
+            newest = self.resolve_tag(newest)
+            return fees.fee_history(
+                newest,
+                block_count,
+                percentiles,
+                self._chain.get_canonical_block_by_number,
+                lambda b: list(b.get_receipts(self._chain.chaindb)),
+            )
+
+    # -- block production --
+
+    def _now(self) -> int:
+        return int(time.time()) + self._time_offset
+
+    def _produce_scheduled(self) -> BlockAPI | None:
+        return self._produce(force=False)
+
+    def _produce(self, *, force: bool, timestamp: int | None = None) -> BlockAPI | None:
+        with self._lock:
+            if self._closed:
+                return None
+            parent = self._head_header()
+            if timestamp is not None and timestamp <= parent.timestamp:
+                raise InvalidBlockTimestamp(
+                    f"timestamp {timestamp} is not after the head's {parent.timestamp}"
+                )
+            empty_ok = force or self.config.chain.empty_blocks
+            head_state = self._head_state()
+            if not empty_ok and not self.mempool.executable(head_state.get_nonce):
+                return None
+            ts = timestamp if timestamp is not None else max(self._now(), parent.timestamp + 1)
+            try:
+                with self._store.transaction():
+                    block, receipts = self._build_and_persist(parent, head_state, ts, empty_ok)
+            except _Skip:
+                return None
+            self._notifications.append((block, receipts))
+        self._notify()
+        return block
+
+    def _build_and_persist(
+        self, parent: BlockHeaderAPI, head_state: StateAPI, timestamp: int, empty_ok: bool
+    ) -> tuple[BlockAPI, list[ReceiptAPI]]:
+        """Select ready transactions, build, persist, update the pool. Inside a store transaction."""
+        hooks = self.hooks
+        unsealed = self._chain.get_vm_class_for_block_number(
+            parent.block_number + 1
+        ).create_header_from_parent(
+            parent,
+            timestamp=timestamp,
+            coinbase=self.coinbase,
+            gas_limit=self.config.chain.gas_limit,
+        )
+        env = hooks.block_environment(unsealed)
+        queue = self.select_ready_transactions(head_state, fees.next_base_fee(parent))
+        built = build_block(
+            self._chain,
+            parent,
+            queue,
+            timestamp=timestamp,
+            coinbase=self.coinbase,
+            gas_limit=self.config.chain.gas_limit,
+            environment=env,
+            extra_data=hooks.extra_data,
+        )
+        if not built.block.transactions and not empty_ok:
+            raise _Skip
+        self._chain.persist_block(built.block)
+        for tx, reason in built.rejected:
+            log.info("dropping %s: %s", tx.hash.hex(), reason)
+            self.mempool.remove(tx.hash)
+        new_state = self._chain.get_vm(built.block.header).state
+        self.mempool.remove_mined(
+            new_state.get_nonce, (tx.sender for tx in built.block.transactions)
+        )
+        self._pool_version += 1
+        hooks.block_persisted(built.block, built.receipts, env)
+        return built.block, built.receipts
+
+    def select_ready_transactions(self, head_state: StateAPI, base_fee: int) -> Any:
+        """THE place the builder takes transactions from: the pool's executable ones,
+        best tip first, filtered by ``hooks.is_ready`` (PIPE parks inference txs there)."""
+        return self.mempool.ready_queue(head_state.get_nonce, base_fee, self.hooks.is_ready)
+
+    def _notify(self) -> None:
+        with self._notify_lock:
+            with self._lock:
+                pending, self._notifications = self._notifications, []
+                if pending and not self._closed:
+                    self.mempool.compact_journal()
+            for block, receipts in pending:
+                for fn in list(self._block_listeners):
+                    try:
+                        fn(block, receipts)
+                    except Exception:
+                        log.exception("block listener failed")
+
+    # -- dev methods --
+
+    def _require_dev(self, method: str) -> None:
+        if not self.dev_methods:
+            raise DevMethodsDisabled(method)
+
+    def mine(self, timestamp: int | None = None) -> BlockAPI:
+        """Mine all pending transactions (or an empty block) now."""
+        self._require_dev("evm_mine")
+        block = self._produce(force=True, timestamp=timestamp)
+        assert block is not None
+        return block
+
+    def snapshot(self) -> int:
+        self._require_dev("evm_snapshot")
+        with self._lock:
+            snapshot_id = next(self._snapshot_ids)
+            self._snapshots[snapshot_id] = self._head_header().hash
+            return snapshot_id
+
+    def revert(self, snapshot_id: int) -> bool:
+        """Rewind the canonical chain to the snapshot's head; that snapshot and later ones are used up."""
+        self._require_dev("evm_revert")
+        with self._lock:
+            target_hash = self._snapshots.get(snapshot_id)
+            if target_hash is None:
+                return False
+            for sid in [s for s in self._snapshots if s >= snapshot_id]:
+                del self._snapshots[sid]
+            target = self._chain.get_block_header_by_hash(target_hash)
+            head = self._head_header().block_number
+            with self._store.transaction():
+                for number in range(target.block_number + 1, head + 1):
+                    block = self._chain.get_canonical_block_by_number(number)
+                    for tx in block.transactions:
+                        del self._store[SchemaV1.make_transaction_hash_to_block_lookup_key(tx.hash)]
+                    del self._store[SchemaV1.make_block_number_to_hash_lookup_key(number)]
+                self._store[SchemaV1.make_canonical_head_hash_lookup_key()] = target_hash
+            self._pool_version += 1
+            return True
+
+    def increase_time(self, seconds: int) -> int:
+        """Move the block clock forward; returns the total offset in seconds (ganache's answer)."""
+        self._require_dev("evm_increaseTime")
+        with self._lock:
+            self._time_offset += int(seconds)
+            return self._time_offset
