@@ -1,5 +1,112 @@
-"""``neurostack hub serve|worker``."""
+"""``neurostack hub serve|worker``: run the reference hub API and its sprinter workers.
+
+Settings come from the options here, then ``NEUROSTACK_HUB_*`` environment variables
+(and ``REDIS_URL``), then the defaults of :class:`neurostack.hub.settings.HubSettings`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
 
 import typer
 
+from neurostack.hub.errors import HubError
+from neurostack.hub.settings import HubSettings
+
 app = typer.Typer(help="Run the reference inference hub.", no_args_is_help=True)
+
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="model store directory [default: hub]")]
+RedisOpt = Annotated[
+    str | None, typer.Option("--redis-url", help="Redis URL (env REDIS_URL); none: embedded Redis")
+]
+
+
+def _fail(exc: Exception) -> NoReturn:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def _settings(**options: Any) -> HubSettings:
+    try:
+        return HubSettings.from_environ(os.environ, **options)
+    except HubError as exc:
+        _fail(exc)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="listen address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="listen port")] = 8600,
+    store: StoreOpt = None,
+    redis_url: RedisOpt = None,
+    max_upload_bytes: Annotated[int | None, typer.Option(help="largest model upload")] = None,
+    job_deadline: Annotated[float | None, typer.Option(help="seconds a job may take")] = None,
+    speculative_after: Annotated[
+        float | None, typer.Option(help="seconds before a slow job is duplicated")
+    ] = None,
+    receipt_ttl: Annotated[int | None, typer.Option(help="seconds receipts stay valid")] = None,
+) -> None:
+    """Serve the hub API (model registry and inference) with uvicorn."""
+    import uvicorn
+
+    from neurostack.hub.app import create_app
+    from neurostack.hub.broker import EmbeddedRedis
+
+    settings = _settings(
+        store_dir=store, redis_url=redis_url, max_upload_bytes=max_upload_bytes,
+        job_deadline=job_deadline, speculative_after=speculative_after, receipt_ttl=receipt_ttl,
+    )
+    embedded = None
+    try:
+        if not settings.redis_url:
+            embedded = EmbeddedRedis(Path(settings.store_dir) / "redis").start()
+            settings = settings.model_copy(update={"redis_url": embedded.url})
+            typer.echo(f"embedded Redis at {embedded.url}")
+            typer.echo(f"  start workers with: neurostack hub worker --redis-url {embedded.url}")
+        api = create_app(settings)
+        typer.echo(f"hub API at http://{host}:{port} (store {settings.store_dir})", )
+        uvicorn.run(api, host=host, port=port, log_level="warning", access_log=False)
+    except HubError as exc:
+        _fail(exc)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+@app.command()
+def worker(
+    redis_url: RedisOpt = None,
+    store: StoreOpt = None,
+    hub_url: Annotated[
+        str | None, typer.Option(help="hub to download models from when not in --store")
+    ] = None,
+    key_file: Annotated[
+        Path | None, typer.Option(help="hex private key signing receipts (or NEUROSTACK_HUB_WORKER_KEY)")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="worker name shown in results")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="jobs run at once")] = 1,
+    pool: Annotated[str, typer.Option(help="Celery pool: threads, prefork or solo")] = "threads",
+    delay: Annotated[float | None, typer.Option(help="added seconds per job (tests, benchmarks)")] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="onnxruntime intra-op threads per session (0: its default)")
+    ] = None,
+    providers: Annotated[str | None, typer.Option(help="auto, cpu or cuda")] = None,
+    loglevel: Annotated[str, typer.Option(help="Celery log level")] = "INFO",
+) -> None:
+    """Run a sprinter: a Celery worker consuming inference jobs."""
+    from neurostack.hub.worker import run_worker
+
+    settings = _settings(
+        redis_url=redis_url, store_dir=store, hub_url=hub_url, worker_key_file=key_file,
+        worker_name=name, worker_delay=delay, intra_op_threads=threads, providers=providers,
+    )
+    if not settings.redis_url:
+        _fail(HubError("a worker needs the broker: pass --redis-url or set REDIS_URL "
+                       "(`neurostack hub serve` prints the URL of its embedded Redis)"))
+    try:
+        settings.signing_key()
+        run_worker(settings, concurrency=concurrency, pool=pool, loglevel=loglevel)
+    except HubError as exc:
+        _fail(exc)

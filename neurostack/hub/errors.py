@@ -1,23 +1,25 @@
 """Errors of the reference hub (``neurostack.hub``).
 
-Tree::
+Tree (HTTP status the API answers with, as ``{"detail": message}``)::
 
-    HubError                              root of every error this package raises
-    ├── SettingsError(HubError, ValueError)   a setting or key file is unusable
-    ├── BrokerError(HubError, RuntimeError)    the embedded Redis could not start / is unreachable
-    ├── StoreError(HubError)                   the model store refused a model
-    │   ├── ModelTooLarge(StoreError, ValueError)   upload exceeds ``max_upload_bytes`` (HTTP 413)
-    │   ├── InvalidModel(StoreError, ValueError)    not ONNX, corrupt, or fails ``onnx.checker`` (422)
-    │   ├── InvalidUpload(StoreError, ValueError)   malformed form fields (422)
-    │   ├── UploadUnauthorized(StoreError, PermissionError)  missing/invalid signature (401)
+    HubError                                      root of every error this package raises (500)
+    ├── SettingsError(HubError, ValueError)       a setting or key file is unusable
+    ├── BrokerError(HubError, RuntimeError)        the embedded Redis could not start (503)
+    ├── RequestError(HubError, ValueError)         a bad API request (400)
+    │   ├── InvalidInferenceRequest(RequestError)  input does not fit the model, bad mode (422)
+    │   └── JobNotFound(RequestError, KeyError)    unknown job id (404)
+    ├── StoreError(HubError)                       the model store refused an operation
+    │   ├── ModelTooLarge(StoreError, ValueError)  upload exceeds ``max_upload_bytes`` (413)
+    │   ├── InvalidModel(StoreError, ValueError)   not ONNX, corrupt, fails ``onnx.checker`` (422)
+    │   ├── InvalidUpload(StoreError, ValueError)  malformed form fields (422)
+    │   ├── UploadUnauthorized(StoreError, PermissionError)  missing/malformed signature (401)
     │   ├── UploadForbidden(StoreError, PermissionError)     signed by another key (403)
-    │   └── ModelNotFound(StoreError, KeyError)     no model with that CID (404)
-    └── SprinterError(HubError)                 a worker could not serve a job
-        ├── TransientError(SprinterError)       worth retrying: broker, disk, hub download
-        └── JobRejected(SprinterError, ValueError)  never retried: bad input, deadline passed
+    │   └── ModelNotFound(StoreError, KeyError)    no model with that CID (404)
+    └── SprinterError(HubError)                    a worker could not serve a job
+        ├── TransientError(SprinterError)          worth retrying: broker, disk, hub download
+        └── JobRejected(SprinterError, ValueError) never retried: bad input, deadline (422)
 
-Every message says what was wrong and what to do; the HTTP layer returns it as
-``{"detail": message}`` with the status code named above.
+Every message says what was wrong and what to do.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ from __future__ import annotations
 
 class HubError(Exception):
     """Root of every error raised by :mod:`neurostack.hub`."""
+
+    status_code = 500
+
+    def __str__(self) -> str:  # KeyError subclasses would otherwise quote the message
+        return str(self.args[0]) if self.args else type(self).__name__
 
 
 class SettingsError(HubError, ValueError):
@@ -34,9 +41,27 @@ class SettingsError(HubError, ValueError):
 class BrokerError(HubError, RuntimeError):
     """The Redis broker could not be started or reached."""
 
+    status_code = 503
+
+
+class RequestError(HubError, ValueError):
+    """A malformed API request."""
+
+    status_code = 400
+
+
+class InvalidInferenceRequest(RequestError):
+    """An inference request whose input does not fit the model, or an unserved mode."""
+
+    status_code = 422
+
+
+class JobNotFound(RequestError, KeyError):
+    status_code = 404
+
 
 class StoreError(HubError):
-    """The model store refused an operation; ``status_code`` is the HTTP status to answer."""
+    """The model store refused an operation."""
 
     status_code = 400
 
@@ -64,9 +89,6 @@ class UploadForbidden(StoreError, PermissionError):
 class ModelNotFound(StoreError, KeyError):
     status_code = 404
 
-    def __str__(self) -> str:  # KeyError would add quotes around the message
-        return str(self.args[0]) if self.args else "model not found"
-
 
 class SprinterError(HubError):
     """A sprinter (worker) could not serve a job."""
@@ -78,3 +100,5 @@ class TransientError(SprinterError):
 
 class JobRejected(SprinterError, ValueError):
     """A job that must not be retried: invalid input or a passed deadline."""
+
+    status_code = 422

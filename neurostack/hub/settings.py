@@ -49,6 +49,7 @@ class HubSettings(BaseModel):
     worker_delay: float = Field(0.0, ge=0, description="added sleep per job (benchmarks, fault tests)")
     session_cache_bytes: int = Field(512 * MiB, gt=0, description="ONNX session cache bound")
     providers: str = Field("auto", pattern="^(auto|cpu|cuda)$", description="onnxruntime provider")
+    intra_op_threads: int = Field(0, ge=0, description="onnxruntime threads per session; 0 = its default")
 
     def signing_key(self) -> bytes:
         """The worker's 32-byte private key from ``worker_key`` or ``worker_key_file``."""

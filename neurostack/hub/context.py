@@ -1,0 +1,45 @@
+"""The per-app state the routers share (:class:`HubContext`), reached through
+``request.app.state.hub`` by the :func:`hub_context` dependency."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import redis
+from celery import Celery
+from fastapi import Request
+
+from .dispatch import Dispatcher
+from .metrics import HubMetrics
+from .settings import HubSettings
+from .store import ModelStore
+
+
+@dataclass
+class ReadyCache:
+    """The last readiness answer and when it was taken."""
+
+    at: float = 0.0
+    ready: bool = False
+    detail: str = ""
+    workers: list[str] = field(default_factory=list)
+
+    def fresh(self, max_age: float) -> bool:
+        return time.monotonic() - self.at < max_age
+
+
+@dataclass
+class HubContext:
+    settings: HubSettings
+    store: ModelStore
+    celery: Celery
+    redis_sync: redis.Redis
+    dispatcher: Dispatcher
+    metrics: HubMetrics
+    ready: ReadyCache = field(default_factory=ReadyCache)
+
+
+def hub_context(request: Request) -> HubContext:
+    """FastAPI dependency: the app's :class:`HubContext`."""
+    return request.app.state.hub  # type: ignore[no-any-return]

@@ -1,0 +1,98 @@
+"""The model registry API: ``POST /v1/models``, ``GET /v1/models``, ``GET /v1/models/{cid}``
+and ``GET /v1/models/{cid}/file``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from .context import HubContext, hub_context
+from .errors import InvalidUpload, ModelTooLarge
+from .store import ModelRecord
+from .upload import check_upload_signature, receive_upload
+
+router = APIRouter(prefix="/v1/models", tags=["models"])
+
+Ctx = Annotated[HubContext, Depends(hub_context)]
+
+# Room for the multipart framing and text fields around the file itself.
+FORM_OVERHEAD = 256 * 1024
+
+UPLOAD_DOC = """Upload an ONNX model as `multipart/form-data` with fields `file`, `owner`
+(0x address), `signature` (the owner's EIP-191 personal-sign of the file's sha256 digest),
+`name`, `version` and `description`. Answers 201 with the new record, or 200 with the
+existing one when the same bytes were uploaded before (the CID is the content id)."""
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ModelRecord,
+    description=UPLOAD_DOC,
+    responses={
+        200: {"description": "the same file was already stored"},
+        401: {"description": "missing or malformed signature"},
+        403: {"description": "signed by a key other than the owner's"},
+        413: {"description": "file larger than the hub's limit"},
+        422: {"description": "not ONNX, invalid ONNX, or malformed form"},
+    },
+)
+async def upload_model(request: Request, response: Response, ctx: Ctx) -> ModelRecord:
+    limit = ctx.settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
+        raise ModelTooLarge(
+            f"the upload ({declared} bytes) is larger than this hub's limit of {limit} bytes; "
+            "upload a smaller model or raise --max-upload-bytes"
+        )
+    with ctx.store.upload() as sink:
+        fields = await receive_upload(request.headers.get("content-type", ""), request.stream(), sink)
+        owner = check_upload_signature(
+            fields.get("owner", "").strip(), fields.get("signature", "").strip(),
+            sink.sha256.digest(),
+        )
+        name = fields.get("name", "").strip()
+        if not name:
+            raise InvalidUpload("the upload needs a 'name' field (a short model name)")
+        record, created = await run_in_threadpool(
+            ctx.store.add,
+            sink,
+            name=name,
+            version=fields.get("version", "1").strip() or "1",
+            owner=owner,
+            description=fields.get("description", ""),
+        )
+    ctx.metrics.uploads.labels(outcome="created" if created else "existing").inc()
+    response.status_code = 201 if created else 200
+    return record
+
+
+@router.get("", response_model=list[ModelRecord])
+async def list_models(ctx: Ctx) -> list[ModelRecord]:
+    """Every model in this hub, oldest first."""
+    return await run_in_threadpool(ctx.store.list)
+
+
+@router.get(
+    "/{cid}",
+    response_model=ModelRecord,
+    responses={400: {"description": "malformed CID"}, 404: {"description": "unknown model"}},
+)
+async def get_model(cid: str, ctx: Ctx) -> ModelRecord:
+    """A model's metadata: owner, version, inputs and outputs (dtype, shape with null for
+    dynamic dimensions)."""
+    return await run_in_threadpool(ctx.store.get, cid)
+
+
+@router.get(
+    "/{cid}/file",
+    response_class=FileResponse,
+    responses={400: {"description": "malformed CID"}, 404: {"description": "unknown model"}},
+)
+async def get_model_file(cid: str, ctx: Ctx) -> FileResponse:
+    """The model file itself; its bytes hash to the CID."""
+    path = await run_in_threadpool(ctx.store.model_path, cid)
+    return FileResponse(path, media_type="application/octet-stream", filename=f"{cid}.onnx")

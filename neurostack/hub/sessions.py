@@ -1,0 +1,144 @@
+"""ONNX Runtime sessions for sprinters: provider choice and a byte-bounded LRU cache.
+
+Provider choice: ``onnxruntime-gpu`` advertises ``CUDAExecutionProvider`` even on a
+machine without a GPU and then silently runs on the CPU, so the advertised list says
+nothing. The first session is created asking for CUDA (then CPU); whatever
+``session.get_providers()`` reports afterwards is what really runs, and that decision
+is logged once and reused for every later session of the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import onnxruntime as ort
+
+log = logging.getLogger(__name__)
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+# onnxruntime's type strings -> the numpy dtype names neurostack.protocol expects.
+ORT_DTYPES = {
+    "tensor(float)": "float32",
+    "tensor(double)": "float64",
+    "tensor(float16)": "float16",
+    "tensor(int8)": "int8",
+    "tensor(int16)": "int16",
+    "tensor(int32)": "int32",
+    "tensor(int64)": "int64",
+    "tensor(uint8)": "uint8",
+    "tensor(uint16)": "uint16",
+    "tensor(uint32)": "uint32",
+    "tensor(uint64)": "uint64",
+    "tensor(bool)": "bool",
+    "tensor(string)": "str",
+}
+
+Specs = dict[str, tuple[str, tuple[int | None, ...]]]
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A ready session with what the sprinter needs to feed it."""
+
+    session: ort.InferenceSession
+    input_specs: Specs
+    output_names: tuple[str, ...]
+    size: int
+    provider: str
+
+
+class ProviderChoice:
+    """Decides once per process which execution provider really runs."""
+
+    def __init__(self, preference: str = "auto", intra_op_threads: int = 0) -> None:
+        self.preference = preference
+        self.intra_op_threads = intra_op_threads
+        self._decided: list[str] | None = None
+        self._lock = threading.Lock()
+
+    def _options(self) -> ort.SessionOptions:
+        opts = ort.SessionOptions()
+        if self.intra_op_threads:
+            opts.intra_op_num_threads = self.intra_op_threads
+        # Spinning threads burn CPU between the small jobs of a shared machine.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.log_severity_level = 3  # errors only: CUDA fallback warnings are handled here
+        return opts
+
+    def create(self, model_bytes: bytes) -> tuple[ort.InferenceSession, str]:
+        with self._lock:
+            decided = self._decided
+        if decided is None:
+            wanted = [CPU] if self.preference == "cpu" else [CUDA, CPU]
+            session = ort.InferenceSession(model_bytes, self._options(), providers=wanted)
+            actual = session.get_providers()
+            provider = CUDA if CUDA in actual else CPU
+            if self.preference == "cuda" and provider != CUDA:
+                log.warning("CUDA was requested but onnxruntime runs on the CPU here")
+            log.warning("sprinter runs onnxruntime with %s (session reports %s)", provider, actual)
+            with self._lock:
+                self._decided = [CUDA, CPU] if provider == CUDA else [CPU]
+            return session, provider
+        session = ort.InferenceSession(model_bytes, self._options(), providers=decided)
+        return session, session.get_providers()[0]
+
+
+def _specs(session: ort.InferenceSession) -> Specs:
+    specs: Specs = {}
+    for arg in session.get_inputs():
+        dtype = ORT_DTYPES.get(arg.type, arg.type)
+        shape = tuple(d if isinstance(d, int) else None for d in (arg.shape or ()))
+        specs[arg.name] = (dtype, shape)
+    return specs
+
+
+class SessionCache:
+    """Loaded models by CID, least recently used evicted first, bounded by the summed
+    size of the model files (a proxy for the sessions' memory)."""
+
+    def __init__(self, max_bytes: int, providers: ProviderChoice) -> None:
+        self.max_bytes = max_bytes
+        self.providers = providers
+        self._items: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, cid: str) -> LoadedModel | None:
+        with self._lock:
+            item = self._items.get(cid)
+            if item is not None:
+                self._items.move_to_end(cid)
+            return item
+
+    def load(self, cid: str, model_bytes: bytes) -> LoadedModel:
+        """Create a session for ``model_bytes`` and cache it under ``cid``."""
+        session, provider = self.providers.create(model_bytes)
+        item = LoadedModel(
+            session=session,
+            input_specs=_specs(session),
+            output_names=tuple(o.name for o in session.get_outputs()),
+            size=len(model_bytes),
+            provider=provider,
+        )
+        with self._lock:
+            old = self._items.pop(cid, None)
+            if old is not None:
+                self._bytes -= old.size
+            self._items[cid] = item
+            self._bytes += item.size
+            while self._bytes > self.max_bytes and len(self._items) > 1:
+                _, evicted = self._items.popitem(last=False)
+                self._bytes -= evicted.size
+        return item
+
+    @property
+    def cached_bytes(self) -> int:
+        return self._bytes
+
+    def __contains__(self, cid: str) -> bool:
+        return cid in self._items

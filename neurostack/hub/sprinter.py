@@ -1,0 +1,202 @@
+"""The sprinter: what a hub worker does with one inference job.
+
+``Sprinter.handle(message)`` is idempotent by request id. It returns the stored result
+if a job with that id already completed; refuses jobs whose deadline passed; otherwise
+loads the model (local store, else the hub's ``/v1/models/{cid}/file`` with its CID
+checked), runs onnxruntime, signs the receipt, and stores the result with ``SET NX``
+so that the first result wins and a request id is counted as completed exactly once.
+The Celery task in :mod:`neurostack.hub.tasks` is a thin wrapper around it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+
+from neurostack.protocol.cid import cid_digest, model_cid
+from neurostack.protocol.errors import InvalidJob, InvalidTensor
+from neurostack.protocol.jobs import InferenceJob, JobResult
+from neurostack.protocol.receipts import make_receipt
+from neurostack.protocol.tensors import (
+    decode_model_input,
+    encode_model_output,
+    model_input_to_feeds,
+    outputs_to_model_output,
+)
+
+from . import keys
+from .errors import JobRejected, TransientError
+from .sessions import LoadedModel, ProviderChoice, SessionCache
+from .settings import HubSettings
+
+log = logging.getLogger(__name__)
+
+ERROR_TTL = 60  # seconds a failure stays visible to GET /v1/jobs/{id}
+
+# Atomically: first result wins, the request is counted once, waiters are told.
+_STORE_RESULT = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
+  redis.call('INCR', KEYS[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+  redis.call('INCR', KEYS[3])
+  redis.call('DEL', KEYS[4])
+  redis.call('PUBLISH', KEYS[5], ARGV[3])
+  return 1
+end
+return 0
+"""
+
+
+class Sprinter:
+    """Runs inference jobs for one worker process (thread-safe)."""
+
+    def __init__(self, settings: HubSettings, redis_client: redis.Redis) -> None:
+        self.settings = settings
+        self.redis = redis_client
+        self.name = settings.worker_name
+        self.private_key = settings.signing_key()
+        self.sessions = SessionCache(
+            settings.session_cache_bytes,
+            ProviderChoice(settings.providers, settings.intra_op_threads),
+        )
+        self._store_result = self.redis.register_script(_STORE_RESULT)
+        self._http = httpx.Client(timeout=30.0) if settings.hub_url else None
+
+    # -- the job --------------------------------------------------------------------
+
+    def handle(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Serve one job message; returns a ``JobResult`` message. Raises
+        :class:`TransientError` for failures worth a retry."""
+        try:
+            job = InferenceJob.from_message(message)
+        except InvalidJob as exc:
+            log.warning("rejected a malformed job: %s", exc)
+            return error_message(message, f"invalid job: {exc}", self.name)
+        rid = keys.request_hex(job.request_id)
+        try:
+            stored = self.redis.get(keys.result_key(rid))
+            if stored is not None:
+                return json.loads(stored)
+            if time.time() > job.deadline:
+                return self._fail(job, rid, "the job's deadline passed before a sprinter ran it")
+            self.redis.hset(keys.running_key(rid), self.name, os.getpid())
+            self.redis.expire(keys.running_key(rid), int(self.settings.job_deadline) + 60)
+            try:
+                return self._run(job, rid)
+            except JobRejected as exc:
+                return self._fail(job, rid, str(exc))
+            finally:
+                self.redis.hdel(keys.running_key(rid), self.name)
+        except redis.RedisError as exc:
+            raise TransientError(f"Redis is unreachable: {exc}") from exc
+
+    def _run(self, job: InferenceJob, rid: str) -> dict[str, Any]:
+        if self.settings.worker_delay:
+            time.sleep(self.settings.worker_delay)
+        loaded = self.model(job.model_cid)
+        try:
+            inp = decode_model_input(job.input_abi)
+            feeds = model_input_to_feeds(inp, loaded.input_specs)
+        except InvalidTensor as exc:
+            raise JobRejected(f"invalid input for model {job.model_cid}: {exc}") from None
+        try:
+            arrays = loaded.session.run(list(loaded.output_names), feeds)
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidArgument types
+            raise JobRejected(f"the model failed on this input: {exc}") from None
+        try:
+            output = outputs_to_model_output(dict(zip(loaded.output_names, arrays, strict=True)))
+        except InvalidTensor as exc:
+            raise JobRejected(f"the model's output cannot be encoded: {exc}") from None
+        receipt = make_receipt(
+            chain_id=job.chain_id,
+            model_cid=job.model_cid,
+            model_hash=cid_digest(job.model_cid),
+            mode=job.mode,
+            input_abi=job.input_abi,
+            output_abi=encode_model_output(output),
+            expiry=job.expiry,
+            private_key=self.private_key,
+        )
+        result = JobResult(job.request_id, receipt, None, self.name).to_message()
+        # Keep the stored result while at least half of the receipt's validity remains, so a
+        # cached answer is never handed out close to its expiry.
+        ttl = max(1, int((job.expiry - time.time()) / 2))
+        won = self._store_result(
+            keys=[
+                keys.result_key(rid),
+                keys.completed_key(rid),
+                keys.COMPLETED_TOTAL,
+                keys.error_key(rid),
+                keys.DONE_CHANNEL,
+            ],
+            args=[json.dumps(result), ttl, rid],
+        )
+        if won:
+            log.info("completed %s on %s", rid, loaded.provider)
+            return result
+        stored = self.redis.get(keys.result_key(rid))
+        return json.loads(stored) if stored is not None else result
+
+    def _fail(self, job: InferenceJob, rid: str, reason: str) -> dict[str, Any]:
+        result = JobResult(job.request_id, None, reason, self.name).to_message()
+        pipe = self.redis.pipeline()
+        pipe.set(keys.error_key(rid), json.dumps(result), ex=ERROR_TTL)
+        pipe.publish(keys.DONE_CHANNEL, rid)
+        pipe.execute()
+        log.info("job %s failed: %s", rid, reason)
+        return result
+
+    # -- models ---------------------------------------------------------------------
+
+    def model(self, cid: str) -> LoadedModel:
+        """The cached session of ``cid``, loading the model on a miss."""
+        loaded = self.sessions.get(cid)
+        if loaded is None:
+            loaded = self.sessions.load(cid, self._model_bytes(cid))
+        return loaded
+
+    def _model_bytes(self, cid: str) -> bytes:
+        local = Path(self.settings.store_dir) / "models" / f"{cid}.onnx"
+        try:
+            data = local.read_bytes()
+        except FileNotFoundError:
+            data = None
+        except OSError as exc:
+            raise TransientError(f"cannot read {local}: {exc}") from exc
+        if data is not None and model_cid(data) == cid:
+            return data
+        if self._http is None:
+            raise JobRejected(
+                f"model {cid} is not in this worker's store ({self.settings.store_dir}) and no "
+                "hub URL is set to download it from (--hub-url)"
+            )
+        url = f"{self.settings.hub_url.rstrip('/')}/v1/models/{cid}/file"  # type: ignore[union-attr]
+        try:
+            response = self._http.get(url)
+        except httpx.HTTPError as exc:
+            raise TransientError(f"cannot download {url}: {exc}") from exc
+        if response.status_code in (400, 404):
+            raise JobRejected(f"the hub does not know model {cid}; upload it first")
+        if response.status_code != 200:
+            raise TransientError(f"downloading {url} answered HTTP {response.status_code}")
+        data = response.content
+        if model_cid(data) != cid:
+            raise TransientError(f"the file downloaded from {url} does not match CID {cid}")
+        return data
+
+
+
+def error_message(message: Any, reason: str, worker: str) -> dict[str, Any]:
+    """A failed ``JobResult`` message for a job that may not even parse."""
+    rid = message.get("requestId", "") if isinstance(message, dict) else ""
+    return {"version": 1, "requestId": rid, "receipt": None, "error": reason, "worker": worker}
+
+
+__all__ = ["Sprinter", "error_message"]

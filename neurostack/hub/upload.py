@@ -1,0 +1,138 @@
+"""Receiving a model upload: the streaming multipart parser and the owner's signature.
+
+Starlette's ``request.form()`` spools a whole upload before the handler sees it, so an
+oversized file would be written out in full before being refused. Here the request
+body is fed chunk by chunk through ``python_multipart``'s streaming parser straight
+into the store's :class:`~neurostack.hub.store.UploadSink`, which stops at the limit.
+
+Authorisation: the ``signature`` field is an EIP-191 personal-sign, by ``owner``, of the
+file's sha256 digest (``eth_account.messages.encode_defunct(primitive=digest)``), so
+nobody can publish a model under another address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_utils import is_hex_address, to_checksum_address
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from .errors import InvalidUpload, UploadForbidden, UploadUnauthorized
+from .store import UploadSink
+
+TEXT_FIELDS = ("owner", "signature", "name", "version", "description")
+MAX_TEXT_FIELD = 16 * 1024
+
+
+async def receive_upload(
+    content_type: str, body: AsyncIterator[bytes], sink: UploadSink
+) -> dict[str, str]:
+    """Parse a ``multipart/form-data`` body: the ``file`` part goes to ``sink``, the text
+    fields are returned. Raises :class:`InvalidUpload` on a malformed form."""
+    kind, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if kind != b"multipart/form-data" or not boundary:
+        raise InvalidUpload(
+            "upload as multipart/form-data with fields file, owner, signature, name, "
+            "version and description"
+        )
+    fields: dict[str, bytearray] = {}
+    headers: dict[bytes, bytes] = {}
+    header_field = bytearray()
+    header_value = bytearray()
+    current: str | None = None
+    seen_file = False
+
+    def on_part_begin() -> None:
+        headers.clear()
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header_field.extend(data[start:end])
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        header_value.extend(data[start:end])
+
+    def on_header_end() -> None:
+        headers[bytes(header_field).lower()] = bytes(header_value).strip()
+        header_field.clear()
+        header_value.clear()
+
+    def on_headers_finished() -> None:
+        nonlocal current, seen_file
+        _, disp = parse_options_header(headers.get(b"content-disposition"))
+        name = disp.get(b"name", b"").decode("utf-8", "replace")
+        if name == "file":
+            if seen_file:
+                raise InvalidUpload("send exactly one 'file' part")
+            seen_file = True
+        elif name in TEXT_FIELDS:
+            fields[name] = bytearray()
+        else:
+            raise InvalidUpload(
+                f"unknown form field {name!r}; the fields are file, {', '.join(TEXT_FIELDS)}"
+            )
+        current = name
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if current == "file":
+            sink.write(data[start:end])
+            return
+        assert current is not None
+        buf = fields[current]
+        buf.extend(data[start:end])
+        if len(buf) > MAX_TEXT_FIELD:
+            raise InvalidUpload(f"form field {current!r} is longer than {MAX_TEXT_FIELD} bytes")
+
+    parser = MultipartParser(
+        boundary,
+        callbacks={
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+        },
+    )
+    try:
+        async for chunk in body:
+            parser.write(chunk)
+        parser.finalize()
+    except FormParserError as exc:
+        raise InvalidUpload(f"the multipart body is malformed ({exc}); resend the upload") from None
+    if not seen_file or sink.size == 0:
+        raise InvalidUpload("the upload has no 'file' part (or it is empty); attach the .onnx file")
+    try:
+        return {k: v.decode("utf-8") for k, v in fields.items()}
+    except UnicodeDecodeError:
+        raise InvalidUpload("form fields must be UTF-8 text") from None
+
+
+def check_upload_signature(owner: str, signature: str, file_sha256: bytes) -> str:
+    """Check that ``signature`` is ``owner``'s EIP-191 signature of the file digest;
+    returns the EIP-55 owner address."""
+    if not owner or not is_hex_address(owner):
+        raise InvalidUpload(f"owner {owner!r} is not an Ethereum address (0x + 40 hex digits)")
+    if not signature:
+        raise UploadUnauthorized(
+            "the upload is not signed: send 'signature', the owner's EIP-191 personal-sign of "
+            "the file's sha256 digest (eth_account encode_defunct(primitive=digest))"
+        )
+    message = encode_defunct(primitive=file_sha256)
+    try:
+        signer = Account.recover_message(message, signature=signature)
+    except Exception:  # malformed hex, wrong length, bad v: eth_account raises several types
+        raise UploadUnauthorized(
+            "the signature is malformed: expected 65 bytes of hex, an EIP-191 personal-sign "
+            "of the file's sha256 digest"
+        ) from None
+    owner = to_checksum_address(owner)
+    if signer != owner:
+        raise UploadForbidden(
+            f"the signature was made by {signer}, not by the owner {owner}: sign the file's "
+            "sha256 digest with the owner's key"
+        )
+    return owner
