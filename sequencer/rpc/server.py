@@ -86,7 +86,7 @@ def create_app(
 ) -> FastAPI:
     """The RPC app for ``node``. ``dev_methods`` None follows ``rpc.dev_methods`` in chain.toml."""
     config = node.config
-    enable_dev = config.rpc.dev_methods if dev_methods is None else dev_methods
+    enable_dev = getattr(node, "dev_methods", config.rpc.dev_methods) if dev_methods is None else dev_methods
     filters = FilterRegistry(node, config.rpc.max_logs_range)
     ctx = RpcContext(node, config, filters, _client_version())
     dispatcher = Dispatcher(method_table(enable_dev), ctx, max_batch=max_batch)

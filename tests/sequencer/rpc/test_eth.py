@@ -1,0 +1,193 @@
+"""web3.py (v8) against a real node over HTTP: identity, blocks, transfers, state, fees, tags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3.exceptions import TransactionNotFound
+
+from .conftest import CHAIN_ID, Rpc
+
+pytestmark = pytest.mark.slow
+
+PRAGUE_BLOCK_FIELDS = {
+    "hash", "parentHash", "sha3Uncles", "miner", "stateRoot", "transactionsRoot", "receiptsRoot",
+    "logsBloom", "difficulty", "number", "gasLimit", "gasUsed", "timestamp", "extraData", "mixHash",
+    "nonce", "baseFeePerGas", "withdrawalsRoot", "blobGasUsed", "excessBlobGas",
+    "parentBeaconBlockRoot", "requestsHash", "size", "uncles", "transactions", "withdrawals",
+}  # fmt: skip
+RECEIPT_FIELDS = {
+    "blockHash", "blockNumber", "contractAddress", "cumulativeGasUsed", "effectiveGasPrice", "from",
+    "gasUsed", "logs", "logsBloom", "status", "to", "transactionHash", "transactionIndex", "type",
+}  # fmt: skip
+
+
+def sign(rpc: Rpc, account: LocalAccount, tx_type: int = 2, **fields: Any) -> bytes:
+    """A signed transaction with sensible defaults for ``tx_type`` (0, 1 or 2)."""
+    w3 = rpc.w3
+    tx: dict[str, Any] = {
+        "chainId": CHAIN_ID,
+        "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+        "gas": 100_000,
+        "to": Account.create().address,
+        "value": 1,
+    }
+    if tx_type == 2:
+        tx["maxPriorityFeePerGas"] = w3.eth.max_priority_fee
+        tx["maxFeePerGas"] = 2 * w3.eth.get_block("latest")["baseFeePerGas"] + tx["maxPriorityFeePerGas"]
+    else:
+        tx["gasPrice"] = w3.eth.gas_price
+    if tx_type == 1:
+        tx["accessList"] = [{"address": tx["to"], "storageKeys": ["0x" + "00" * 32]}]
+    tx.update(fields)
+    return bytes(account.sign_transaction(tx).raw_transaction)
+
+
+def test_identity_methods(rpc: Rpc) -> None:
+    w3 = rpc.w3
+    assert w3.eth.chain_id == CHAIN_ID
+    assert w3.net.version == str(CHAIN_ID)
+    assert w3.net.listening is True
+    assert w3.client_version.startswith("NeuroStack/")
+    assert w3.eth.syncing is False
+    assert w3.eth.accounts == []
+    info = rpc.request("neuro_chainInfo")["result"]
+    assert info == {
+        "chainId": CHAIN_ID,
+        "name": "rpc-test",
+        "token": {"name": "Test Neuro", "symbol": "TNEURO", "decimals": 18},
+        "blockTime": 0.0,
+    }
+
+
+def test_block_has_geths_prague_field_set(rpc: Rpc) -> None:
+    rpc.mine()
+    raw = rpc.request("eth_getBlockByNumber", ["latest", False])["result"]
+    assert set(raw) == PRAGUE_BLOCK_FIELDS
+    assert len(bytes.fromhex(raw["logsBloom"][2:])) == 256
+    assert raw["difficulty"] == "0x0" and raw["nonce"] == "0x0000000000000000"
+    assert raw["withdrawals"] == [] and raw["uncles"] == []
+    by_hash = rpc.request("eth_getBlockByHash", [raw["hash"], False])["result"]
+    assert by_hash == raw
+    block = rpc.w3.eth.get_block("latest")  # web3 parses every field
+    assert block["number"] == int(raw["number"], 16) and block["baseFeePerGas"] > 0
+
+
+def test_block_tags_on_a_single_sequencer(rpc: Rpc) -> None:
+    head = rpc.mine()
+    w3 = rpc.w3
+    for tag in ("latest", "safe", "finalized", "pending"):
+        assert w3.eth.get_block(tag)["number"] == head, tag
+    assert w3.eth.get_block("earliest")["number"] == 0
+    assert rpc.request("eth_getBlockByNumber", [hex(head + 100), False])["result"] is None
+    error = rpc.request("eth_getBalance", [rpc.accounts[0].address, hex(head + 100)])["error"]
+    assert error == {"code": -32000, "message": "header not found"}
+
+
+def test_transfers_of_types_0_1_2_are_mined_with_receipts(rpc: Rpc) -> None:
+    w3 = rpc.w3
+    sender = rpc.accounts[0]
+    recipient = Account.create().address
+    before = w3.eth.get_balance(sender.address)
+    hashes = [w3.eth.send_raw_transaction(sign(rpc, sender, t, to=recipient, value=10**18)) for t in (0, 1, 2)]
+    number = rpc.mine()
+
+    block = w3.eth.get_block(number, full_transactions=True)
+    assert [tx["hash"] for tx in block["transactions"]] == hashes
+    assert w3.eth.get_block_transaction_count(number) == 3
+    spent = 0
+    for index, (tx_hash, tx_type) in enumerate(zip(hashes, (0, 1, 2))):
+        receipt = w3.eth.get_transaction_receipt(tx_hash)
+        raw = rpc.request("eth_getTransactionReceipt", ["0x" + tx_hash.hex()])["result"]
+        assert set(raw) == RECEIPT_FIELDS
+        assert receipt["status"] == 1 and receipt["type"] == tx_type
+        assert receipt["transactionIndex"] == index and receipt["blockNumber"] == number
+        assert receipt["gasUsed"] == 21_000 + (2400 + 1900 if tx_type == 1 else 0)
+        assert receipt["contractAddress"] is None
+        tx = w3.eth.get_transaction(tx_hash)
+        assert tx["type"] == tx_type and tx["blockNumber"] == number and tx["from"] == sender.address
+        assert w3.eth.get_transaction_by_block(number, index)["hash"] == tx_hash
+        spent += receipt["gasUsed"] * receipt["effectiveGasPrice"] + 10**18
+    assert w3.eth.get_balance(recipient) == 3 * 10**18
+    assert w3.eth.get_balance(sender.address) == before - spent
+    assert w3.eth.get_transaction_count(sender.address) == 3
+
+
+def test_pending_transaction_is_visible_before_mining(rpc: Rpc) -> None:
+    w3 = rpc.w3
+    sender = rpc.accounts[1]
+    nonce = w3.eth.get_transaction_count(sender.address)
+    tx_hash = w3.eth.send_raw_transaction(sign(rpc, sender))
+    assert w3.eth.get_transaction_count(sender.address, "pending") == nonce + 1
+    assert w3.eth.get_transaction_count(sender.address, "latest") == nonce
+    pending = w3.eth.get_transaction(tx_hash)
+    assert pending["blockNumber"] is None and pending["blockHash"] is None
+    with pytest.raises(TransactionNotFound):
+        w3.eth.get_transaction_receipt(tx_hash)
+    assert rpc.request("eth_getBlockTransactionCountByNumber", ["pending"])["result"] == "0x1"
+    rpc.mine()
+    assert w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
+
+
+def test_fee_methods(rpc: Rpc) -> None:
+    w3 = rpc.w3
+    head = rpc.mine()
+    base_fee = w3.eth.get_block("latest")["baseFeePerGas"]
+    assert w3.eth.gas_price >= w3.eth.max_priority_fee > 0
+    assert w3.eth.gas_price >= base_fee * 7 // 8
+    history = w3.eth.fee_history(3, "latest", [25, 75])
+    assert history["oldestBlock"] == head - 2
+    assert len(history["baseFeePerGas"]) == 4 and len(history["gasUsedRatio"]) == 3
+    assert len(history["reward"]) == 3 and all(len(r) == 2 for r in history["reward"])
+    as_hex = rpc.request("eth_feeHistory", ["0x3", "latest", []])["result"]
+    as_int = rpc.request("eth_feeHistory", [3, hex(head), []])["result"]
+    assert as_hex == as_int and "reward" not in as_hex
+
+
+def test_invalid_raw_transactions_get_geth_errors_and_node_keeps_serving(rpc: Rpc) -> None:
+    w3 = rpc.w3
+    sender = rpc.accounts[2]
+    good = sign(rpc, sender)
+    w3.eth.send_raw_transaction(good)
+
+    def error(raw: bytes) -> dict[str, Any]:
+        return rpc.request("eth_sendRawTransaction", ["0x" + raw.hex()])["error"]
+
+    assert error(good) == {"code": -32000, "message": "already known"}
+    rpc.mine()
+    replay = error(good)
+    assert replay["code"] == -32000 and replay["message"].startswith("nonce too low")
+    wrong_chain = error(sign(rpc, sender, chainId=CHAIN_ID + 1))
+    assert wrong_chain["code"] == -32000 and "chain" in wrong_chain["message"]
+    broke = Account.create()
+    poor = error(sign(rpc, broke))
+    assert poor["code"] == -32000 and poor["message"].startswith("insufficient funds for gas * price + value")
+    tampered = bytearray(good)
+    tampered[-40] ^= 0xFF  # flip a byte of the signature's r value
+    bad_sig = error(bytes(tampered))
+    assert bad_sig["code"] in (-32000, -32602)
+    garbage = error(b"\x02\xff\x00")
+    assert garbage["code"] in (-32000, -32602)
+    assert rpc.request("eth_sendRawTransaction", ["not hex"])["error"]["code"] == -32602
+    assert w3.eth.block_number >= 1  # still serving
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "code"),
+    [
+        ("eth_getBalance", [], -32602),
+        ("eth_getBalance", ["0x1234"], -32602),
+        ("eth_getBalance", ["0x" + "11" * 20, "newest"], -32602),
+        ("eth_getBlockByNumber", ["latest", False, 3], -32602),
+        ("eth_getBlockByNumber", [12, False], -32602),
+        ("eth_call", ["0x00"], -32602),
+        ("eth_getLogs", [{"fromBlock": "0x1", "blockHash": "0x" + "00" * 32}], -32602),
+        ("eth_notAMethod", [], -32601),
+        ("eth_getFilterChanges", ["0xdeadbeef"], -32000),
+    ],
+)
+def test_invalid_params_and_methods(rpc: Rpc, method: str, params: list[Any], code: int) -> None:
+    assert rpc.request(method, params)["error"]["code"] == code
