@@ -231,17 +231,24 @@ def _to_json_text(name: str, value: Any) -> str:
 
 
 def model_output_to_arrays(out: ModelOutput) -> dict[str, np.ndarray]:
-    """Arrays of an output: number tensors with only 0-decimal values as int64, others as
-    float64 (nearest float); strings as object arrays; JSON tensors as 0-d object arrays."""
+    """Arrays of an output: number tensors whose values all have 0 decimals as int64 (uint64
+    if they only fit there), others as float64 (nearest float); strings as 1-D object
+    arrays; JSON tensors as 0-d object arrays holding the JSON text."""
     arrays: dict[str, np.ndarray] = {}
     for t in out.numbers:
-        whole = all(n.decimals == 0 and -(2**63) <= n.value < 2**63 for n in t.values)
-        if whole:
-            arrays[t.name] = np.array([n.value for n in t.values], dtype=np.int64).reshape(t.shape)
-        else:
-            arrays[t.name] = np.array(numbers_to_float64(t.name, t.values)).reshape(t.shape)
+        arrays[t.name] = _number_array(t)
     for s in out.strings:
         arrays[s.name] = string_tensor_to_array(s)
     for j in out.jsons:
         arrays[j.name] = np.array(j.value, dtype=object)
     return arrays
+
+
+def _number_array(t: NumberTensor) -> np.ndarray:
+    if all(n.decimals == 0 for n in t.values):
+        ints = [n.value for n in t.values]
+        for dtype in (np.int64, np.uint64):
+            info = np.iinfo(dtype)
+            if all(info.min <= v <= info.max for v in ints):
+                return np.array(ints, dtype=dtype).reshape(t.shape)
+    return np.array(numbers_to_float64(t.name, t.values), dtype=np.float64).reshape(t.shape)
