@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from eth.abc import ComputationAPI
 from eth.exceptions import Revert
+from eth_abi import encode
 
 from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.request import decode_inference_call
@@ -26,6 +27,7 @@ from neurostack.protocol.tensors import (
 
 PRECOMPILE_ADDRESS = bytes.fromhex("00" * 19 + "f4")
 FAKE_GAS = 30_000
+ERROR_SELECTOR = bytes.fromhex("08c379a0")
 
 Model = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
@@ -51,7 +53,10 @@ class FakeInference:
         self.calls.append(Call(mode, cid, model_input, input_abi))
         model = self.models.get(cid)
         if model is None:
-            raise Revert(b"unknown model")
+            # what the real precompile does: Error(string), catchable by the caller
+            reason = ERROR_SELECTOR + encode(["string"], [f"unknown model {cid}"])
+            computation.output = reason
+            raise Revert(reason)
         feeds = {t.name: number_tensor_to_array(t, "float64") for t in model_input.numbers}
         computation.output = encode_model_output(outputs_to_model_output(model(feeds)))
         return computation

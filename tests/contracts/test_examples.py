@@ -121,6 +121,9 @@ def test_invalid_prediction_reverts_when_the_precompile_fails(
     consumer = chain.deploy(load_artifact("ModelConsumer"), "X", 0)
     result = consumer.transact("predict", "bafkreiunknown", [1, 2], 0)
     assert not result.success
+    # the precompile's Error(string) bubbles up through the contract unchanged
+    assert result.output[:4] == error_selector("Error(string)")
+    assert b"unknown model bafkreiunknown" in result.output
     assert consumer.call("predictionCount") == 0 and consumer.call("lastValue") == 0
     assert len(fake.calls) == 1
 
