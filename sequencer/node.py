@@ -15,11 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import rlp
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
 from eth.constants import ZERO_ADDRESS
 from eth.db.schema import SchemaV1
 from eth.exceptions import BlockNotFound as EVMBlockNotFound
 from eth.exceptions import HeaderNotFound, TransactionNotFound
+from eth.rlp.sedes import chain_gaps
 from eth_keys import keys
 from eth_typing import Address, Hash32
 from eth_utils import ValidationError
@@ -84,20 +86,28 @@ class Node:
     # -- set-up --
 
     def _open_chain(self) -> Any:
+        """Create the genesis in an empty store, or check the store holds this config's chain.
+
+        The chain id is not part of any header, so it is kept under its own key.
+        """
         cls = chain_class(self.chain_id)
-        expected = genesis_hash(self.config)
-        try:
-            stored = self._store[SchemaV1.make_block_number_to_hash_lookup_key(0)]
-        except KeyError:
+        chain_id_key = b"neurostack:chain_id"
+        if SchemaV1.make_block_number_to_hash_lookup_key(0) not in self._store:
             with self._store.transaction():
-                return create_genesis(self.config, self._store)
+                chain = create_genesis(self.config, self._store)
+                self._store[chain_id_key] = str(self.chain_id).encode()
+            return chain
         chain = cls(self._store)
-        if chain.get_canonical_block_header_by_number(0).hash != expected:
+        stored_id = int(self._store.get(chain_id_key, b"0"))
+        if (
+            stored_id != self.chain_id
+            or chain.get_canonical_block_header_by_number(0).hash != genesis_hash(self.config)
+        ):
             raise ConfigError(
-                f"{self._store.path}: the data dir holds another chain (genesis differs from "
-                "chain.toml); start over with `neurostack up --reset` or pick another data_dir"
+                f"{self._store.path}: the data dir holds another chain (chain id or genesis "
+                "differs from chain.toml); start over with `neurostack up --reset` or pick "
+                "another data_dir"
             )
-        del stored
         return chain
 
     def _read_coinbase(self) -> Address:
@@ -446,6 +456,11 @@ class Node:
                         del self._store[SchemaV1.make_transaction_hash_to_block_lookup_key(tx.hash)]
                     del self._store[SchemaV1.make_block_number_to_hash_lookup_key(number)]
                 self._store[SchemaV1.make_canonical_head_hash_lookup_key()] = target_hash
+                # py-evm tracks which block numbers it holds ("gaps"); forget the rewound ones
+                # so the next block at those numbers is an ordinary extension of the chain.
+                known = rlp.encode(((), target.block_number + 1), sedes=chain_gaps)
+                self._store[SchemaV1.make_header_chain_gaps_lookup_key()] = known
+                self._store[SchemaV1.make_chain_gaps_lookup_key()] = known
             self._pool_version += 1
             return True
 
