@@ -59,6 +59,39 @@ def make_config(root: Path, **chain: Any) -> ChainConfig:
     return config
 
 
+def sign(rpc: Rpc, account: LocalAccount, tx_type: int = 2, **fields: Any) -> bytes:
+    """A signed transaction with sensible defaults for ``tx_type`` (0, 1 or 2)."""
+    w3 = rpc.w3
+    tx: dict[str, Any] = {
+        "chainId": CHAIN_ID,
+        "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+        "gas": 100_000,
+        "to": Account.create().address,
+        "value": 1,
+    }
+    if tx_type == 2:
+        tx["maxPriorityFeePerGas"] = w3.eth.max_priority_fee
+        tx["maxFeePerGas"] = 2 * w3.eth.get_block("latest")["baseFeePerGas"] + tx["maxPriorityFeePerGas"]
+    else:
+        tx["gasPrice"] = w3.eth.gas_price
+    if tx_type == 1:
+        tx["accessList"] = [{"address": tx["to"], "storageKeys": ["0x" + "00" * 32]}]
+    tx.update(fields)
+    return bytes(account.sign_transaction(tx).raw_transaction)
+
+
+def deploy_counter(rpc: Rpc, artifact: dict[str, Any], start: int = 0) -> Any:
+    """Deploy the test Counter from dev account 0 (mining if the chain mines on demand)."""
+    w3 = rpc.w3
+    factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    data = factory.constructor(start).data_in_transaction
+    tx_hash = w3.eth.send_raw_transaction(sign(rpc, rpc.accounts[0], to=None, value=0, gas=1_000_000, data=data))
+    if rpc.node.config.chain.block_time == 0:
+        rpc.mine()
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.05)
+    return w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
+
+
 @pytest.fixture(scope="module")
 def rpc_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Rpc]]:
     """Start nodes with servers; every one is stopped at the end of the module, even on failure."""

@@ -9,7 +9,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3.exceptions import TransactionNotFound
 
-from .conftest import CHAIN_ID, Rpc
+from .conftest import CHAIN_ID, Rpc, sign
 
 pytestmark = pytest.mark.slow
 
@@ -23,27 +23,6 @@ RECEIPT_FIELDS = {
     "blockHash", "blockNumber", "contractAddress", "cumulativeGasUsed", "effectiveGasPrice", "from",
     "gasUsed", "logs", "logsBloom", "status", "to", "transactionHash", "transactionIndex", "type",
 }  # fmt: skip
-
-
-def sign(rpc: Rpc, account: LocalAccount, tx_type: int = 2, **fields: Any) -> bytes:
-    """A signed transaction with sensible defaults for ``tx_type`` (0, 1 or 2)."""
-    w3 = rpc.w3
-    tx: dict[str, Any] = {
-        "chainId": CHAIN_ID,
-        "nonce": w3.eth.get_transaction_count(account.address, "pending"),
-        "gas": 100_000,
-        "to": Account.create().address,
-        "value": 1,
-    }
-    if tx_type == 2:
-        tx["maxPriorityFeePerGas"] = w3.eth.max_priority_fee
-        tx["maxFeePerGas"] = 2 * w3.eth.get_block("latest")["baseFeePerGas"] + tx["maxPriorityFeePerGas"]
-    else:
-        tx["gasPrice"] = w3.eth.gas_price
-    if tx_type == 1:
-        tx["accessList"] = [{"address": tx["to"], "storageKeys": ["0x" + "00" * 32]}]
-    tx.update(fields)
-    return bytes(account.sign_transaction(tx).raw_transaction)
 
 
 def test_identity_methods(rpc: Rpc) -> None:

@@ -13,8 +13,7 @@ from web3.contract import Contract
 from sequencer.rpc.errors import ServerError
 from sequencer.rpc.filters import FilterRegistry
 
-from .conftest import Rpc
-from .test_eth import sign
+from .conftest import Rpc, deploy_counter, sign
 
 pytestmark = pytest.mark.slow
 
@@ -29,13 +28,7 @@ def topic_of(value: int | str) -> str:
 
 @pytest.fixture(scope="module")
 def counter(rpc: Rpc, counter_artifact: dict[str, Any]) -> Contract:
-    w3 = rpc.w3
-    factory = w3.eth.contract(abi=counter_artifact["abi"], bytecode=counter_artifact["bytecode"])
-    raw = sign(rpc, rpc.accounts[0], to=None, value=0, gas=1_000_000, data=factory.constructor(0).data_in_transaction)
-    tx_hash = w3.eth.send_raw_transaction(raw)
-    rpc.mine()
-    address = w3.eth.get_transaction_receipt(tx_hash)["contractAddress"]
-    return w3.eth.contract(address=address, abi=counter_artifact["abi"])
+    return deploy_counter(rpc, counter_artifact)
 
 
 def increment(rpc: Rpc, counter: Contract, account_index: int, note: str) -> bytes:
