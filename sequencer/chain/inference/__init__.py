@@ -1,0 +1,131 @@
+"""On-chain inference: the ``0x…F4`` precompile, the ``0x…F5`` registry, receipt verification.
+
+Importing this package installs it into the Neuro fork (idempotently): the two precompiles
+into ``sequencer.chain.fork.EXTRA_PRECOMPILES``, the fee hook into ``TRANSACTION_HOOKS``
+and the registry seed into ``sequencer.chain.genesis.GENESIS_HOOKS``.
+
+How a block uses it (see docs/inference.md):
+
+1. ``env = block_environment(policy, parent_state, witness=...)`` and ``vm.environment = env``
+   (``BlockHooks.block_environment`` in the node);
+2. execute; a transaction whose receipt is missing or invalid raises a
+   ``TransactionDeferred`` subclass and is left out; ``SIMULATE`` mode halts at the first
+   unknown request with :class:`InferencePending`;
+3. ``extra_data(env)`` is the sealed header's ``extraData``; ``block_witness(env)`` the
+   receipts to publish; ``env.transactions`` the per-transaction calls and payouts.
+
+Modules: ``constants`` (addresses, gas), ``environment`` (what a block's calls see),
+``precompile``, ``verify``, ``registry`` (storage layout), ``system_contract`` (admin ABI),
+``attestation`` (TEE verifier interface), ``fees``, ``witness``, ``genesis``, ``errors``.
+"""
+
+from __future__ import annotations
+
+from eth.abc import StateAPI
+
+from neurostack.protocol.receipts import InferenceReceipt
+from neurostack.protocol.types import RequestId
+
+from ..fork import EXTRA_PRECOMPILES, TRANSACTION_HOOKS
+from ..genesis import GENESIS_HOOKS
+from .attestation import (
+    Attestation,
+    AttestationVerifier,
+    DevAttestationVerifier,
+    make_dev_attestation,
+)
+from .constants import INFERENCE_PRECOMPILE_ADDRESS, REGISTRY_ADDRESS
+from .environment import (
+    ExecutionMode,
+    InferenceCall,
+    InferenceEnvironment,
+    InferencePayout,
+    InferencePolicy,
+    InferenceRecorder,
+    InferenceRequest,
+    RecordingRecorder,
+    TransactionInferences,
+    policy_from_config,
+)
+from .errors import (
+    BlockInvalidInference,
+    InferenceError,
+    InferencePending,
+    InvalidAttestation,
+    InvalidInferenceReceipt,
+    InvalidInferenceWitness,
+    MissingInferenceEnvironment,
+    MissingInferenceReceipt,
+)
+from .fees import InferenceFeeHook
+from .genesis import seed_registry
+from .precompile import run_model_inference
+from .registry import ModelEntry, RegistryView, live_registry, model_of, registry_at
+from .system_contract import run_registry
+from .verify import verify_receipt
+from .witness import (
+    InferenceProof,
+    block_witness,
+    check_block_witness,
+    extra_data,
+    inference_proof,
+    inference_root,
+    inferences_to_json,
+    proof_to_json,
+    verify_inference_proof,
+    witness_map,
+    witness_to_json,
+)
+
+__all__ = [
+    "INFERENCE_PRECOMPILE_ADDRESS", "REGISTRY_ADDRESS",
+    "Attestation", "AttestationVerifier", "DevAttestationVerifier", "make_dev_attestation",
+    "ExecutionMode", "InferenceCall", "InferenceEnvironment", "InferencePayout",
+    "InferencePolicy", "InferenceRecorder", "InferenceRequest", "RecordingRecorder",
+    "TransactionInferences", "policy_from_config", "block_environment",
+    "BlockInvalidInference", "InferenceError", "InferencePending", "InvalidAttestation",
+    "InvalidInferenceReceipt", "InvalidInferenceWitness", "MissingInferenceEnvironment",
+    "MissingInferenceReceipt",
+    "ModelEntry", "RegistryView", "live_registry", "model_of", "registry_at",
+    "run_model_inference", "run_registry", "verify_receipt",
+    "InferenceProof", "block_witness", "check_block_witness", "extra_data", "inference_proof",
+    "inference_root", "inferences_to_json", "proof_to_json", "verify_inference_proof",
+    "witness_map", "witness_to_json",
+]  # fmt: skip
+
+
+def block_environment(
+    policy: InferencePolicy,
+    parent_state: StateAPI,
+    *,
+    witness: dict[RequestId, InferenceReceipt] | None = None,
+    mode: ExecutionMode = ExecutionMode.SEAL,
+    recorder: InferenceRecorder | None = None,
+    attestation_verifier: AttestationVerifier | None = None,
+) -> InferenceEnvironment:
+    """The environment of a block (or call) executing on top of ``parent_state``.
+
+    ``parent_state`` must not be the state the block mutates (use e.g. ``node.state_at(n)``
+    of the parent block): the registry is read from it, so registry changes made inside a
+    block apply from the next block on.
+    """
+    return InferenceEnvironment(
+        policy=policy,
+        registry=live_registry(parent_state),
+        witness=witness or {},
+        mode=mode,
+        recorder=recorder,
+        attestation_verifier=attestation_verifier or DevAttestationVerifier(),
+    )
+
+
+def _install() -> None:
+    EXTRA_PRECOMPILES[INFERENCE_PRECOMPILE_ADDRESS] = run_model_inference  # type: ignore[index]
+    EXTRA_PRECOMPILES[REGISTRY_ADDRESS] = run_registry  # type: ignore[index]
+    if not any(isinstance(h, InferenceFeeHook) for h in TRANSACTION_HOOKS):
+        TRANSACTION_HOOKS.append(InferenceFeeHook())
+    if seed_registry not in GENESIS_HOOKS:
+        GENESIS_HOOKS.append(seed_registry)
+
+
+_install()

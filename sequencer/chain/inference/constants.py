@@ -1,0 +1,61 @@
+"""Protocol constants of on-chain inference: addresses, the gas schedule, time limits.
+
+These are consensus rules: every node of a chain must use the same values, so they are
+constants here and not chain-config fields (CONVENTIONS.md rule 4). The chain config
+only chooses *policy* (accepted modes, the default price of unregistered models).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from neurostack.protocol.modes import InferenceMode
+from neurostack.protocol.types import Address
+
+# --- addresses -------------------------------------------------------------------------
+
+INFERENCE_PRECOMPILE_ADDRESS: Final = Address(bytes.fromhex("00" * 19 + "f4"))
+"""``runModelInference`` (DESIGN.md section 4)."""
+
+REGISTRY_ADDRESS: Final = Address(bytes.fromhex("00" * 19 + "f5"))
+"""The sprinter/model registry: a native system contract whose storage lives here."""
+
+REGISTRY_CODE: Final = b"\xfe"
+"""Code placed at the registry address in genesis. Never executed (the precompile runs
+first); it exists because Solidity refuses to call an address without code for
+functions that return nothing, and so that EIP-161 never deletes the account."""
+
+# --- gas (``# GAS`` of the inference precompile) ---------------------------------------
+
+INFERENCE_BASE_GAS: Final = 20_000
+"""Witness lookup, request-id and output hashing, bookkeeping of one call."""
+
+INFERENCE_GAS_PER_BYTE: Final = 16
+"""Per byte of the precompile's calldata (the same as a non-zero calldata byte)."""
+
+VERIFY_GAS: Final[dict[InferenceMode, int]] = {
+    InferenceMode.VANILLA: 6_000,  # one secp256k1 recovery (ecrecover is 3,000) + registry read
+    InferenceMode.TEE: 12_000,  # recovery + TEE key, measurement and freshness reads
+    InferenceMode.ZK: 300_000,  # native ezkl verify (22-45 ms measured); mode not yet accepted
+    InferenceMode.OPTIMISTIC: 6_000,  # signature only; the challenge game is not built yet
+}
+"""``verifyGas(mode)``: the cost of checking a receipt of that mode."""
+
+# --- registry system contract gas -----------------------------------------------------
+
+REGISTRY_READ_GAS: Final = 2_100
+"""A view function of the registry (a cold SLOAD's price per slot read)."""
+
+REGISTRY_WRITE_GAS: Final = 25_000
+"""An admin function of the registry (about one fresh SSTORE plus an event)."""
+
+ATTESTATION_VERIFY_GAS: Final = 50_000
+"""``registerTeeKey``/``heartbeat``: verifying an attestation document."""
+
+# --- time ------------------------------------------------------------------------------
+
+TEE_ATTESTATION_TTL: Final = 86_400
+"""Seconds a TEE key's attestation stays fresh; ``heartbeat`` renews it."""
+
+MAX_ROYALTY_BPS: Final = 10_000
+"""Royalty shares are in basis points of a call's model gas fee."""

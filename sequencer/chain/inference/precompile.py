@@ -1,0 +1,137 @@
+"""The inference precompile at ``0x…F4``: ``runModelInference(ModelInferenceRequest)``.
+
+One function, :func:`run_model_inference`, in the EELS layout: checks that make the call
+revert (catchable by the calling contract), then ``# GAS``, then ``# OPERATION``.
+
+- Reverts (``Error(string)``): malformed calldata; a model id that is not a CIDv1; a mode
+  outside the chain's proof policy (``[inference] modes``) or one this node cannot verify
+  (ZK, OPTIMISTIC); an unregistered model on a chain without
+  ``allow_unregistered_models``; more than ``max_calls_per_tx`` calls in one transaction.
+- Gas: ``INFERENCE_BASE_GAS + len(calldata)·INFERENCE_GAS_PER_BYTE + VERIFY_GAS[mode] +
+  model gas`` (the registry's ``inferenceGas``, or ``default_model_gas`` for an
+  unregistered model). Only the model gas counts as *inference gas* for fees (:mod:`.fees`).
+- Operation: the request id is computed with the executing chain's id; the receipt comes
+  from the receipts this block already used, else from the witness. In ``SEAL`` mode a
+  missing receipt raises :class:`~.errors.MissingInferenceReceipt` and a bad one
+  :class:`~.errors.InvalidInferenceReceipt` — the block is invalid, the builder defers the
+  transaction. In ``SIMULATE`` mode the recorder is asked; if it has no receipt the
+  transaction halts with :class:`~.errors.InferencePending`. No placeholder output ever
+  reaches contract code. The return data is the receipt's ``output`` bytes, which are
+  exactly the ABI encoding of the function's ``ModelOutput`` return value.
+"""
+
+from __future__ import annotations
+
+from eth.abc import ComputationAPI
+
+from neurostack.protocol.cid import parse_model_cid
+from neurostack.protocol.errors import InvalidCID, InvalidTensor
+from neurostack.protocol.receipts import InferenceReceipt
+from neurostack.protocol.request import decode_inference_call, input_hash, request_id
+
+from .constants import INFERENCE_BASE_GAS, INFERENCE_GAS_PER_BYTE, VERIFY_GAS
+from .environment import (
+    ExecutionMode,
+    InferenceCall,
+    InferenceEnvironment,
+    InferencePolicy,
+    InferenceRequest,
+    environment_of,
+    lookup_receipt,
+    record_call,
+)
+from .errors import InferencePending, MissingInferenceReceipt
+from .registry import model_of
+from .revert import revert_with
+from .verify import SUPPORTED_MODES, verify_receipt
+
+
+def accepted_modes(policy: InferencePolicy) -> list[str]:
+    """Names of the modes a chain accepts and this node can verify, in enum order."""
+    return [m.name for m in sorted(policy.modes & SUPPORTED_MODES)]
+
+
+def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
+    """Answer a contract's model call from the block's verified inference witness."""
+    env = environment_of(computation)
+    calldata = computation.msg.data_as_bytes
+    try:
+        mode, model_cid, _, input_abi = decode_inference_call(calldata)
+        parse_model_cid(model_cid)
+    except (InvalidTensor, InvalidCID) as exc:
+        revert_with(computation, f"invalid inference request: {exc}")
+    if mode.name not in accepted_modes(env.policy):
+        revert_with(
+            computation,
+            f"inference mode {mode.name} is not accepted on this chain; "
+            f"use one of {', '.join(accepted_modes(env.policy))}",
+        )
+    model = model_of(env.registry, model_cid)
+    if model is None and not env.policy.allow_unregistered_models:
+        revert_with(
+            computation,
+            f"model not registered: {model_cid}; the chain owner must registerModel it first",
+        )
+    if len(env.tx_calls) >= env.policy.max_calls_per_tx:
+        revert_with(
+            computation,
+            f"too many model calls in one transaction (at most {env.policy.max_calls_per_tx})",
+        )
+
+    # GAS
+    model_gas = model.inference_gas if model is not None else env.policy.default_model_gas
+    computation.consume_gas(
+        INFERENCE_BASE_GAS
+        + len(calldata) * INFERENCE_GAS_PER_BYTE
+        + VERIFY_GAS[mode]
+        + model_gas,
+        reason="runModelInference",
+    )
+
+    # OPERATION
+    chain_id = computation.state.execution_context.chain_id
+    request = InferenceRequest(
+        request_id=request_id(chain_id, model_cid, mode, input_abi),
+        chain_id=chain_id,
+        model_cid=model_cid,
+        mode=mode,
+        input_abi=input_abi,
+        input_hash=input_hash(input_abi),
+    )
+    already_verified = request.request_id in env.used or request.request_id in env.tx_used
+    receipt = lookup_receipt(env, request.request_id)
+    if receipt is None:
+        receipt = _receipt_for_unknown(env, request)
+    if not already_verified:
+        verify_receipt(
+            receipt,
+            request,
+            registry=env.registry,
+            model=model,
+            now=computation.state.timestamp,
+        )
+    record_call(
+        env,
+        InferenceCall(
+            request_id=request.request_id,
+            model_cid=model_cid,
+            mode=mode,
+            sprinter=receipt.sprinter,
+            model_gas=model_gas,
+            model_owner=model.owner if model is not None else None,
+            royalty_bps=model.royalty_bps if model is not None else 0,
+        ),
+        receipt,
+    )
+    computation.output = bytes(receipt.output)
+    return computation
+
+
+def _receipt_for_unknown(env: InferenceEnvironment, request: InferenceRequest) -> InferenceReceipt:
+    """A request the witness cannot answer: an invalid block, or ask the recorder."""
+    if env.mode is ExecutionMode.SEAL:
+        raise MissingInferenceReceipt(request)
+    receipt = env.recorder.on_unknown(request) if env.recorder is not None else None
+    if receipt is None:
+        raise InferencePending(request)
+    return receipt

@@ -1,0 +1,311 @@
+"""The registry system contract at ``0x…F5``: a native contract administering the registry.
+
+It is a precompile whose storage lives at its own address (:mod:`.registry` owns the
+layout), so its state is ordinary chain state: in the state root, journaled, reverted with
+the calling frame, readable with ``eth_getStorageAt``. The ABI (``contracts/INeuroRegistry.sol``
+mirrors it; docs/inference.md lists it) is in :data:`FUNCTIONS` and :data:`EVENTS`.
+
+Access rules: functions marked *owner* may only be called by the chain owner (the
+sequencer key's address, stored in genesis); ``registerTeeKey`` and ``heartbeat`` are open
+to anyone because the attestation document is the credential. State-changing functions
+refuse static calls, ``DELEGATECALL``/``CALLCODE`` (which would write into the caller's
+storage) and value. Every refusal is an ``Error(string)`` revert saying what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from eth.abc import ComputationAPI
+from eth_abi import decode, encode
+from eth_abi.exceptions import DecodingError
+from eth_utils import keccak, to_checksum_address
+
+from neurostack.protocol.cid import cid_digest, parse_model_cid
+from neurostack.protocol.errors import InvalidCID
+from neurostack.protocol.types import Address
+
+from .attestation import DevAttestationVerifier
+from .constants import (
+    ATTESTATION_VERIFY_GAS,
+    MAX_ROYALTY_BPS,
+    REGISTRY_ADDRESS,
+    REGISTRY_READ_GAS,
+    REGISTRY_WRITE_GAS,
+    TEE_ATTESTATION_TTL,
+)
+from .environment import environment_of_state
+from .errors import InvalidAttestation
+from .registry import (
+    ModelEntry,
+    RegistryView,
+    Status,
+    TeeKey,
+    attestation_root_status,
+    chain_owner,
+    live_registry,
+    measurement_status,
+    model_of,
+    set_attestation_root,
+    set_chain_owner,
+    set_measurement,
+    set_model,
+    set_sprinter,
+    set_tee_key,
+    sprinter_status,
+    tee_key_of,
+)
+from .revert import revert_with
+
+Handler = Callable[["Call"], tuple[Any, ...] | None]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One decoded call of the system contract."""
+
+    computation: ComputationAPI
+    args: tuple[Any, ...]
+
+    @property
+    def registry(self) -> RegistryView:
+        return live_registry(self.computation.state)
+
+    def write(self, slot: int, value: int) -> None:
+        self.computation.state.set_storage(REGISTRY_ADDRESS, slot, value)
+
+    def emit(self, event: str, indexed: tuple[bytes, ...] = (), data: bytes = b"") -> None:
+        topics = (int.from_bytes(EVENTS[event], "big"),) + tuple(
+            int.from_bytes(t.rjust(32, b"\x00"), "big") for t in indexed
+        )
+        self.computation.add_log_entry(REGISTRY_ADDRESS, topics, data)
+
+    def fail(self, reason: str) -> None:
+        revert_with(self.computation, reason)
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    handler: Handler
+    owner_only: bool = False
+    writes: bool = False
+    gas: int = REGISTRY_READ_GAS
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({','.join(self.inputs)})"
+
+    @property
+    def selector(self) -> bytes:
+        return keccak(text=self.signature)[:4]
+
+
+EVENT_SIGNATURES = (
+    "SprinterAdded(address)",
+    "SprinterRevoked(address)",
+    "MeasurementApproved(bytes32)",
+    "MeasurementRevoked(bytes32)",
+    "AttestationRootAdded(address)",
+    "AttestationRootRevoked(address)",
+    "TeeKeyRegistered(address,bytes32,uint64)",
+    "TeeKeyRevoked(address)",
+    "ModelRegistered(string,bytes32,address,uint64,uint16)",
+    "OwnershipTransferred(address,address)",
+)
+EVENTS: dict[str, bytes] = {s.split("(")[0]: keccak(text=s) for s in EVENT_SIGNATURES}
+"""Event name -> topic 0. Indexed: the addresses/measurement of every event except
+``TeeKeyRegistered.attestedAt`` and ``ModelRegistered``'s cid, hash, gas and royalty."""
+
+
+# --- views -------------------------------------------------------------------------------
+
+
+def _owner(call: Call) -> tuple[Any, ...]:
+    return (chain_owner(call.registry),)
+
+
+def _is_sprinter(call: Call) -> tuple[Any, ...]:
+    return (sprinter_status(call.registry, _addr(call.args[0])) is Status.ACTIVE,)
+
+
+def _is_measurement_approved(call: Call) -> tuple[Any, ...]:
+    return (measurement_status(call.registry, call.args[0]) is Status.ACTIVE,)
+
+
+def _is_attestation_root(call: Call) -> tuple[Any, ...]:
+    return (attestation_root_status(call.registry, _addr(call.args[0])) is Status.ACTIVE,)
+
+
+def _tee_key_of(call: Call) -> tuple[Any, ...]:
+    key = tee_key_of(call.registry, _addr(call.args[0]))
+    if key is None:
+        return (b"\x00" * 32, 0, False)
+    return (key.measurement, key.attested_at, key.status is Status.ACTIVE)
+
+
+def _model_of(call: Call) -> tuple[Any, ...]:
+    entry = model_of(call.registry, call.args[0])
+    if entry is None:
+        return (b"\x00" * 32, b"\x00" * 20, 0, 0, False)
+    return (entry.model_hash, entry.owner, entry.inference_gas, entry.royalty_bps, True)
+
+
+# --- owner functions ---------------------------------------------------------------------
+
+
+def _set_status(setter: Callable[..., None], event: str, status: Status) -> Handler:
+    def handler(call: Call) -> None:
+        key = call.args[0]
+        key = _addr(key) if isinstance(key, str) else key
+        setter(call.write, key, status)
+        call.emit(event, (key,))
+
+    return handler
+
+
+def _revoke_tee_key(call: Call) -> None:
+    key = _addr(call.args[0])
+    entry = tee_key_of(call.registry, key)
+    if entry is None:
+        call.fail(f"{to_checksum_address(key)} is not a TEE key; nothing to revoke")
+        return
+    set_tee_key(call.write, TeeKey(key, entry.measurement, entry.attested_at, Status.REVOKED))
+    call.emit("TeeKeyRevoked", (key,))
+
+
+def _register_model(call: Call) -> None:
+    cid, model_hash, owner, inference_gas, royalty_bps = call.args
+    try:
+        parse_model_cid(cid)
+    except InvalidCID as exc:
+        call.fail(f"registerModel: {exc}")
+    if cid_digest(cid) != model_hash:
+        call.fail("registerModel: modelHash is not the sha256 digest inside the model CID")
+    if royalty_bps > MAX_ROYALTY_BPS:
+        call.fail(f"registerModel: royaltyBps {royalty_bps} exceeds {MAX_ROYALTY_BPS} (100 %)")
+    set_model(call.write, cid, ModelEntry(model_hash, _addr(owner), inference_gas, royalty_bps))
+    call.emit(
+        "ModelRegistered",
+        (_addr(owner),),
+        encode(["string", "bytes32", "uint64", "uint16"], [cid, model_hash, inference_gas, royalty_bps]),
+    )
+
+
+def _transfer_ownership(call: Call) -> None:
+    previous = chain_owner(call.registry)
+    new = _addr(call.args[0])
+    set_chain_owner(call.write, new)
+    call.emit("OwnershipTransferred", (previous, new))
+
+
+# --- attested functions ------------------------------------------------------------------
+
+
+def _admit_tee_key(call: Call, *, renewal: bool) -> None:
+    key, document = _addr(call.args[0]), call.args[1]
+    state = call.computation.state
+    now = state.timestamp
+    existing = tee_key_of(call.registry, key)
+    if existing is not None and existing.status is Status.REVOKED:
+        call.fail(f"TEE key {to_checksum_address(key)} was revoked by the chain owner")
+    if renewal and existing is None:
+        call.fail(f"{to_checksum_address(key)} is not a TEE key yet; call registerTeeKey first")
+    env = environment_of_state(state)
+    verifier = env.attestation_verifier if env is not None else DevAttestationVerifier()
+    try:
+        attestation = verifier.verify(bytes(document), registry=call.registry, now=now)
+    except InvalidAttestation as exc:
+        call.fail(f"attestation rejected: {exc}")
+    if attestation.key != key:
+        call.fail(
+            f"attestation is for {to_checksum_address(attestation.key)}, not {to_checksum_address(key)}"
+        )
+    if measurement_status(call.registry, attestation.measurement) is not Status.ACTIVE:
+        call.fail(
+            f"attestation measurement 0x{attestation.measurement.hex()} is not approved on this "
+            "chain; the chain owner must approveMeasurement it"
+        )
+    if not now - TEE_ATTESTATION_TTL <= attestation.timestamp <= now:
+        call.fail(
+            f"attestation timestamp {attestation.timestamp} is not within the last "
+            f"{TEE_ATTESTATION_TTL} s of block time {now}; produce a fresh document"
+        )
+    if existing is not None and attestation.timestamp <= existing.attested_at:
+        call.fail("attestation is not newer than the key's current one")
+    set_tee_key(call.write, TeeKey(key, attestation.measurement, attestation.timestamp, Status.ACTIVE))
+    call.emit(
+        "TeeKeyRegistered",
+        (key, attestation.measurement),
+        encode(["uint64"], [attestation.timestamp]),
+    )
+
+
+def _addr(value: str | bytes) -> Address:
+    return Address(bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value))
+
+
+_W = REGISTRY_WRITE_GAS
+FUNCTIONS: tuple[Function, ...] = (
+    Function("owner", (), ("address",), _owner),
+    Function("isSprinter", ("address",), ("bool",), _is_sprinter),
+    Function("isMeasurementApproved", ("bytes32",), ("bool",), _is_measurement_approved),
+    Function("isAttestationRoot", ("address",), ("bool",), _is_attestation_root),
+    Function("teeKeyOf", ("address",), ("bytes32", "uint64", "bool"), _tee_key_of),
+    Function("modelOf", ("string",), ("bytes32", "address", "uint64", "uint16", "bool"), _model_of),
+    Function("addSprinter", ("address",), (), _set_status(set_sprinter, "SprinterAdded", Status.ACTIVE), True, True, _W),
+    Function("revokeSprinter", ("address",), (), _set_status(set_sprinter, "SprinterRevoked", Status.REVOKED), True, True, _W),
+    Function("approveMeasurement", ("bytes32",), (), _set_status(set_measurement, "MeasurementApproved", Status.ACTIVE), True, True, _W),
+    Function("revokeMeasurement", ("bytes32",), (), _set_status(set_measurement, "MeasurementRevoked", Status.REVOKED), True, True, _W),
+    Function("addAttestationRoot", ("address",), (), _set_status(set_attestation_root, "AttestationRootAdded", Status.ACTIVE), True, True, _W),
+    Function("revokeAttestationRoot", ("address",), (), _set_status(set_attestation_root, "AttestationRootRevoked", Status.REVOKED), True, True, _W),
+    Function("revokeTeeKey", ("address",), (), _revoke_tee_key, True, True, _W),
+    Function("registerModel", ("string", "bytes32", "address", "uint64", "uint16"), (), _register_model, True, True, 3 * _W),
+    Function("transferOwnership", ("address",), (), _transfer_ownership, True, True, _W),
+    Function("registerTeeKey", ("address", "bytes"), (), lambda c: _admit_tee_key(c, renewal=False), False, True, ATTESTATION_VERIFY_GAS + 3 * _W),
+    Function("heartbeat", ("address", "bytes"), (), lambda c: _admit_tee_key(c, renewal=True), False, True, ATTESTATION_VERIFY_GAS + 3 * _W),
+)  # fmt: skip
+BY_SELECTOR: dict[bytes, Function] = {f.selector: f for f in FUNCTIONS}
+
+
+def run_registry(computation: ComputationAPI) -> ComputationAPI:
+    """Execute one call of the registry system contract."""
+    data = computation.msg.data_as_bytes
+    function = BY_SELECTOR.get(data[:4])
+    if function is None:
+        revert_with(
+            computation,
+            f"the registry has no function with selector 0x{data[:4].hex()}; see INeuroRegistry.sol",
+        )
+    msg = computation.msg
+    if function.writes:
+        if msg.is_static:
+            revert_with(computation, f"{function.name} changes state; it cannot be a static call")
+        if msg.storage_address != REGISTRY_ADDRESS:
+            revert_with(computation, f"call {function.name} directly, not with DELEGATECALL/CALLCODE")
+    if msg.value:
+        revert_with(computation, f"{function.name} is not payable; send no value")
+    if function.owner_only:
+        owner = chain_owner(live_registry(computation.state))
+        if msg.sender != owner:
+            revert_with(
+                computation,
+                f"only the chain owner {to_checksum_address(owner)} may call {function.name}",
+            )
+
+    # GAS
+    computation.consume_gas(function.gas, reason=f"registry {function.name}")
+
+    # OPERATION
+    try:
+        args = tuple(decode(list(function.inputs), data[4:], strict=True))
+    except (DecodingError, ValueError, OverflowError) as exc:
+        revert_with(computation, f"{function.signature}: malformed arguments: {exc}")
+    result = function.handler(Call(computation, args))
+    computation.output = encode(list(function.outputs), list(result)) if function.outputs else b""
+    return computation
+

@@ -1,0 +1,146 @@
+"""The block's inference witness and its commitment, ``inferenceRoot``, in ``extraData``.
+
+- The witness of a block is the list of receipts its execution used, in order of first
+  use (identical requests share one receipt, listed once). Receipts of transactions the
+  builder threw out are not in it.
+- ``inferenceRoot = merkle_root([receipt_leaf(r) for r in witness])`` (protocol's Merkle
+  rules; 32 zero bytes for a block without inference) is the header's ``extraData``.
+- :func:`inference_proof` answers ``neuro_getInferenceProof``: one receipt with its
+  Merkle branch, index and leaf count, checkable against a header alone.
+- :func:`check_block_witness` is the follower's/Judge's check after re-executing a block
+  with a published witness: it must have used exactly those receipts, and the root must
+  equal the header's ``extraData``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from neurostack.protocol.merkle import merkle_branch, merkle_root, verify_merkle_branch
+from neurostack.protocol.receipts import InferenceReceipt, receipt_leaf, receipt_to_json
+from neurostack.protocol.types import Hash32, RequestId
+
+from .environment import InferenceEnvironment, TransactionInferences
+from .errors import InvalidInferenceWitness
+
+
+@dataclass(frozen=True)
+class InferenceProof:
+    """One receipt of a block and the Merkle branch tying it to the block's ``inferenceRoot``."""
+
+    receipt: InferenceReceipt
+    index: int
+    leaf_count: int
+    branch: tuple[Hash32, ...]
+    root: Hash32
+
+
+def block_witness(env: InferenceEnvironment | None) -> list[InferenceReceipt]:
+    """The receipts a block's execution used, in order of first use."""
+    return [] if env is None else list(env.used.values())
+
+
+def inference_root(receipts: Sequence[InferenceReceipt]) -> Hash32:
+    """The Merkle root of ``receipts`` (zero hash for none)."""
+    return merkle_root([receipt_leaf(r) for r in receipts])
+
+
+def extra_data(env: Any) -> bytes:
+    """The sealed header's ``extraData`` for a block executed in ``env``.
+
+    Accepts what ``sequencer.chain.builder.build_block`` passes: the block's environment
+    (an :class:`InferenceEnvironment`, an object carrying one as ``inference``, or None).
+    """
+    inner = getattr(env, "inference", env)
+    return inference_root(block_witness(inner if isinstance(inner, InferenceEnvironment) else None))
+
+
+def witness_map(receipts: Iterable[InferenceReceipt]) -> dict[RequestId, InferenceReceipt]:
+    """A published witness as the precompile's lookup table; duplicates are invalid."""
+    table: dict[RequestId, InferenceReceipt] = {}
+    for receipt in receipts:
+        key = RequestId(bytes(receipt.request_id))
+        if key in table:
+            raise InvalidInferenceWitness(
+                f"the witness lists request 0x{key.hex()} twice; identical requests share one receipt"
+            )
+        table[key] = receipt
+    return table
+
+
+def check_block_witness(
+    env: InferenceEnvironment, witness: Sequence[InferenceReceipt], header_extra_data: bytes
+) -> None:
+    """After re-executing a block with ``witness``: it was used exactly, and the root matches."""
+    used = block_witness(env)
+    if [receipt_leaf(r) for r in used] != [receipt_leaf(r) for r in witness]:
+        raise InvalidInferenceWitness(
+            f"the block used {len(used)} receipts but its witness lists {len(witness)} "
+            "(or another order); a witness holds exactly the receipts in order of first use"
+        )
+    root = inference_root(used)
+    if bytes(header_extra_data) != root:
+        raise InvalidInferenceWitness(
+            f"the header's extraData 0x{bytes(header_extra_data).hex()} is not the inference "
+            f"root 0x{root.hex()} of the block's receipts"
+        )
+
+
+def inference_proof(receipts: Sequence[InferenceReceipt], request_id: bytes) -> InferenceProof:
+    """The proof of the receipt for ``request_id`` in a block's witness (LookupError if absent)."""
+    leaves = [receipt_leaf(r) for r in receipts]
+    for index, receipt in enumerate(receipts):
+        if bytes(receipt.request_id) == bytes(request_id):
+            return InferenceProof(
+                receipt=receipt,
+                index=index,
+                leaf_count=len(leaves),
+                branch=tuple(merkle_branch(leaves, index)),
+                root=merkle_root(leaves),
+            )
+    raise LookupError(f"request 0x{bytes(request_id).hex()} is not in this block's witness")
+
+
+def verify_inference_proof(proof: InferenceProof, header_extra_data: bytes) -> bool:
+    """Whether ``proof`` ties its receipt to a header whose ``extraData`` is given."""
+    return bytes(header_extra_data) == bytes(proof.root) and verify_merkle_branch(
+        receipt_leaf(proof.receipt), list(proof.branch), proof.index, proof.root, proof.leaf_count
+    )
+
+
+def proof_to_json(proof: InferenceProof) -> dict[str, Any]:
+    """The JSON form of ``neuro_getInferenceProof`` (hex strings, JSON numbers for counts)."""
+    return {
+        "receipt": receipt_to_json(proof.receipt),
+        "leaf": "0x" + receipt_leaf(proof.receipt).hex(),
+        "index": proof.index,
+        "leafCount": proof.leaf_count,
+        "branch": ["0x" + bytes(h).hex() for h in proof.branch],
+        "inferenceRoot": "0x" + bytes(proof.root).hex(),
+    }
+
+
+def witness_to_json(receipts: Sequence[InferenceReceipt]) -> dict[str, Any]:
+    """The JSON form of ``neuro_getInferenceWitness``: receipts in order and their root."""
+    return {
+        "receipts": [receipt_to_json(r) for r in receipts],
+        "inferenceRoot": "0x" + inference_root(receipts).hex(),
+    }
+
+
+def inferences_to_json(record: TransactionInferences) -> list[dict[str, Any]]:
+    """A transaction receipt's additive ``inferences`` field: one entry per model call."""
+    return [
+        {
+            "requestId": "0x" + bytes(c.request_id).hex(),
+            "modelCID": c.model_cid,
+            "mode": c.mode.name,
+            "sprinter": to_checksum_address(bytes(c.sprinter)),
+            "modelGas": hex(c.model_gas),
+        }
+        for c in record.calls
+    ]
