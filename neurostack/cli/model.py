@@ -19,7 +19,6 @@ import typer
 from eth_utils import to_checksum_address
 from rich.console import Console
 from rich.markup import escape as rich_escape
-from rich.table import Table
 
 from hub_client import DEFAULT_HUB_URL, HubClient, HubError, InferenceResult, ModelInfo
 from neurostack.protocol.errors import ProtocolError
@@ -119,12 +118,13 @@ def list_models(hub: HubUrl = DEFAULT_HUB_URL) -> None:
     """List the models stored on the hub."""
     with _one_line_errors(), HubClient(hub) as client:
         models = client.list_models()
-    table = Table("cid", "name", "version", "owner", "size")
-    for info in models:
-        table.add_row(info.cid, info.name, info.version, info.owner, str(info.size))
-    out.print(
-        table if models else "no models on this hub; upload one with `neurostack model upload`"
-    )
+    if not models:
+        out.print("no models on this hub; upload one with `neurostack model upload`")
+        return
+    # Plain columns, never truncated: a CID must stay whole to be copied.
+    out.print(f"{'CID':<59}  {'NAME':<20}  {'VERSION':<8}  {'OWNER':<42}  SIZE")
+    for m in models:
+        out.print(f"{m.cid:<59}  {m.name:<20}  {m.version:<8}  {m.owner:<42}  {m.size}")
 
 
 @model_app.command("show")
