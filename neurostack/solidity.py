@@ -356,13 +356,14 @@ def load_artifact(name: str) -> CompiledContract:
 # the Solidity files copied into the package so projects outside the repo can import them.
 ARTIFACT_SOURCES = (
     "INeuroInference.sol",
+    "INeuroRegistry.sol",
     "NeuroTensors.sol",
     "examples/ModelConsumer.sol",
     "examples/ChainedModels.sol",
     "examples/SimpleStorage.sol",
     "examples/Counter.sol",
 )
-SHIPPED_SOURCES = ("INeuroInference.sol", "NeuroTensors.sol")
+SHIPPED_SOURCES = ("INeuroInference.sol", "INeuroRegistry.sol", "NeuroTensors.sol")
 
 
 def build_artifacts() -> dict[str, str]:
@@ -380,7 +381,16 @@ def build_artifacts() -> dict[str, str]:
     return files
 
 
-def _main(argv: list[str] | None = None) -> int:
+def stale_artifacts(files: Mapping[str, str], directory: Path = PACKAGE_CONTRACTS_DIR) -> list[str]:
+    """Names of ``files`` (from :func:`build_artifacts`) that ``directory`` lacks or differs in."""
+    return sorted(
+        name
+        for name, text in files.items()
+        if not (directory / name).is_file() or (directory / name).read_text() != text
+    )
+
+
+def _main(argv: list[str] | None = None, directory: Path = PACKAGE_CONTRACTS_DIR) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m neurostack.solidity", description="Build or check the compiled artifacts."
     )
@@ -394,18 +404,15 @@ def _main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     if args.build:
-        PACKAGE_CONTRACTS_DIR.mkdir(exist_ok=True)
-        for stale in PACKAGE_CONTRACTS_DIR.glob("*.json"):
-            if stale.name not in files:
-                stale.unlink()
+        directory.mkdir(exist_ok=True)
+        for old in directory.glob("*.json"):
+            if old.name not in files:
+                old.unlink()
         for name, text in files.items():
-            (PACKAGE_CONTRACTS_DIR / name).write_text(text)
-        print(f"wrote {len(files)} files to {PACKAGE_CONTRACTS_DIR}")
+            (directory / name).write_text(text)
+        print(f"wrote {len(files)} files to {directory}")
         return 0
-    stale = sorted(
-        n for n, t in files.items()
-        if not (PACKAGE_CONTRACTS_DIR / n).is_file() or (PACKAGE_CONTRACTS_DIR / n).read_text() != t
-    )  # fmt: skip
+    stale = stale_artifacts(files, directory)
     if stale:
         print(f"stale artifacts: {', '.join(stale)}; run `python -m neurostack.solidity --build`")
         return 1

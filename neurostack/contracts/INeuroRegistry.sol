@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.20;
+
+/// @title The sprinter/model registry of a Neuro Stack chain (system contract at 0x…F5)
+/// @notice A native system contract: its storage is ordinary chain state, read by the
+/// state-transition function when it verifies inference receipts. Mirrors the ABI of
+/// sequencer/chain/inference/system_contract.py (a test keeps the two equal).
+/// Functions marked "owner" may only be called by the chain owner (the sequencer key's
+/// address at genesis); every refusal reverts with Error(string) saying why. Changes take
+/// effect from the next block on.
+interface INeuroRegistry {
+    event SprinterAdded(address indexed sprinter);
+    event SprinterRevoked(address indexed sprinter);
+    event MeasurementApproved(bytes32 indexed measurement);
+    event MeasurementRevoked(bytes32 indexed measurement);
+    event AttestationRootAdded(address indexed root);
+    event AttestationRootRevoked(address indexed root);
+    event TeeKeyRegistered(address indexed key, bytes32 indexed measurement, uint64 attestedAt);
+    event TeeKeyRevoked(address indexed key);
+    event ModelRegistered(
+        string modelCID,
+        bytes32 modelHash,
+        address indexed owner,
+        uint64 inferenceGas,
+        uint16 royaltyBps
+    );
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+
+    // ---- views ---------------------------------------------------------------------
+
+    /// @notice The chain owner, who administers the registry.
+    function owner() external view returns (address);
+
+    /// @notice Whether `sprinter` may sign VANILLA receipts.
+    function isSprinter(address sprinter) external view returns (bool);
+
+    function isMeasurementApproved(bytes32 measurement) external view returns (bool);
+
+    function isAttestationRoot(address root) external view returns (bool);
+
+    /// @notice The TEE admission of `key`: its code measurement, the time of its latest
+    /// attestation, and whether it is active (all zero/false if never admitted).
+    function teeKeyOf(address key)
+        external
+        view
+        returns (bytes32 measurement, uint64 attestedAt, bool active);
+
+    /// @notice A registered model: the sha256 of its file, who earns royalties, its price
+    /// in gas per call, the owner's share in basis points; `registered` false if unknown.
+    function modelOf(string calldata modelCID)
+        external
+        view
+        returns (
+            bytes32 modelHash,
+            address modelOwner,
+            uint64 inferenceGas,
+            uint16 royaltyBps,
+            bool registered
+        );
+
+    // ---- owner functions -----------------------------------------------------------
+
+    function addSprinter(address sprinter) external;
+
+    function revokeSprinter(address sprinter) external;
+
+    function approveMeasurement(bytes32 measurement) external;
+
+    function revokeMeasurement(bytes32 measurement) external;
+
+    function addAttestationRoot(address root) external;
+
+    function revokeAttestationRoot(address root) external;
+
+    function revokeTeeKey(address key) external;
+
+    /// @notice Registers (or re-prices) a model. `modelHash` must be the sha256 digest
+    /// inside `modelCID`; `royaltyBps` at most 10000.
+    function registerModel(
+        string calldata modelCID,
+        bytes32 modelHash,
+        address modelOwner,
+        uint64 inferenceGas,
+        uint16 royaltyBps
+    ) external;
+
+    function transferOwnership(address newOwner) external;
+
+    // ---- open to anyone: the attestation document is the credential ----------------
+
+    /// @notice Admits `key` as a TEE sprinter key with an attestation document whose
+    /// measurement is approved and whose timestamp is fresh.
+    function registerTeeKey(address key, bytes calldata attestation) external;
+
+    /// @notice Renews an admitted TEE key's attestation with a newer document.
+    function heartbeat(address key, bytes calldata attestation) external;
+}
+
+// The registry's fixed address.
+address constant NEURO_REGISTRY_ADDRESS = 0x00000000000000000000000000000000000000F5;
+INeuroRegistry constant NEURO_REGISTRY = INeuroRegistry(NEURO_REGISTRY_ADDRESS);
