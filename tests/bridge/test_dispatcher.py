@@ -1,0 +1,130 @@
+"""The bridge against the real hub path: Celery over the embedded redis-server, real
+sprinter processes running onnxruntime, receipts checked on the way back."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+from eth_utils import to_checksum_address
+
+from bridge import CeleryBridge, make_celery
+from neurostack.hub.samples import sample_model_path
+from neurostack.protocol import (
+    InferenceJob,
+    InferenceMode,
+    check_receipt,
+    decode_model_output,
+    encode_model_input,
+    model_input_from_mapping,
+    model_output_to_arrays,
+    request_id,
+)
+from tests.hub.helpers import run_onnx
+
+pytestmark = pytest.mark.slow
+CHAIN_ID = 4242
+
+
+def make_job(cid: str, x: np.ndarray, *, deadline_in: float = 20.0) -> InferenceJob:
+    input_abi = encode_model_input(model_input_from_mapping({"x": x}))
+    mode = InferenceMode.VANILLA
+    return InferenceJob(
+        request_id=request_id(CHAIN_ID, cid, mode, input_abi),
+        chain_id=CHAIN_ID,
+        model_cid=cid,
+        mode=mode,
+        input_abi=input_abi,
+        expiry=int(time.time()) + 3600,
+        deadline=time.time() + deadline_in,
+    )
+
+
+@pytest.fixture(scope="module")
+def mlp_cid(hub_stack: Any) -> str:
+    return hub_stack.upload(sample_model_path("mlp_regressor"))["cid"]
+
+
+def test_job_returns_a_verified_receipt_equal_to_onnxruntime(hub_stack: Any, mlp_cid: str) -> None:
+    x = np.array([[0.5, -1.25, 2.0, 0.125]], dtype=np.float32)
+    bridge = CeleryBridge(hub_stack.redis_url, redundancy=2)
+    try:
+        result = bridge.submit(make_job(mlp_cid, x)).result(timeout=30)
+    finally:
+        bridge.close()
+    assert result.error is None, result.error
+    receipt = result.receipt
+    assert receipt is not None
+    signer = check_receipt(receipt, chain_id=CHAIN_ID)
+    assert to_checksum_address(signer) in {w.address for w in hub_stack.workers.values()}
+    got = model_output_to_arrays(decode_model_output(receipt.output))["y"]
+    want = run_onnx(sample_model_path("mlp_regressor"), {"x": x})["y"]
+    np.testing.assert_allclose(got, want.astype(np.float64), rtol=0, atol=1e-17)
+
+
+def test_same_request_is_one_job(hub_stack: Any, mlp_cid: str) -> None:
+    x = np.array([[1.0, 2.0, 3.0, 4.0]], dtype=np.float32)
+    job = make_job(mlp_cid, x)
+    bridge = CeleryBridge(hub_stack.redis_url)
+    try:
+        first, second = bridge.submit(job), bridge.submit(job)
+        assert first is second
+        receipt = first.result(timeout=30).receipt
+    finally:
+        bridge.close()
+    assert receipt is not None
+    rid = "0x" + job.request_id.hex()
+    assert int(hub_stack.redis_client().get(f"neurostack:completed:{rid}")) == 1
+
+
+class DropFirstCopy:
+    """A Celery app whose first message is lost, as when the worker holding it dies."""
+
+    def __init__(self, redis_url: str) -> None:
+        self.inner = make_celery(redis_url)
+        self.sent = 0
+
+    def send_task(self, *args: Any, **kwargs: Any) -> None:
+        self.sent += 1
+        if self.sent > 1:
+            self.inner.send_task(*args, **kwargs)
+
+
+def test_speculative_duplicate_completes_a_lost_job(hub_stack: Any, mlp_cid: str) -> None:
+    celery = DropFirstCopy(hub_stack.redis_url)
+    bridge = CeleryBridge(hub_stack.redis_url, speculative_after=0.5, celery=celery)  # type: ignore[arg-type]
+    x = np.array([[9.0, 8.0, 7.0, 6.0]], dtype=np.float32)
+    try:
+        result = bridge.submit(make_job(mlp_cid, x)).result(timeout=30)
+    finally:
+        bridge.close()
+    assert celery.sent == 2
+    assert result.receipt is not None and result.error is None
+
+
+def test_invalid_unknown_model_fails_with_the_workers_reason(hub_stack: Any) -> None:
+    unknown = "bafkreiaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    bridge = CeleryBridge(hub_stack.redis_url)
+    try:
+        result = bridge.submit(make_job(unknown, np.zeros((1, 4), np.float32))).result(timeout=30)
+    finally:
+        bridge.close()
+    assert result.receipt is None
+    assert result.error
+
+
+def test_invalid_no_workers_expires_at_the_deadline(redis_server: Any) -> None:
+    cid = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+    bridge = CeleryBridge(redis_server.url, speculative_after=0.2)
+    start = time.time()
+    try:
+        result = bridge.submit(make_job(cid, np.zeros((1, 4), np.float32), deadline_in=1.0)).result(
+            timeout=10
+        )
+    finally:
+        bridge.close()
+    assert result.receipt is None
+    assert "deadline" in (result.error or "")
+    assert 0.9 <= time.time() - start < 5
