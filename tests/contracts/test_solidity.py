@@ -56,6 +56,7 @@ def test_invalid_type_error_is_reported() -> None:
         compile_contracts({"T.sol": src})
 
 
+@pytest.mark.slow  # two solc-js runs
 def test_evm_version_is_honoured() -> None:
     lock = compile_contracts({"Lock.sol": TRANSIENT}, evm_version="cancun")["Lock"]
     assert lock.evm_version == "cancun"
@@ -63,6 +64,7 @@ def test_evm_version_is_honoured() -> None:
         compile_contracts({"Lock.sol": TRANSIENT}, evm_version="shanghai")
 
 
+@pytest.mark.slow  # two solc-js runs
 def test_paris_target_avoids_push0() -> None:
     # PUSH0 (0x5f) arrived with shanghai; the creation prologue shows which target ran.
     src = HEADER + "contract P { uint256 public x; }"
@@ -97,14 +99,16 @@ def test_invalid_duplicate_contract_names() -> None:
         compile_contracts(sources)
 
 
-def test_imports_resolve_from_repo_contracts_and_neurostack_prefix() -> None:
-    for path in ("INeuroInference.sol", "neurostack/INeuroInference.sol"):
-        src = (
-            HEADER
-            + f'import "{path}";\ncontract C {{ address public a = NEURO_INFERENCE_ADDRESS; }}'
-        )
-        compiled = compile_contracts({"C.sol": src})
-        assert {"C", "INeuroInference"} <= set(compiled)
+def test_imports_resolve_with_the_neurostack_prefix() -> None:
+    # How a project outside this repository imports the shipped interface (the plain
+    # `import "INeuroInference.sol"` form is exercised by test_interface.py).
+    src = HEADER + (
+        'import "neurostack/INeuroInference.sol";\n'
+        "contract C { address public a = NEURO_INFERENCE_ADDRESS; }"
+    )
+    compiled = compile_contracts({"C.sol": src})
+    assert {"C", "INeuroInference"} == set(compiled)
+    assert compiled["INeuroInference"].source == "neurostack/INeuroInference.sol"
 
 
 def test_compile_files_resolves_relative_imports_next_to_the_file(tmp_path: Path) -> None:
@@ -135,6 +139,7 @@ def test_cache_answers_without_running_node(monkeypatch: pytest.MonkeyPatch) -> 
         compile_contracts(src, optimize=False)  # other settings: a different key
 
 
+@pytest.mark.slow  # two solc-js runs
 def test_cache_is_invalidated_when_an_imported_file_changes(tmp_path: Path) -> None:
     lib = tmp_path / "Lib.sol"
     main = tmp_path / "Main.sol"
@@ -185,8 +190,10 @@ def test_invalid_wrong_solc_version_is_refused(
         )
 
 
-def test_via_ir_compiles_too() -> None:
+def test_via_ir_output_runs_on_py_evm() -> None:
+    from tests.contracts.devchain import DevChain
+
     src = HEADER + "contract V { uint256 public x; function set(uint256 v) external { x = v; } }"
-    via_ir = compile_contracts({"V.sol": src}, via_ir=True)["V"]
-    legacy = compile_contracts({"V.sol": src})["V"]
-    assert via_ir.abi == legacy.abi and via_ir.deployed_bytecode != legacy.deployed_bytecode
+    v = DevChain().deploy(compile_contracts({"V.sol": src}, via_ir=True)["V"])
+    assert v.transact("set", 5).success
+    assert v.call("x") == 5
