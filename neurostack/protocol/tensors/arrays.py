@@ -124,7 +124,7 @@ def _as_str(name: str, x: Any) -> str:
 
 def _describe(dtype: str, shape: Sequence[Any]) -> str:
     dims = ", ".join(str(d) if _fixed(d) else "?" for d in shape)
-    return f"{dtype} [{dims}]"
+    return f"{_ONNX_TYPES.get(str(dtype), dtype)} [{dims}]"
 
 
 def _fixed(dim: Any) -> bool:
