@@ -99,10 +99,9 @@ class Node:
             return chain
         chain = cls(self._store)
         stored_id = int(self._store.get(chain_id_key, b"0"))
-        if (
-            stored_id != self.chain_id
-            or chain.get_canonical_block_header_by_number(0).hash != genesis_hash(self.config)
-        ):
+        if stored_id != self.chain_id or chain.get_canonical_block_header_by_number(
+            0
+        ).hash != genesis_hash(self.config):
             raise ConfigError(
                 f"{self._store.path}: the data dir holds another chain (chain id or genesis "
                 "differs from chain.toml); start over with `neurostack up --reset` or pick "
@@ -250,6 +249,7 @@ class Node:
             vm.environment = self.hooks.block_environment(header)  # type: ignore[attr-defined]
             queue = self.mempool.ready_queue(parent_state.get_nonce, header.base_fee_per_gas)
             for tx in queue:
+                vm.state.lock_changes()  # a new transaction: fresh EIP-2929 access sets
                 snapshot = vm.state.snapshot()
                 try:
                     vm.state.apply_transaction(tx)

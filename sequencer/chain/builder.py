@@ -68,6 +68,27 @@ class BuiltBlock:
 ExtraData = bytes | Callable[[Any], bytes]
 
 
+def _apply_transaction(
+    vm: Any, header: BlockHeaderAPI, tx: SignedTransactionAPI
+) -> tuple[ReceiptAPI, ComputationAPI]:
+    """``vm.apply_transaction``, but all-or-nothing: on an exception the state is as before.
+
+    py-evm's own version calls ``state.lock_changes()`` after it could be snapshotted,
+    which drops the journal checkpoints a revert needs; so lock first, then snapshot.
+    """
+    vm.validate_transaction_against_header(header, tx)
+    vm.state.lock_changes()
+    snapshot = vm.state.snapshot()
+    try:
+        computation = vm.state.apply_transaction(tx)
+        receipt = vm.make_receipt(header, tx, computation, vm.state)
+        vm.validate_receipt(receipt)
+    except BaseException:
+        vm.state.revert(snapshot)
+        raise
+    return receipt, computation
+
+
 def build_block(
     chain: ChainAPI,
     parent: BlockHeaderAPI,
@@ -106,18 +127,15 @@ def build_block(
         if tx.gas > header.gas_limit - header.gas_used:
             source.done(tx, False)
             continue
-        snapshot = vm.state.snapshot()
         try:
-            receipt, computation = vm.apply_transaction(header, tx)
+            receipt, computation = _apply_transaction(vm, header, tx)
         except TransactionDeferred:
-            vm.state.revert(snapshot)
             built.deferred.append(tx)
             source.done(tx, False)
             continue
         except ValidationError as exc:
             # The mempool validated it against the head state; earlier transactions of
             # this block (or a balance drained by a contract) can still invalidate it.
-            vm.state.revert(snapshot)
             built.rejected.append((tx, str(exc)))
             source.done(tx, False)
             continue
