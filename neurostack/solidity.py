@@ -128,13 +128,30 @@ process.stdin.on('end', () => {
 _cache: dict[str, tuple[dict[str, str], dict[str, CompiledContract]]] = {}
 
 
+def _solc_version(node_modules: Path) -> str | None:
+    try:
+        return str(json.loads((node_modules / "solc" / "package.json").read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def find_node_modules(start: Iterable[Path] | None = None) -> Path:
-    """The ``node_modules`` folder holding solc, found by walking up from cwd and this file."""
+    """The ``node_modules`` folder holding solc, found by walking up from cwd and this file.
+
+    A folder with the pinned solc version wins over a nearer one with another version (a
+    user's own JS project may pin a different solc); with only other versions around, the
+    nearest is returned and :func:`compile_contracts` reports the mismatch.
+    """
     starts = list(start) if start is not None else [Path.cwd(), Path(__file__).resolve().parent]
-    for base in starts:
-        for folder in (base, *base.parents):
-            if (folder / "node_modules" / "solc" / "package.json").is_file():
-                return folder / "node_modules"
+    found = [
+        folder / "node_modules"
+        for base in starts
+        for folder in (base, *base.parents)
+        if _solc_version(folder / "node_modules") is not None
+    ]
+    pinned = [nm for nm in found if _solc_version(nm) == SOLC_VERSION]
+    if pinned or found:
+        return (pinned or found)[0]
     raise ToolchainNotFound(
         f"solc-js {SOLC_VERSION} not found in any node_modules above "
         f"{', '.join(str(s) for s in starts)}: {INSTALL_HINT}"
@@ -152,7 +169,7 @@ def find_repo_contracts_dir() -> Path | None:
 
 def _solc_dir() -> Path:
     solc_dir = find_node_modules() / "solc"
-    version = json.loads((solc_dir / "package.json").read_text())["version"]
+    version = _solc_version(solc_dir.parent)
     if version != SOLC_VERSION:
         raise ToolchainNotFound(
             f"solc-js {version} is installed in {solc_dir}, but Neuro Stack pins "

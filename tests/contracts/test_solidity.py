@@ -197,3 +197,14 @@ def test_via_ir_output_runs_on_py_evm() -> None:
     v = DevChain().deploy(compile_contracts({"V.sol": src}, via_ir=True)["V"])
     assert v.transact("set", 5).success
     assert v.call("x") == 5
+
+
+def test_pinned_solc_wins_over_a_nearer_other_version(tmp_path: Path) -> None:
+    # A user's JS project with its own solc must not shadow Neuro Stack's pinned one.
+    other = tmp_path / "project" / "node_modules" / "solc"
+    other.mkdir(parents=True)
+    (other / "package.json").write_text('{"version": "0.8.19"}')
+    repo = solidity.find_node_modules([Path(solidity.__file__).parent])
+    found = solidity.find_node_modules([tmp_path / "project", Path(solidity.__file__).parent])
+    assert found == repo
+    assert solidity.find_node_modules([tmp_path / "project"]) == other.parent
