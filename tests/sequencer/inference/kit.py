@@ -37,7 +37,7 @@ from sequencer.chain.inference import (
     block_environment,
     extra_data,
 )
-from sequencer.config import ChainConfig, ChainSection, DevSection, InferenceSection
+from sequencer.config import Allocation, ChainConfig, ChainSection, DevSection, InferenceSection
 from sequencer.node import Node
 from sequencer.types import CallParams
 
@@ -70,8 +70,9 @@ def make_config(tmp_path: Path, **inference: Any) -> ChainConfig:
     section.update(inference)
     return ChainConfig(
         chain=ChainSection(name="inference-test", chain_id=CHAIN_ID, block_time=0),
-        dev=DevSection(accounts=3),
+        dev=DevSection(accounts=4),
         inference=InferenceSection(**section),
+        alloc=[Allocation(address="0x" + address_of(OWNER_KEY).hex(), balance=10**21)],
         root=tmp_path,
     )
 
@@ -85,6 +86,8 @@ class WitnessHooks:
     witness: dict[RequestId, InferenceReceipt] = field(default_factory=dict)
     environments: list[InferenceEnvironment] = field(default_factory=list)
     recorder: RecordingRecorder = field(default_factory=RecordingRecorder)
+    call_mode: ExecutionMode = ExecutionMode.SIMULATE
+    call_recorder: Any = None
 
     def is_ready(self, tx: Any) -> bool:
         return True
@@ -97,12 +100,14 @@ class WitnessHooks:
         return extra_data(environment)
 
     def call_environment(self, header: BlockHeaderAPI) -> InferenceEnvironment:
+        """SIMULATE over the witness (like a PIPE re-simulation); ``call_mode`` may be SEAL."""
         self.recorder = RecordingRecorder()
         return block_environment(
             self.policy,
             self.node.state_at(header.block_number),
-            mode=ExecutionMode.SIMULATE,
-            recorder=self.recorder,
+            witness=dict(self.witness),
+            mode=self.call_mode,
+            recorder=self.call_recorder or self.recorder,
         )
 
     def block_persisted(self, block: BlockAPI, receipts: list[ReceiptAPI], env: Any) -> None:
@@ -161,6 +166,9 @@ class Wallet:
         raw = bytes(Account.sign_transaction(tx, self.key).raw_transaction)
         self.nonce += 1
         return self.node.send_raw_transaction(raw)
+
+    def call(self, to: bytes, data: bytes, gas: int = 2_000_000) -> bytes:
+        return self.node.call(CallParams(sender=self.address, to=to, data=data, gas=gas))
 
     def requests_of(self, to: bytes, data: bytes, gas: int = 2_000_000) -> InferenceRequest:
         """Simulate a call (eth_call path) and return the request it stops at."""
