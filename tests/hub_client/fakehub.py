@@ -40,7 +40,10 @@ MODEL_CID = model_cid(MODEL_BYTES)
 
 
 def answer_for(
-    body: dict[str, Any], key: bytes = SPRINTER_KEY, expiry_in: int = 600
+    body: dict[str, Any],
+    key: bytes = SPRINTER_KEY,
+    expiry_in: int = 600,
+    model_hash: bytes | None = None,
 ) -> dict[str, Any]:
     """The hub's answer to a ``POST /v1/infer`` body, signed by ``key``."""
     cid = body["modelCID"]
@@ -52,7 +55,7 @@ def answer_for(
     receipt = make_receipt(
         chain_id=0,
         model_cid=cid,
-        model_hash=cid_digest(cid),
+        model_hash=cid_digest(cid) if model_hash is None else model_hash,
         mode=mode,
         input_abi=input_abi,
         output_abi=output_abi,
@@ -175,6 +178,14 @@ def forge_sprinter_field(body: dict[str, Any], answer: dict[str, Any]) -> dict[s
 
 def expired(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
     return answer_for(body, expiry_in=-10)
+
+
+def run_another_model(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    return answer_for(dict(body, modelCID=model_cid(b"a cheaper model")))
+
+
+def sign_another_model_hash(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    return answer_for(body, model_hash=hashlib.sha256(b"a cheaper model").digest())
 
 
 def xs(rows: int = 2) -> np.ndarray:

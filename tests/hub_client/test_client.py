@@ -33,6 +33,8 @@ from .fakehub import (
     expired,
     forge_sprinter_field,
     model_record,
+    run_another_model,
+    sign_another_model_hash,
     sign_with_other_key,
     tamper_output,
     xs,
@@ -64,8 +66,22 @@ def test_infer_accepts_nested_lists_and_mode_names() -> None:
 
 @pytest.mark.parametrize(
     "tamper",
-    [tamper_output, answer_another_request, forge_sprinter_field, expired],
-    ids=["tampered-output", "wrong-request-id", "forged-sprinter", "expired"],
+    [
+        tamper_output,
+        answer_another_request,
+        forge_sprinter_field,
+        expired,
+        run_another_model,
+        sign_another_model_hash,
+    ],
+    ids=[
+        "tampered-output",
+        "wrong-request-id",
+        "forged-sprinter",
+        "expired",
+        "other-model",
+        "other-model-hash",
+    ],
 )
 def test_invalid_receipt_is_refused(tamper: Any) -> None:
     with client_for(FakeHub(tamper=tamper)) as hub, pytest.raises(ReceiptInvalid) as caught:
