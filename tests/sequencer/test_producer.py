@@ -1,0 +1,67 @@
+"""The block-time loop: blocks come on their own, with increasing timestamps, never empty
+unless configured."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from sequencer.node import Node
+
+from .helpers import dev_keys, make_config, sign
+
+pytestmark = pytest.mark.slow  # real threads and sleeps
+
+BLOCK_TIME = 0.1
+
+
+def wait_for(predicate, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_transactions_are_mined_without_asking_and_idle_chain_stays_put(tmp_path: Path) -> None:
+    node = Node(make_config(tmp_path, block_time=BLOCK_TIME))
+    node.start()
+    try:
+        keys = dev_keys(node.config)
+        hashes = [node.send_raw_transaction(sign(key, 0)) for _, key in keys[:3]]
+        wait_for(lambda: all(not node.transaction(h).pending for h in hashes))
+        head = node.head().number
+        time.sleep(BLOCK_TIME * 5)
+        assert node.head().number == head  # idle: no empty blocks
+        node.send_raw_transaction(sign(keys[0][1], 1))
+        wait_for(lambda: node.head().number == head + 1)
+        stamps = [node.block_by_number(n).header.timestamp for n in range(node.head().number + 1)]
+        assert all(a < b for a, b in zip(stamps, stamps[1:], strict=False))
+    finally:
+        node.stop()
+
+
+def test_empty_blocks_when_configured(tmp_path: Path) -> None:
+    node = Node(make_config(tmp_path, block_time=BLOCK_TIME, empty_blocks=True))
+    node.start()
+    try:
+        wait_for(lambda: node.head().number >= 5)
+        stamps = [node.block_by_number(n).header.timestamp for n in range(6)]
+        # sub-second block times still get strictly increasing (whole-second) timestamps
+        assert all(a < b for a, b in zip(stamps, stamps[1:], strict=False))
+    finally:
+        node.stop()
+
+
+def test_stop_ends_the_loop(tmp_path: Path) -> None:
+    config = make_config(tmp_path, block_time=BLOCK_TIME, empty_blocks=True)
+    node = Node(config)
+    node.start()
+    wait_for(lambda: node.head().number >= 1)
+    node.stop()
+    reopened = Node(config)
+    head = reopened.head().number
+    time.sleep(BLOCK_TIME * 4)
+    assert reopened.head().number == head  # nothing started the old loop again
+    reopened.stop()
