@@ -3,6 +3,7 @@ unless configured."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def test_transactions_are_mined_without_asking_and_idle_chain_stays_put(tmp_path
         node.send_raw_transaction(sign(keys[0][1], 1))
         wait_for(lambda: node.head().number == head + 1)
         stamps = [node.block_by_number(n).header.timestamp for n in range(node.head().number + 1)]
-        assert all(a < b for a, b in zip(stamps, stamps[1:], strict=False))
+        assert all(a < b for a, b in itertools.pairwise(stamps))
     finally:
         node.stop()
 
@@ -49,7 +50,7 @@ def test_empty_blocks_when_configured(tmp_path: Path) -> None:
         wait_for(lambda: node.head().number >= 5)
         stamps = [node.block_by_number(n).header.timestamp for n in range(6)]
         # sub-second block times still get strictly increasing (whole-second) timestamps
-        assert all(a < b for a, b in zip(stamps, stamps[1:], strict=False))
+        assert all(a < b for a, b in itertools.pairwise(stamps))
     finally:
         node.stop()
 
