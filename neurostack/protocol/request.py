@@ -7,14 +7,11 @@ receipt and a duplicate job delivery is recognised.
 
 from __future__ import annotations
 
-import eth_abi
-from eth_abi.exceptions import DecodingError, EncodingError
-
 from .errors import InvalidTensor
 from .hashing import check_bytes, keccak, uint_bytes
 from .modes import InferenceMode
-from .tensors import INFERENCE_REQUEST_ABI, ModelInput, encode_model_input
-from .tensors.abi import model_input_from_tuple, model_input_tuple
+from .tensors import INFERENCE_REQUEST_ABI, ModelInput, encode_model_input, wire
+from .tensors.abi import decode_lenient, model_input_from_tuple
 from .types import Hash32, ModelCID, RequestId
 
 RUN_MODEL_INFERENCE_SIGNATURE = f"runModelInference({INFERENCE_REQUEST_ABI})"
@@ -51,17 +48,16 @@ def request_id(chain_id: int, model_cid: str, mode: int, input_abi: bytes) -> Re
 
 def encode_inference_call(mode: int, model_cid: str, model_input: ModelInput) -> bytes:
     """Calldata of ``runModelInference((mode, modelCID, input))``: selector + ABI args."""
-    request = (int(mode), model_cid, model_input_tuple(model_input))
-    try:
-        return RUN_MODEL_INFERENCE_SELECTOR + eth_abi.encode([INFERENCE_REQUEST_ABI], [request])
-    except (EncodingError, TypeError, ValueError, OverflowError) as exc:
-        raise InvalidTensor(f"cannot encode the inference request: {exc}") from None
+    return RUN_MODEL_INFERENCE_SELECTOR + wire.encode_request(int(mode), model_cid, model_input)
 
 
 def decode_inference_call(calldata: bytes) -> tuple[InferenceMode, ModelCID, ModelInput, bytes]:
     """Decode precompile calldata into (mode, model CID, input, canonical input ABI bytes).
 
-    The model CID is returned as given (the chain's registry decides whether it is known).
+    Canonical calldata (what Solidity emits) takes the fast path; any other valid ABI
+    layout is decoded by eth-abi and re-encoded, so the input hash is the same for every
+    layout of the same input. The model CID is returned as given (the chain's registry
+    decides whether it is known).
     """
     data = bytes(calldata)
     if data[:4] != RUN_MODEL_INFERENCE_SELECTOR:
@@ -70,14 +66,16 @@ def decode_inference_call(calldata: bytes) -> tuple[InferenceMode, ModelCID, Mod
             f"0x{RUN_MODEL_INFERENCE_SELECTOR.hex()}; call runModelInference(ModelInferenceRequest)"
         )
     try:
-        ((mode, cid, raw_input),) = eth_abi.decode([INFERENCE_REQUEST_ABI], data[4:], strict=True)
-    except (DecodingError, TypeError, ValueError, OverflowError) as exc:
-        raise InvalidTensor(f"malformed runModelInference calldata: {exc}") from None
+        mode, cid, model_input = wire.decode_request(data[4:])
+    except InvalidTensor:
+        raw_mode, cid, raw_input = decode_lenient(
+            INFERENCE_REQUEST_ABI, data[4:], "runModelInference calldata"
+        )
+        mode, model_input = raw_mode, model_input_from_tuple(raw_input)
     try:
         parsed_mode = InferenceMode(mode)
     except ValueError:
         raise InvalidTensor(
             f"unknown inference mode {mode}; use 0 (VANILLA), 1 (ZK), 2 (TEE) or 3 (OPTIMISTIC)"
         ) from None
-    model_input = model_input_from_tuple(raw_input)
     return parsed_mode, ModelCID(cid), model_input, encode_model_input(model_input)

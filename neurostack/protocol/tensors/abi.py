@@ -2,8 +2,10 @@
 
 ``encode_*`` produce ``abi.encode(value)`` of the single struct, which is also the return
 data of ``runModelInference``; ``decode_*`` accept exactly that and raise
-:class:`InvalidTensor` on anything else (bad padding, trailing garbage, shape/value
-mismatch). Encoding uses eth-abi, the maintained Python ABI codec.
+:class:`InvalidTensor` on anything else (bad padding, odd offsets, trailing bytes,
+shape/value mismatch). The work is done by ``wire`` (a fixed-layout codec about 50x
+faster than eth-abi here); the ABI type strings and the eth-abi tuple forms below are the
+reference it is tested against.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 import eth_abi
-from eth_abi.exceptions import DecodingError, EncodingError
+from eth_abi.exceptions import DecodingError
 
 from ..errors import InvalidTensor
+from . import wire
 from .model import (
     MAX_TENSOR_ELEMENTS,
-    JsonTensor,
     ModelInput,
     ModelOutput,
     Number,
@@ -78,65 +80,37 @@ def model_input_from_tuple(raw: Any) -> ModelInput:
     )
 
 
-def _encode(abi_type: str, value: tuple[Any, ...], what: str) -> bytes:
-    try:
-        return eth_abi.encode([abi_type], [value])
-    except (EncodingError, TypeError, ValueError, OverflowError) as exc:
-        raise InvalidTensor(
-            f"cannot ABI-encode {what}: {exc}; Number value and decimals must fit int128, "
-            "shapes uint32, names and values must be strings"
-        ) from None
-
-
-def _decode(abi_type: str, data: bytes, what: str) -> Any:
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise InvalidTensor(f"{what} data must be bytes, got {type(data).__name__}")
-    try:
-        (raw,) = eth_abi.decode([abi_type], bytes(data), strict=True)
-    except (DecodingError, TypeError, ValueError, OverflowError) as exc:
-        raise InvalidTensor(
-            f"data is not the ABI encoding of a {what} ({exc}); send abi.encode of the struct"
-        ) from None
-    return raw
-
-
 def encode_model_input(inp: ModelInput) -> bytes:
     """``abi.encode(ModelInput)``: the bytes hashed into ``inputHash``."""
-    return _encode(MODEL_INPUT_ABI, model_input_tuple(inp), "ModelInput")
+    return wire.encode_input(inp)
 
 
 def decode_model_input(data: bytes) -> ModelInput:
-    """Decode ``abi.encode(ModelInput)``; raise InvalidTensor on malformed data."""
-    raw = _decode(MODEL_INPUT_ABI, data, "ModelInput")
-    model_input = model_input_from_tuple(raw)
-    _reject_non_canonical(data, encode_model_input(model_input), "ModelInput")
-    return model_input
+    """Decode ``abi.encode(ModelInput)``; InvalidTensor on malformed or non-canonical data."""
+    return wire.decode_input(_as_bytes(data, "ModelInput"))
 
 
 def encode_model_output(out: ModelOutput) -> bytes:
     """``abi.encode(ModelOutput)``: the precompile's return data, hashed into ``outputHash``."""
-    return _encode(MODEL_OUTPUT_ABI, model_output_tuple(out), "ModelOutput")
+    return wire.encode_output(out)
 
 
 def decode_model_output(data: bytes) -> ModelOutput:
-    """Decode ``abi.encode(ModelOutput)``; raise InvalidTensor on malformed data."""
-    numbers, strings, jsons, is_sim = _decode(MODEL_OUTPUT_ABI, data, "ModelOutput")
-    out = ModelOutput(
-        tuple(_number_tensor(t) for t in numbers),
-        tuple(StringTensor(name, tuple(values)) for name, values in strings),
-        tuple(JsonTensor(name, value) for name, value in jsons),
-        is_sim,
-    )
-    _reject_non_canonical(data, encode_model_output(out), "ModelOutput")
-    return out
+    """Decode ``abi.encode(ModelOutput)``; InvalidTensor on malformed or non-canonical data."""
+    return wire.decode_output(_as_bytes(data, "ModelOutput"))
 
 
-def _reject_non_canonical(data: bytes, canonical: bytes, what: str) -> None:
-    # The ABI admits many byte strings for one value (offsets may point anywhere, trailing
-    # bytes are ignored). Hashes are taken over bytes, so only the canonical encoding is
-    # accepted: otherwise one output could have many outputHashes.
-    if bytes(data) != canonical:
-        raise InvalidTensor(
-            f"{what} bytes are not in canonical ABI form (odd offsets or trailing bytes); "
-            "re-encode with abi.encode"
-        )
+def _as_bytes(data: object, what: str) -> bytes:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InvalidTensor(f"{what} data must be bytes, got {type(data).__name__}")
+    return bytes(data)
+
+
+def decode_lenient(abi_type: str, data: bytes, what: str) -> Any:
+    """eth-abi's decoding, which also accepts non-canonical layouts (used for calldata,
+    which Solidity accepts in any valid layout); InvalidTensor on malformed data."""
+    try:
+        (raw,) = eth_abi.decode([abi_type], bytes(data), strict=True)
+    except (DecodingError, TypeError, ValueError, OverflowError) as exc:
+        raise InvalidTensor(f"malformed {what}: {exc}") from None
+    return raw
