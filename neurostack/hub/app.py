@@ -14,8 +14,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import neurostack
+from neurostack.protocol.errors import InvalidCID, ProtocolError
 
 from . import health, inference, keys, registry
 from .celery_app import make_celery
@@ -25,7 +27,6 @@ from .errors import HubError, SettingsError
 from .metrics import HubMetrics
 from .settings import HubSettings
 from .store import ModelStore
-from neurostack.protocol.errors import InvalidCID, ProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,33 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(status_code=exc.status_code, content={"detail": str(exc.detail)},
                             headers=getattr(exc, "headers", None))
+
+
+class RequestCounter:
+    """Counts requests by method, route template and status (a pure ASGI middleware:
+    Starlette's ``BaseHTTPMiddleware`` costs about a millisecond per request)."""
+
+    def __init__(self, app: ASGIApp, metrics: HubMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
 
 
 def _read_completed(client: redis.Redis) -> int | None:
@@ -117,14 +145,7 @@ def create_app(settings: HubSettings) -> FastAPI:
     app.state.hub = context
     _install_error_handlers(app)
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.requests.labels(request.method, path, str(response.status_code)).inc()
-        return response
-
+    app.add_middleware(RequestCounter, metrics=metrics)
     app.include_router(registry.router)
     app.include_router(inference.router)
     app.include_router(health.router)

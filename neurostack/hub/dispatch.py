@@ -59,6 +59,7 @@ class Dispatcher:
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._listener: asyncio.Task[None] | None = None
+        self._stopping = False
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -66,17 +67,21 @@ class Dispatcher:
         self._listener = asyncio.create_task(self._listen(), name="neurostack-done-listener")
 
     async def stop(self) -> None:
-        for task in [*self._tasks, *([self._listener] if self._listener else [])]:
+        self._stopping = True
+        tasks = [*self._tasks, *([self._listener] if self._listener else [])]
+        for task in tasks:
             task.cancel()
-        for task in [*self._tasks, *([self._listener] if self._listener else [])]:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        await self.redis.aclose()
+        if tasks:
+            # redis-py may turn a cancellation inside a read into a ConnectionError; the
+            # _stopping flag ends the listener loop then, and the timeout bounds the wait.
+            await asyncio.wait(tasks, timeout=5)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.redis.aclose(), timeout=5)
 
     async def _listen(self) -> None:
-        while True:
+        while not self._stopping:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
                 await pubsub.subscribe(keys.DONE_CHANNEL)
                 self._wake_all()  # anything published while we were away: re-read keys
                 async for message in pubsub.listen():
@@ -85,11 +90,14 @@ class Dispatcher:
                         rid = rid.decode()
                     for event in self._waiters.get(rid, ()):
                         event.set()
-            except asyncio.CancelledError:
-                raise
             except (RedisError, OSError) as exc:
+                if self._stopping:
+                    return
                 log.warning("result listener lost Redis (%s); reconnecting", exc)
                 await asyncio.sleep(0.5)
+            finally:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(pubsub.aclose(), timeout=1)
 
     def _wake_all(self) -> None:
         for events in self._waiters.values():
@@ -101,18 +109,20 @@ class Dispatcher:
     async def submit(self, job: InferenceJob) -> None:
         """Queue ``job`` unless it already has a result or a live submission."""
         rid = keys.request_hex(job.request_id)
-        if await self.redis.exists(keys.result_key(rid)):
+        result, marker = await self.redis.mget(keys.result_key(rid), keys.job_key(rid))
+        if result is not None:
             return
-        marker = await self.redis.get(keys.job_key(rid))
         if marker is not None and json.loads(marker)["deadline"] > time.time():
             return  # the same request is already queued and watched
         ttl = max(1, int(job.deadline - time.time()) + JOB_MARKER_GRACE)
-        await self.redis.set(
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(
             keys.job_key(rid),
             json.dumps({"deadline": job.deadline, "submitted": time.time()}),
             ex=ttl,
         )
-        await self.redis.delete(keys.error_key(rid))  # a resubmission starts afresh
+        pipe.delete(keys.error_key(rid))  # a resubmission starts afresh
+        await pipe.execute()
         await self._send(job, rid, "first")
         task = asyncio.create_task(self._watch(job, rid))
         self._tasks.add(task)

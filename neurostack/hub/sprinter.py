@@ -86,8 +86,10 @@ class Sprinter:
                 return json.loads(stored)
             if time.time() > job.deadline:
                 return self._fail(job, rid, "the job's deadline passed before a sprinter ran it")
-            self.redis.hset(keys.running_key(rid), self.name, os.getpid())
-            self.redis.expire(keys.running_key(rid), int(self.settings.job_deadline) + 60)
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hset(keys.running_key(rid), self.name, os.getpid())
+            pipe.expire(keys.running_key(rid), int(self.settings.job_deadline) + 60)
+            pipe.execute()
             try:
                 return self._run(job, rid)
             except JobRejected as exc:

@@ -1,0 +1,33 @@
+"""Fixtures shared by the whole test suite.
+
+``hub_stack``: one real reference hub for the session (embedded redis-server, the API
+under uvicorn, two sprinter worker processes), see ``tests/hub/stack.py``. Tests that use
+it must be marked ``slow``. Its attributes: ``url``, ``redis_url``, ``store_dir``,
+``workers`` (name -> ``WorkerProcess`` with ``address``/``key_hex``), ``owner`` (an
+eth_account for uploads), and helpers ``upload(path)``, ``client()``, ``redis_client()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from neurostack.hub.broker import EmbeddedRedis
+from tests.hub.stack import HubStack
+
+
+@pytest.fixture(scope="session")
+def hub_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
+    """A running hub with two workers, shared by every test of the session."""
+    with HubStack(tmp_path_factory.mktemp("hub-stack"), workers=2) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    """A bare embedded redis-server (real, on a free port) for tests needing only Redis.
+    Tests sharing it should use keys of their own or flush it first."""
+    with EmbeddedRedis(Path(tmp_path_factory.mktemp("redis"))) as server:
+        yield server
