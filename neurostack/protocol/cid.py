@@ -32,14 +32,15 @@ def model_cid(data: bytes) -> ModelCID:
 
 # multiformats validates types at run time (about 2 ms a decode); a chain sees few distinct
 # models, so caching keeps receipt checks fast.
-def _decode(s: object) -> CID:
+def _decode(s: object) -> Hash32:
     if not isinstance(s, str) or not s:
         raise InvalidCID(f"model CID must be a non-empty string, got {s!r:.80}")
-    return _decode_str(s)
+    return _digest_of(s)
 
 
 @lru_cache(maxsize=4096)
-def _decode_str(s: str) -> CID:
+def _digest_of(s: str) -> Hash32:
+    """Validate ``s`` and return the sha256 digest it carries."""
     try:
         cid = CID.decode(s)
     except (ValueError, LookupError, TypeError) as exc:  # bases errors are ValueErrors
@@ -53,9 +54,10 @@ def _decode_str(s: str) -> CID:
         )
     if cid.base.name != "base32" or str(cid) != s:
         raise InvalidCID(f"{s!r} is not in canonical base32 form; use {cid.set(base='base32')}")
-    if len(cid.raw_digest) != 32:
-        raise InvalidCID(f"{s!r} has a {len(cid.raw_digest)}-byte digest; sha2-256 has 32")
-    return cid
+    digest = bytes(cid.raw_digest)
+    if len(digest) != 32:
+        raise InvalidCID(f"{s!r} has a {len(digest)}-byte digest; sha2-256 has 32")
+    return Hash32(digest)
 
 
 def parse_model_cid(s: str) -> ModelCID:
@@ -66,4 +68,4 @@ def parse_model_cid(s: str) -> ModelCID:
 
 def cid_digest(cid: str) -> Hash32:
     """The sha256 digest inside a model CID (equal to :func:`model_hash` of the file)."""
-    return Hash32(bytes(_decode(cid).raw_digest))
+    return _decode(cid)
