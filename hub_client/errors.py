@@ -31,7 +31,9 @@ class HubError(Exception):
         message = detail
         if status is not None:
             message = f"{message} (HTTP {status})"
-        if hint:
+        # The reference hub's messages already end in what to do ("...; upload it first");
+        # the SDK's generic hint is added only to messages that carry no advice of their own.
+        if hint and (status is None or "; " not in detail):
             message = f"{message}; {hint}"
         super().__init__(message)
 

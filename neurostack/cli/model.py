@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -84,7 +85,10 @@ def _print_model(info: ModelInfo) -> None:
     out.print(f"model hash   0x{info.model_hash.hex()}")
     if info.description:
         out.print(f"description  {info.description}")
-    if info.created is not None:
+    if isinstance(info.created, int | float):
+        created = datetime.fromtimestamp(info.created, UTC).isoformat(timespec="seconds")
+        out.print(f"created      {created}")
+    elif info.created is not None:
         out.print(f"created      {info.created}")
     for label, specs in (("inputs", info.inputs), ("outputs", info.outputs)):
         for spec in specs:
