@@ -57,7 +57,9 @@ return 0
 class Sprinter:
     """Runs inference jobs for one worker process (thread-safe)."""
 
-    def __init__(self, settings: HubSettings, redis_client: redis.Redis) -> None:
+    def __init__(
+        self, settings: HubSettings, redis_client: redis.Redis, http: httpx.Client | None = None
+    ) -> None:
         self.settings = settings
         self.redis = redis_client
         self.name = settings.worker_name
@@ -67,7 +69,7 @@ class Sprinter:
             ProviderChoice(settings.providers, settings.intra_op_threads),
         )
         self._store_result = self.redis.register_script(_STORE_RESULT)
-        self._http = httpx.Client(timeout=30.0) if settings.hub_url else None
+        self._http = http or (httpx.Client(timeout=30.0) if settings.hub_url else None)
 
     # -- the job --------------------------------------------------------------------
 
