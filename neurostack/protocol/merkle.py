@@ -14,7 +14,7 @@ from .types import ZERO_HASH32, Hash32
 
 
 def _next_level(level: Sequence[bytes]) -> list[bytes]:
-    pairs = [keccak(level[i] + level[i + 1]) for i in range(0, len(level) - 1, 2)]
+    pairs = [bytes(keccak(level[i] + level[i + 1])) for i in range(0, len(level) - 1, 2)]
     if len(level) % 2:
         pairs.append(level[-1])
     return pairs

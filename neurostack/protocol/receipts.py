@@ -15,6 +15,7 @@ from typing import Any
 import eth_abi
 from eth_abi.exceptions import EncodingError
 from eth_keys import keys
+from eth_keys.datatypes import PrivateKey
 from eth_keys.exceptions import BadSignature, ValidationError
 from eth_utils import to_checksum_address
 
@@ -71,11 +72,11 @@ def receipt_digest(r: InferenceReceipt) -> Hash32:
         raise InvalidReceipt(f"malformed receipt: {exc}") from None
 
 
-def _private_key(private_key: bytes | str) -> keys.PrivateKey:
-    if isinstance(private_key, str):
-        private_key = bytes.fromhex(private_key.removeprefix("0x"))
+def _private_key(private_key: bytes | str) -> PrivateKey:
     try:
-        return keys.PrivateKey(private_key)
+        if isinstance(private_key, str):
+            private_key = bytes.fromhex(private_key.removeprefix("0x"))
+        return PrivateKey(private_key)
     except (ValidationError, ValueError) as exc:
         raise InvalidReceipt(f"not a secp256k1 private key: {exc}") from None
 
@@ -200,7 +201,7 @@ def check_receipt(
 
 def _address_text(a: object) -> str:
     try:
-        return to_checksum_address(bytes(a))  # type: ignore[arg-type]
+        return to_checksum_address(bytes(a))  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return repr(a)
 

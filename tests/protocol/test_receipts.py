@@ -199,3 +199,17 @@ def test_leaf_commits_to_proof_and_signature(receipt: InferenceReceipt) -> None:
     assert receipt_leaf(dataclasses.replace(receipt, proof=b"p")) != leaf
     assert receipt_leaf(sign_receipt(receipt, OTHER_KEY)) != leaf
     assert receipt_leaf(receipt) == leaf
+
+
+def test_hex_string_keys_are_accepted() -> None:
+    from neurostack.protocol import sprinter_address
+
+    assert to_checksum_address(sprinter_address("0x" + KEY.hex())) == KEY_ADDRESS
+
+
+@pytest.mark.parametrize("key", [b"\x00" * 32, b"\x01" * 31, "0xnothex"])
+def test_invalid_receipt_for_a_bad_private_key(key: bytes | str) -> None:
+    from neurostack.protocol import sprinter_address
+
+    with pytest.raises(InvalidReceipt, match="private key"):
+        sprinter_address(key)

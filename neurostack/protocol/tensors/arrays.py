@@ -50,6 +50,7 @@ def resolve_dtype(dtype: np.dtype | str | type) -> np.dtype | None:
 
     Accepts numpy dtypes and names ("float32") and ONNX type strings ("tensor(float)").
     """
+    key: object
     if isinstance(dtype, str):
         key = _ONNX_TYPES.get(dtype.strip().lower(), dtype.strip().lower())
         if key in _STRING_NAMES:
@@ -57,7 +58,7 @@ def resolve_dtype(dtype: np.dtype | str | type) -> np.dtype | None:
     else:
         key = dtype
     try:
-        resolved = np.dtype(key)
+        resolved = np.dtype(key)  # type: ignore[call-overload]
     except TypeError:
         resolved = None
     if resolved is not None and resolved.kind in "OUS":
@@ -166,7 +167,8 @@ def _string_shape(name: str, count: int, spec: Sequence[Any]) -> tuple[int, ...]
 def model_input_to_feeds(inp: ModelInput, specs: InputSpecs) -> dict[str, np.ndarray]:
     """The onnxruntime feeds for ``inp``, in ``specs`` order, checked against the model."""
     given: dict[str, NumberTensor | StringTensor] = {}
-    for t in (*inp.numbers, *inp.strings):
+    tensors: list[NumberTensor | StringTensor] = [*inp.numbers, *inp.strings]
+    for t in tensors:
         if t.name in given:
             raise InvalidTensor(f"input {t.name!r} is given twice; give each input once")
         given[t.name] = t

@@ -77,7 +77,7 @@ def numbers_to_float(name: str, values: Sequence[Number], dtype: np.dtype) -> np
         half = (neighbour.astype(np.float64) - back) / 2
     ties = np.flatnonzero(finite & (diff != 0) & (diff == half))
     overflow = np.flatnonzero(~finite)
-    for i in ties:
+    for i in ties.tolist():
         narrow[i] = _nearest_of(_exact(values[i]), narrow[i], neighbour[i])
     if overflow.size:
         _resolve_overflow(name, values, narrow, overflow, dtype)
@@ -99,7 +99,7 @@ def _resolve_overflow(
     top = Fraction(float(info.max))
     ulp = top - Fraction(float(np.nextafter(info.max, dtype.type(0))))
     threshold = top + ulp / 2  # at or beyond it, round-to-nearest gives infinity
-    for i in idx:
+    for i in idx.tolist():
         q = _exact(values[i])
         if abs(q) >= threshold:
             raise InvalidTensor(
