@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 
 BlockListener = Callable[[BlockAPI, list[ReceiptAPI]], None]
 PendingListener = Callable[[Hash32], None]
+AdmissionCheck = Callable[[SignedTransactionAPI, Address, StateAPI], None]
+"""Called under the node lock before a transaction enters the pool (with its sender and the
+head state); raises ``TransactionRejected`` to refuse it (PIPE's per-sender parking limit)."""
 
 
 class _Skip(Exception):
@@ -66,6 +69,7 @@ class Node:
         self._notifications: list[tuple[BlockAPI, list[ReceiptAPI]]] = []
         self._block_listeners: list[BlockListener] = []
         self._pending_listeners: list[PendingListener] = []
+        self._admission_checks: list[AdmissionCheck] = []
         self._time_offset = 0
         self._snapshots: dict[int, Hash32] = {}
         self._snapshot_ids = itertools.count(1)
@@ -156,9 +160,18 @@ class Node:
     def add_pending_listener(self, fn: PendingListener) -> None:
         self._pending_listeners.append(fn)
 
+    def add_admission_check(self, fn: AdmissionCheck) -> None:
+        self._admission_checks.append(fn)
+
     def set_block_hooks(self, hooks: BlockHooks) -> None:
         with self._lock:
             self.hooks = hooks
+
+    @property
+    def store(self) -> SqliteStore:
+        """The chain database. Block hooks may write to it in ``block_persisted``: those
+        writes commit atomically with the block (PIPE stores each block's witness there)."""
+        return self._store
 
     # -- reads --
 
@@ -270,18 +283,26 @@ class Node:
         number = self.resolve_tag("latest" if block_number is None else block_number)
         return self._chain.get_canonical_block_header_by_number(number)
 
-    def call(self, tx: CallParams, block_number: int | None = None) -> bytes:
-        with self._lock:
-            header = self._call_header(block_number)
-            env = self.hooks.call_environment(header)
-            return execution.call(self._chain, header, tx, env)
+    # A call runs outside the node lock: it reads the immutable state of a persisted block,
+    # and a call of a model may wait for a sprinter (PIPE), which must not stall blocks.
 
-    def estimate_gas(self, tx: CallParams, block_number: int | None = None) -> int:
+    def call(
+        self, tx: CallParams, block_number: int | None = None, *, environment: Any = None
+    ) -> bytes:
+        """``environment`` replaces ``hooks.call_environment`` (PIPE's detection runs)."""
         with self._lock:
             header = self._call_header(block_number)
-            env = self.hooks.call_environment(header)
+            env = self.hooks.call_environment(header) if environment is None else environment
+        return execution.call(self._chain, header, tx, env)
+
+    def estimate_gas(
+        self, tx: CallParams, block_number: int | None = None, *, environment: Any = None
+    ) -> int:
+        with self._lock:
+            header = self._call_header(block_number)
+            env = self.hooks.call_environment(header) if environment is None else environment
             state = self._chain.get_vm(header).state
-            return execution.estimate_gas(self._chain, header, tx, env, state.get_balance)
+        return execution.estimate_gas(self._chain, header, tx, env, state.get_balance)
 
     def send_raw_transaction(self, raw: bytes) -> bytes:
         """Validate, journal (fsync) and pool ``raw``; its hash once it is durable."""
@@ -300,11 +321,25 @@ class Node:
         )
         with self._lock:
             head = self._head_header()
+            for check in self._admission_checks:
+                check(tx, sender, self._head_state())
             self.mempool.add(
                 tx, raw, sender, self._head_state(), fees.next_base_fee(head), journal=journal
             )
             self._pool_version += 1
         return tx.hash
+
+    def drop_transaction(self, tx_hash: bytes) -> bool:
+        """Remove a pooled transaction (and its journal record): its sender's nonce slot is
+        free again. PIPE drops inference transactions that cannot be served. False if absent."""
+        with self._lock:
+            if tx_hash not in self.mempool:
+                return False
+            self.mempool.remove(tx_hash)
+            self._pool_version += 1
+            if not self._closed:
+                self.mempool.compact_journal()
+            return True
 
     def gas_price(self) -> int:
         with self._lock:
