@@ -36,6 +36,8 @@ from .model import (
 )
 
 _MAX_DIGITS = 39  # int128 has at most 39 decimal digits
+MAX_RANK = 32
+"""Deepest list nesting read from JSON (ONNX models rarely exceed rank 8)."""
 
 
 def decimal_to_number(d: Decimal, where: str = "value") -> Number:
@@ -73,6 +75,8 @@ def _leaf_number(leaf: Any, where: str) -> Number:
     if isinstance(leaf, (bool, np.bool_)):
         return Number(int(leaf), 0)
     if isinstance(leaf, (int, np.integer)):
+        if not INT128_MIN <= int(leaf) <= INT128_MAX:
+            raise InvalidTensor(f"{where} ({int(leaf)}) does not fit int128")
         return Number(int(leaf), 0)
     if isinstance(leaf, (float, np.floating)):
         return float_to_shortest_number(leaf, where)
@@ -86,12 +90,14 @@ def _leaf_number(leaf: Any, where: str) -> Number:
     raise InvalidTensor(f"{where} is a {type(leaf).__name__}; expected a number or a string")
 
 
-def _flatten(name: str, value: Any) -> tuple[list[Any], tuple[int, ...]]:
+def _flatten(name: str, value: Any, depth: int = 0) -> tuple[list[Any], tuple[int, ...]]:
     if not isinstance(value, (list, tuple)):
         return [value], ()
+    if depth >= MAX_RANK:
+        raise InvalidTensor(f"input {name!r} is nested deeper than {MAX_RANK} levels")
     if not value:
         return [], (0,)
-    parts = [_flatten(name, v) for v in value]
+    parts = [_flatten(name, v, depth + 1) for v in value]
     inner = parts[0][1]
     if any(p[1] != inner for p in parts):
         raise InvalidTensor(f"input {name!r} is ragged: nested lists must all have the same length")

@@ -107,6 +107,8 @@ def test_friendly_floats_read_back_as_the_same_float64(xs: list[float]) -> None:
         ({"x": [None]}, "expected a number"),
         ({"": [1]}, "non-empty"),
         ({"x": ["1" * 50, 1]}, "significant digits"),
+        ({"x": [2**127]}, "does not fit int128"),
+        ({"x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}, "deeper"),
         ({"x": ["1e99999999999999999999999999999999999999999", 1]}, "not a number"),
         ({"numbers": [{"name": "x", "values": [{"value": 1.5, "decimals": 0}], "shape": []}]},
          "integer"),
