@@ -21,11 +21,6 @@ Modules: ``constants`` (addresses, gas), ``environment`` (what a block's calls s
 
 from __future__ import annotations
 
-from eth.abc import StateAPI
-
-from neurostack.protocol.receipts import InferenceReceipt
-from neurostack.protocol.types import RequestId
-
 from ..fork import EXTRA_PRECOMPILES, TRANSACTION_HOOKS
 from ..genesis import GENESIS_HOOKS
 from .attestation import (
@@ -45,6 +40,7 @@ from .environment import (
     InferenceRequest,
     RecordingRecorder,
     TransactionInferences,
+    block_environment,
     policy_from_config,
 )
 from .errors import (
@@ -61,6 +57,7 @@ from .fees import InferenceFeeHook
 from .genesis import seed_registry
 from .precompile import run_model_inference
 from .registry import ModelEntry, RegistryView, live_registry, model_of, registry_at
+from .replay import replay_block
 from .system_contract import run_registry
 from .verify import verify_receipt
 from .witness import (
@@ -90,33 +87,8 @@ __all__ = [
     "run_model_inference", "run_registry", "verify_receipt",
     "InferenceProof", "block_witness", "check_block_witness", "extra_data", "inference_proof",
     "inference_root", "inferences_to_json", "proof_to_json", "verify_inference_proof",
-    "witness_map", "witness_to_json",
+    "witness_map", "witness_to_json", "replay_block",
 ]  # fmt: skip
-
-
-def block_environment(
-    policy: InferencePolicy,
-    parent_state: StateAPI,
-    *,
-    witness: dict[RequestId, InferenceReceipt] | None = None,
-    mode: ExecutionMode = ExecutionMode.SEAL,
-    recorder: InferenceRecorder | None = None,
-    attestation_verifier: AttestationVerifier | None = None,
-) -> InferenceEnvironment:
-    """The environment of a block (or call) executing on top of ``parent_state``.
-
-    ``parent_state`` must not be the state the block mutates (use e.g. ``node.state_at(n)``
-    of the parent block): the registry is read from it, so registry changes made inside a
-    block apply from the next block on.
-    """
-    return InferenceEnvironment(
-        policy=policy,
-        registry=live_registry(parent_state),
-        witness=witness or {},
-        mode=mode,
-        recorder=recorder,
-        attestation_verifier=attestation_verifier or DevAttestationVerifier(),
-    )
 
 
 def _install() -> None:

@@ -34,7 +34,7 @@ from neurostack.protocol.types import Address, Hash32, ModelCID, RequestId
 from ...config import InferenceSection
 from .attestation import AttestationVerifier, DevAttestationVerifier
 from .errors import MissingInferenceEnvironment
-from .registry import RegistryView
+from .registry import RegistryView, live_registry
 
 class ExecutionMode(Enum):
     """How the precompile treats a request without a witness receipt."""
@@ -146,6 +146,31 @@ class InferenceEnvironment:
     # the transaction being executed
     tx_calls: list[InferenceCall] = field(default_factory=list)
     tx_used: dict[RequestId, InferenceReceipt] = field(default_factory=dict)
+
+
+def block_environment(
+    policy: InferencePolicy,
+    parent_state: StateAPI,
+    *,
+    witness: Mapping[RequestId, InferenceReceipt] | None = None,
+    mode: ExecutionMode = ExecutionMode.SEAL,
+    recorder: InferenceRecorder | None = None,
+    attestation_verifier: AttestationVerifier | None = None,
+) -> InferenceEnvironment:
+    """The environment of a block (or call) executing on top of ``parent_state``.
+
+    ``parent_state`` must not be the state the block mutates (use e.g. ``node.state_at(n)``
+    of the parent block): the registry is read from it, so registry changes made inside a
+    block apply from the next block on.
+    """
+    return InferenceEnvironment(
+        policy=policy,
+        registry=live_registry(parent_state),
+        witness=witness or {},
+        mode=mode,
+        recorder=recorder,
+        attestation_verifier=attestation_verifier or DevAttestationVerifier(),
+    )
 
 
 def environment_of_state(state: StateAPI) -> InferenceEnvironment | None:
