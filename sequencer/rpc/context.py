@@ -32,8 +32,7 @@ def block_number_of(ctx: RpcContext, ref: BlockRef | None) -> int:
             raise ServerError(f"header for hash not found: 0x{ref.hash.hex()}")
         return block.header.block_number
     if ref.number is not None:
-        head = ctx.node.head().header.block_number
-        if ref.number > head:
+        if ref.number > ctx.node.resolve_tag("latest"):
             raise ServerError("header not found")
         return ref.number
     return ctx.node.resolve_tag(ref.tag or "latest")

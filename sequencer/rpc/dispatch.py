@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
+
+from eth_abi import decode
+from eth_abi.exceptions import DecodingError
 
 from .. import errors as node_errors
 from .errors import (
@@ -70,7 +74,9 @@ class MethodTable(dict[str, Method]):
         self, name: str, *params: Parser, required: int | None = None
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self[name] = Method(name, handler, params, len(params) if required is None else required)
+            self[name] = Method(
+                name, handler, params, len(params) if required is None else required
+            )
             return handler
 
         return register
@@ -78,7 +84,6 @@ class MethodTable(dict[str, Method]):
 
 def revert_reason(data: bytes) -> str | None:
     """Decode ``Error(string)`` / ``Panic(uint256)`` revert data the way geth prints it."""
-    from eth_abi import decode
 
     try:
         if data[:4] == _ERROR_SELECTOR:
@@ -86,7 +91,7 @@ def revert_reason(data: bytes) -> str | None:
         if data[:4] == _PANIC_SELECTOR:
             code = decode(["uint256"], data[4:])[0]
             return _PANIC_REASONS.get(code, f"unknown panic code: {code:#x}")
-    except Exception:  # malformed revert data is still returned raw in `data`
+    except DecodingError:  # malformed revert data is still returned raw in `data`
         return None
     return None
 
@@ -130,7 +135,9 @@ class Dispatcher:
         self.ctx = ctx
         self.max_batch = max_batch
 
-    def handle_bytes(self, body: bytes | str, extra: Mapping[str, Method] | None = None) -> bytes | None:
+    def handle_bytes(
+        self, body: bytes | str, extra: Mapping[str, Method] | None = None
+    ) -> bytes | None:
         """Decode, dispatch and encode. ``None`` means nothing to send (only notifications)."""
         try:
             payload = json.loads(body)
@@ -160,14 +167,18 @@ class Dispatcher:
         is_notification = "id" not in request
         req_id = request.get("id")
         if not isinstance(req_id, (str, int, float, type(None))) or isinstance(req_id, bool):
-            return _error_response(None, InvalidRequest("invalid request: id must be a string or number"))
+            return _error_response(
+                None, InvalidRequest("invalid request: id must be a string or number")
+            )
         name = request.get("method")
         if request.get("jsonrpc") != "2.0" or not isinstance(name, str) or not name:
-            error = InvalidRequest('invalid request: need {"jsonrpc": "2.0", "method": ..., "id": ...}')
+            error = InvalidRequest(
+                'invalid request: need {"jsonrpc": "2.0", "method": ..., "id": ...}'
+            )
             return None if is_notification else _error_response(req_id, error)
         try:
             result = self.call(name, request.get("params"), extra)
-        except BaseException as exc:  # noqa: BLE001 - every failure becomes a JSON-RPC error
+        except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             error = error_from_exception(exc)

@@ -89,7 +89,7 @@ def chain_id(ctx: RpcContext) -> str:
 
 @METHODS.method("eth_blockNumber")
 def block_number_method(ctx: RpcContext) -> str:
-    return hex(ctx.node.head().header.block_number)
+    return hex(ctx.node.resolve_tag("latest"))  # the head's number without loading its body
 
 
 @METHODS.method("eth_syncing")

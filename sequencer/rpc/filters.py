@@ -35,8 +35,8 @@ class LogCriteria:
 
     addresses: frozenset[bytes] | None = None
     topics: tuple[frozenset[int] | None, ...] = ()
-    from_block: BlockRef = BlockRef(tag="latest")
-    to_block: BlockRef = BlockRef(tag="latest")
+    from_block: BlockRef = BlockRef(tag="latest")  # noqa: RUF009 - frozen, safe to share
+    to_block: BlockRef = BlockRef(tag="latest")  # noqa: RUF009
     block_hash: bytes | None = None
 
     def matches(self, log_address: bytes, log_topics: tuple[int, ...] | list[int]) -> bool:
@@ -55,7 +55,9 @@ class LogCriteria:
         if self.addresses is not None and not any(a in bloom_filter for a in self.addresses):
             return False
         for wanted in self.topics:
-            if wanted is not None and not any(t.to_bytes(32, "big") in bloom_filter for t in wanted):
+            if wanted is not None and not any(
+                t.to_bytes(32, "big") in bloom_filter for t in wanted
+            ):
                 return False
         return True
 
@@ -88,10 +90,18 @@ def log_criteria(value: Any) -> LogCriteria:
     block_hash = spec.get("blockHash")
     if block_hash is not None:
         if spec.get("fromBlock") is not None or spec.get("toBlock") is not None:
-            raise ArgumentError("cannot specify both BlockHash and FromBlock/ToBlock, choose one or the other")
+            raise ArgumentError(
+                "cannot specify both BlockHash and FromBlock/ToBlock, choose one or the other"
+            )
         return LogCriteria(addresses, topics, block_hash=hash32(block_hash))
-    from_block = block_number(spec["fromBlock"]) if spec.get("fromBlock") is not None else BlockRef(tag="latest")
-    to_block = block_number(spec["toBlock"]) if spec.get("toBlock") is not None else BlockRef(tag="latest")
+    from_block = (
+        block_number(spec["fromBlock"])
+        if spec.get("fromBlock") is not None
+        else BlockRef(tag="latest")
+    )
+    to_block = (
+        block_number(spec["toBlock"]) if spec.get("toBlock") is not None else BlockRef(tag="latest")
+    )
     return LogCriteria(addresses, topics, from_block, to_block)
 
 
@@ -133,10 +143,14 @@ def get_logs(node: Node, criteria: LogCriteria, max_range: int) -> list[dict[str
         if block is None:
             raise ServerError("unknown block")
         return block_matches(node, criteria, block)
-    head = node.head().header.block_number
+    head = node.resolve_tag("latest")
     first = _resolve(node, criteria.from_block)
     last = _resolve(node, criteria.to_block)
-    if criteria.from_block.number is not None and criteria.to_block.number is not None and first > last:
+    if (
+        criteria.from_block.number is not None
+        and criteria.to_block.number is not None
+        and first > last
+    ):
         raise InvalidParams("invalid block range params")
     last = min(last, head)
     if last - first + 1 > max_range:
@@ -188,7 +202,7 @@ class FilterRegistry:
         return flt
 
     def _head(self) -> int:
-        return self.node.head().header.block_number
+        return self.node.resolve_tag("latest")
 
     def new_log_filter(self, criteria: LogCriteria) -> str:
         return self._install(InstalledFilter("logs", self._head(), criteria))
@@ -230,14 +244,13 @@ class FilterRegistry:
                     out_hashes.append("0x" + block.header.hash.hex())
             flt.cursor = last
             return out_hashes
-        assert flt.criteria is not None
-        criteria = flt.criteria
+        criteria = flt.criteria or LogCriteria()
         if criteria.to_block.number is not None:
             last = min(last, criteria.to_block.number)
         if criteria.from_block.number is not None:
             first = max(first, criteria.from_block.number)
         logs = logs_in_range(self.node, criteria, first, last) if first <= last else []
-        flt.cursor = max(flt.cursor if flt.cursor <= head else head, last)
+        flt.cursor = max(min(flt.cursor, head), last)
         return logs
 
     def logs(self, filter_id: str) -> list[dict[str, Any]]:

@@ -9,7 +9,8 @@ after the merge).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import rlp
 from eth._utils.address import generate_contract_address
@@ -126,7 +127,10 @@ def format_transaction(
         out["gasPrice"] = hex(tx.gas_price)
     if kind >= 1:
         out["accessList"] = [
-            {"address": hexb(addr), "storageKeys": ["0x" + key.to_bytes(32, "big").hex() for key in keys]}
+            {
+                "address": hexb(addr),
+                "storageKeys": ["0x" + key.to_bytes(32, "big").hex() for key in keys],
+            }
             for addr, keys in tx.access_list
         ]
         out["chainId"] = hex(tx.chain_id)
@@ -184,9 +188,7 @@ def format_receipt(block: BlockAPI, receipts: Sequence[ReceiptAPI], index: int) 
     return {
         "blockHash": hexb(header.hash),
         "blockNumber": hex(header.block_number),
-        "contractAddress": (
-            None if tx.to else hexb(generate_contract_address(sender, tx.nonce))
-        ),
+        "contractAddress": (None if tx.to else hexb(generate_contract_address(sender, tx.nonce))),
         "cumulativeGasUsed": hex(receipt.gas_used),
         "effectiveGasPrice": hex(effective_gas_price(tx, header.base_fee_per_gas)),
         "from": hexb(sender),

@@ -8,8 +8,9 @@ path (``eth_sendRawTransaction``) costs a few string operations, no model valida
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 BLOCK_TAGS = ("latest", "pending", "safe", "finalized", "earliest")
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
@@ -43,7 +44,7 @@ def quantity(value: Any) -> int:
     """A hex quantity (``"0x1a"``): no leading zeros, at most 256 bits."""
     body = _hex_body(value, "hexutil.Big")
     if not body:
-        raise ArgumentError("hex string \"0x\"")
+        raise ArgumentError('hex string "0x"')
     if len(body) > 1 and body[0] == "0":
         raise ArgumentError("hex number with leading zero digits")
     if not _HEX_DIGITS.issuperset(body):
@@ -136,7 +137,9 @@ def block_ref(value: Any) -> BlockRef:
     """A tag, number, hash or EIP-1898 object ``{blockHash}`` / ``{blockNumber}``."""
     if isinstance(value, dict):
         if "blockHash" in value and "blockNumber" in value:
-            raise ArgumentError("cannot specify both BlockHash and BlockNumber, choose one or the other")
+            raise ArgumentError(
+                "cannot specify both BlockHash and BlockNumber, choose one or the other"
+            )
         if "blockHash" in value:
             return BlockRef(hash=hash32(value["blockHash"]))
         if "blockNumber" in value:

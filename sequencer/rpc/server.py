@@ -13,7 +13,7 @@ import signal
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import uvicorn
 from anyio import to_thread
@@ -86,7 +86,9 @@ def create_app(
 ) -> FastAPI:
     """The RPC app for ``node``. ``dev_methods`` None follows ``rpc.dev_methods`` in chain.toml."""
     config = node.config
-    enable_dev = getattr(node, "dev_methods", config.rpc.dev_methods) if dev_methods is None else dev_methods
+    enable_dev = (
+        getattr(node, "dev_methods", config.rpc.dev_methods) if dev_methods is None else dev_methods
+    )
     filters = FilterRegistry(node, config.rpc.max_logs_range)
     ctx = RpcContext(node, config, filters, _client_version())
     dispatcher = Dispatcher(method_table(enable_dev), ctx, max_batch=max_batch)
@@ -105,7 +107,9 @@ def create_app(
         finally:
             hub.loop = None
 
-    app = FastAPI(title="Neuro Stack node JSON-RPC", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Neuro Stack node JSON-RPC", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.dispatcher = dispatcher
     app.state.subscriptions = hub
 
@@ -127,7 +131,7 @@ def create_app(
         await serve_websocket(websocket, dispatcher, hub)
 
     async def health(request: Request) -> Response:
-        head = await to_thread.run_sync(lambda: node.head().header.block_number)
+        head = await to_thread.run_sync(node.resolve_tag, "latest")
         return JSONResponse({"status": "ok", "chainId": node.chain_id, "head": head})
 
     app.router.routes.extend(
@@ -138,7 +142,10 @@ def create_app(
         ]
     )
     app.add_middleware(
-        CORSMiddleware, allow_origins=["*"], allow_methods=["POST", "GET", "OPTIONS"], allow_headers=["*"]
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["POST", "GET", "OPTIONS"],
+        allow_headers=["*"],
     )
     return app
 
@@ -161,7 +168,9 @@ class _Server(uvicorn.Server):
                 self.force_exit = True
             self.should_exit = True
 
-        previous = {sig: signal.signal(sig, request_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {
+            sig: signal.signal(sig, request_exit) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
         try:
             yield
         finally:
@@ -240,7 +249,7 @@ class RpcServer:
     def _run(self) -> None:
         self._server.run(sockets=[self._sock])
 
-    def start(self, timeout: float = 10.0) -> RpcServer:
+    def start(self, timeout: float = 10.0) -> Self:
         self._thread.start()
         waited = 0.0
         while not self._server.started:
@@ -258,7 +267,7 @@ class RpcServer:
             self._thread.join(timeout)
         self._sock.close()
 
-    def __enter__(self) -> RpcServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -101,7 +101,11 @@ def _any(value: Any) -> Any:
 
 def _notification(sub_id: str, result: Any) -> str:
     return json.dumps(
-        {"jsonrpc": "2.0", "method": "eth_subscription", "params": {"subscription": sub_id, "result": result}},
+        {
+            "jsonrpc": "2.0",
+            "method": "eth_subscription",
+            "params": {"subscription": sub_id, "result": result},
+        },
         separators=(",", ":"),
     )
 
@@ -132,7 +136,11 @@ class SubscriptionHub:
         for tx_index, (tx, receipt) in enumerate(zip(block.transactions, receipts)):
             for entry in receipt.logs:
                 logs.append(
-                    (entry.address, entry.topics, format_log(entry, header, tx.hash, tx_index, log_index))
+                    (
+                        entry.address,
+                        entry.topics,
+                        format_log(entry, header, tx.hash, tx_index, log_index),
+                    )
                 )
                 log_index += 1
         self._post(self._publish_block, format_header(header), logs)
@@ -156,7 +164,9 @@ class SubscriptionHub:
                 conn.push(_notification(sub_id, tx_hash))
 
 
-async def serve_websocket(websocket: WebSocket, dispatcher: Dispatcher, hub: SubscriptionHub) -> None:
+async def serve_websocket(
+    websocket: WebSocket, dispatcher: Dispatcher, hub: SubscriptionHub
+) -> None:
     """Run one WebSocket client until it disconnects."""
     await websocket.accept()
     conn = Connection(hub)

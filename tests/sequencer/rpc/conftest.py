@@ -71,7 +71,9 @@ def sign(rpc: Rpc, account: LocalAccount, tx_type: int = 2, **fields: Any) -> by
     }
     if tx_type == 2:
         tx["maxPriorityFeePerGas"] = w3.eth.max_priority_fee
-        tx["maxFeePerGas"] = 2 * w3.eth.get_block("latest")["baseFeePerGas"] + tx["maxPriorityFeePerGas"]
+        tx["maxFeePerGas"] = (
+            2 * w3.eth.get_block("latest")["baseFeePerGas"] + tx["maxPriorityFeePerGas"]
+        )
     else:
         tx["gasPrice"] = w3.eth.gas_price
     if tx_type == 1:
@@ -85,7 +87,9 @@ def deploy_counter(rpc: Rpc, artifact: dict[str, Any], start: int = 0) -> Any:
     w3 = rpc.w3
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
     data = factory.constructor(start).data_in_transaction
-    tx_hash = w3.eth.send_raw_transaction(sign(rpc, rpc.accounts[0], to=None, value=0, gas=1_000_000, data=data))
+    tx_hash = w3.eth.send_raw_transaction(
+        sign(rpc, rpc.accounts[0], to=None, value=0, gas=1_000_000, data=data)
+    )
     if rpc.node.config.chain.block_time == 0:
         rpc.mine()
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.05)
@@ -111,7 +115,12 @@ def rpc_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[.
             raise
         running.append((node, server))
         accounts = [Account.from_key(a.private_key) for a in config.dev_accounts()]
-        return Rpc(node, server, Web3(Web3.HTTPProvider(server.url, request_kwargs={"timeout": 30})), accounts)
+        return Rpc(
+            node,
+            server,
+            Web3(Web3.HTTPProvider(server.url, request_kwargs={"timeout": 30})),
+            accounts,
+        )
 
     yield start
     for node, server in reversed(running):

@@ -38,7 +38,9 @@ def counter(rpc: Rpc, counter_artifact: dict[str, Any]) -> Contract:
     return w3.eth.contract(address=receipt["contractAddress"], abi=counter_artifact["abi"])
 
 
-def test_deployed_code_state_and_calls(rpc: Rpc, counter: Contract, counter_artifact: dict[str, Any]) -> None:
+def test_deployed_code_state_and_calls(
+    rpc: Rpc, counter: Contract, counter_artifact: dict[str, Any]
+) -> None:
     w3 = rpc.w3
     runtime = bytes.fromhex(counter_artifact["deployedBytecode"][2:])
     assert bytes(w3.eth.get_code(counter.address)) == runtime
@@ -63,7 +65,9 @@ def test_transaction_emits_a_log_in_its_receipt(rpc: Rpc, counter: Contract) -> 
 
 
 def test_estimate_gas_covers_the_real_cost(rpc: Rpc, counter: Contract) -> None:
-    estimate = counter.functions.increment("estimate").estimate_gas({"from": rpc.accounts[0].address})
+    estimate = counter.functions.increment("estimate").estimate_gas(
+        {"from": rpc.accounts[0].address}
+    )
     receipt = send_and_mine(rpc, counter.functions.increment("estimate"))
     assert receipt["gasUsed"] <= estimate <= receipt["gasUsed"] * 2
 
@@ -72,11 +76,15 @@ def test_revert_reason_reaches_web3(rpc: Rpc, counter: Contract) -> None:
     with pytest.raises(ContractLogicError) as info:
         counter.functions.fail().call()
     assert "always fails" in str(info.value)
-    raw = rpc.request("eth_call", [{"to": counter.address, "data": counter.encode_abi("fail")}, "latest"])
+    raw = rpc.request(
+        "eth_call", [{"to": counter.address, "data": counter.encode_abi("fail")}, "latest"]
+    )
     assert raw["error"]["code"] == 3
     assert raw["error"]["message"] == "execution reverted: always fails"
     assert raw["error"]["data"].startswith("0x08c379a0")
-    estimate = rpc.request("eth_estimateGas", [{"to": counter.address, "data": counter.encode_abi("fail")}])
+    estimate = rpc.request(
+        "eth_estimateGas", [{"to": counter.address, "data": counter.encode_abi("fail")}]
+    )
     assert estimate["error"]["code"] == 3 and "always fails" in estimate["error"]["message"]
 
 

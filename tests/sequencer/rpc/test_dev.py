@@ -47,5 +47,10 @@ def production(rpc_factory: Any) -> Rpc:
 
 @pytest.mark.parametrize("method", ["evm_mine", "evm_snapshot", "evm_revert", "evm_increaseTime"])
 def test_invalid_dev_methods_on_a_chain_without_them(production: Rpc, method: str) -> None:
-    error = production.request(method, ["0x1"] if method in ("evm_revert", "evm_increaseTime") else [])["error"]
-    assert error == {"code": -32601, "message": f"the method {method} does not exist/is not available"}
+    error = production.request(
+        method, ["0x1"] if method in ("evm_revert", "evm_increaseTime") else []
+    )["error"]
+    assert error == {
+        "code": -32601,
+        "message": f"the method {method} does not exist/is not available",
+    }

@@ -66,7 +66,11 @@ def test_batch_answers_each_request_in_order_and_skips_notifications() -> None:
 
 def test_invalid_json_is_parse_error() -> None:
     reply = run(b'{"jsonrpc": "2.0", "id": 1, "method"')
-    assert reply == {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}}
+    assert reply == {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {"code": -32700, "message": "parse error"},
+    }
 
 
 @pytest.mark.parametrize(
@@ -86,7 +90,9 @@ def test_invalid_request_objects(payload: object) -> None:
 
 def test_invalid_empty_and_oversized_batches() -> None:
     assert run([])["error"] == {"code": -32600, "message": "empty batch"}
-    too_many = [{"jsonrpc": "2.0", "id": i, "method": "test_add", "params": ["0x1"]} for i in range(4)]
+    too_many = [
+        {"jsonrpc": "2.0", "id": i, "method": "test_add", "params": ["0x1"]} for i in range(4)
+    ]
     reply = run(too_many)
     assert reply["error"]["code"] == -32600
     assert "batch too large" in reply["error"]["message"]
@@ -107,7 +113,10 @@ def test_invalid_unknown_method() -> None:
         (["1"], "invalid argument 0: hex string without 0x prefix"),
         (["0x01"], "invalid argument 0: hex number with leading zero digits"),
         (["0xzz"], "invalid argument 0: invalid hex string"),
-        ([1], "invalid argument 0: json: cannot unmarshal non-string into Go value of type hexutil.Big"),
+        (
+            [1],
+            "invalid argument 0: json: cannot unmarshal non-string into Go value of type hexutil.Big",
+        ),
         ({"a": "0x1"}, "non-array args"),
     ],
 )
@@ -124,7 +133,9 @@ def test_invalid_address_length() -> None:
 
 
 def test_node_rejection_is_server_error_with_its_message() -> None:
-    error = call("test_raise", [], TransactionRejected("nonce too low", "next nonce 3, tx nonce 1"))["error"]
+    error = call(
+        "test_raise", [], TransactionRejected("nonce too low", "next nonce 3, tx nonce 1")
+    )["error"]
     assert error == {"code": -32000, "message": "nonce too low: next nonce 3, tx nonce 1"}
 
 
@@ -133,7 +144,11 @@ def test_revert_with_reason_is_code_3_with_data() -> None:
 
     data = bytes.fromhex("08c379a0") + encode(["string"], ["not owner"])
     error = call("test_raise", [], ExecutionReverted(data))["error"]
-    assert error == {"code": 3, "message": "execution reverted: not owner", "data": "0x" + data.hex()}
+    assert error == {
+        "code": 3,
+        "message": "execution reverted: not owner",
+        "data": "0x" + data.hex(),
+    }
 
 
 def test_panic_revert_names_the_panic() -> None:

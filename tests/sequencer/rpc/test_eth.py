@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from web3.exceptions import TransactionNotFound
 
 from .conftest import CHAIN_ID, Rpc, sign
@@ -71,7 +70,10 @@ def test_transfers_of_types_0_1_2_are_mined_with_receipts(rpc: Rpc) -> None:
     sender = rpc.accounts[0]
     recipient = Account.create().address
     before = w3.eth.get_balance(sender.address)
-    hashes = [w3.eth.send_raw_transaction(sign(rpc, sender, t, to=recipient, value=10**18)) for t in (0, 1, 2)]
+    hashes = [
+        w3.eth.send_raw_transaction(sign(rpc, sender, t, to=recipient, value=10**18))
+        for t in (0, 1, 2)
+    ]
     number = rpc.mine()
 
     block = w3.eth.get_block(number, full_transactions=True)
@@ -87,7 +89,9 @@ def test_transfers_of_types_0_1_2_are_mined_with_receipts(rpc: Rpc) -> None:
         assert receipt["gasUsed"] == 21_000 + (2400 + 1900 if tx_type == 1 else 0)
         assert receipt["contractAddress"] is None
         tx = w3.eth.get_transaction(tx_hash)
-        assert tx["type"] == tx_type and tx["blockNumber"] == number and tx["from"] == sender.address
+        assert (
+            tx["type"] == tx_type and tx["blockNumber"] == number and tx["from"] == sender.address
+        )
         assert w3.eth.get_transaction_by_block(number, index)["hash"] == tx_hash
         spent += receipt["gasUsed"] * receipt["effectiveGasPrice"] + 10**18
     assert w3.eth.get_balance(recipient) == 3 * 10**18
@@ -143,7 +147,9 @@ def test_invalid_raw_transactions_get_geth_errors_and_node_keeps_serving(rpc: Rp
     assert wrong_chain["code"] == -32000 and "chain" in wrong_chain["message"]
     broke = Account.create()
     poor = error(sign(rpc, broke))
-    assert poor["code"] == -32000 and poor["message"].startswith("insufficient funds for gas * price + value")
+    assert poor["code"] == -32000 and poor["message"].startswith(
+        "insufficient funds for gas * price + value"
+    )
     tampered = bytearray(good)
     tampered[-40] ^= 0xFF  # flip a byte of the signature's r value
     bad_sig = error(bytes(tampered))

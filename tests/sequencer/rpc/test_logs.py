@@ -34,10 +34,14 @@ def counter(rpc: Rpc, counter_artifact: dict[str, Any]) -> Contract:
 def increment(rpc: Rpc, counter: Contract, account_index: int, note: str) -> bytes:
     account = rpc.accounts[account_index]
     data = counter.encode_abi("increment", [note])
-    return rpc.w3.eth.send_raw_transaction(sign(rpc, account, to=counter.address, value=0, data=data))
+    return rpc.w3.eth.send_raw_transaction(
+        sign(rpc, account, to=counter.address, value=0, data=data)
+    )
 
 
-def test_get_logs_filters_by_address_topics_or_lists_and_block_hash(rpc: Rpc, counter: Contract) -> None:
+def test_get_logs_filters_by_address_topics_or_lists_and_block_hash(
+    rpc: Rpc, counter: Contract
+) -> None:
     first = rpc.w3.eth.block_number + 1
     increment(rpc, counter, 0, "a")
     increment(rpc, counter, 1, "b")
@@ -61,7 +65,9 @@ def test_get_logs_filters_by_address_topics_or_lists_and_block_hash(rpc: Rpc, co
     assert len(logs(topics=[None, None, topic_of(3)])) == 1
     assert logs(topics=[None, topic_of(Account.create().address)]) == []
     assert logs(address=Account.create().address) == []
-    by_hash = rpc.request("eth_getLogs", [{"blockHash": "0x" + rpc.w3.eth.get_block(block)["hash"].hex()}])
+    by_hash = rpc.request(
+        "eth_getLogs", [{"blockHash": "0x" + rpc.w3.eth.get_block(block)["hash"].hex()}]
+    )
     assert len(by_hash["result"]) == 2
     # web3's own API parses the same logs
     events = counter.events.Incremented().get_logs(from_block=first)

@@ -60,7 +60,13 @@ def test_invalid_percentiles_must_increase_within_0_100() -> None:
 
 def test_call_object_accepts_input_or_data_and_fee_fields() -> None:
     params = call_params(
-        {"from": "0x" + "11" * 20, "to": "0x" + "22" * 20, "input": "0x01", "gas": "0x5208", "value": "0x1"}
+        {
+            "from": "0x" + "11" * 20,
+            "to": "0x" + "22" * 20,
+            "input": "0x01",
+            "gas": "0x5208",
+            "value": "0x1",
+        }
     )
     assert params.sender == b"\x11" * 20 and params.to == b"\x22" * 20
     assert params.data == b"\x01" and params.gas == 21000 and params.value == 1

@@ -7,8 +7,8 @@ paths run against a real node in test_eth.py and test_ws.py.
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -30,8 +30,8 @@ class StubNode:
     def add_pending_listener(self, fn: Any) -> None:
         self.listeners.append(fn)
 
-    def head(self) -> Any:
-        return SimpleNamespace(header=SimpleNamespace(block_number=3))
+    def resolve_tag(self, tag: str) -> int:
+        return 3
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,9 @@ def server() -> Iterator[RpcServer]:
 
 def post(server: RpcServer, body: Any, **kw: Any) -> httpx.Response:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return httpx.post(server.url, content=content, headers={"content-type": "application/json"}, **kw)
+    return httpx.post(
+        server.url, content=content, headers={"content-type": "application/json"}, **kw
+    )
 
 
 pytestmark = pytest.mark.slow
@@ -61,7 +63,10 @@ def test_invalid_body_over_the_cap_is_413_with_json_rpc_error(server: RpcServer)
     assert reply.json()["error"]["code"] == -32600
     assert "too large" in reply.json()["error"]["message"]
     # and the server keeps serving
-    assert post(server, {"jsonrpc": "2.0", "id": 2, "method": "net_version"}).json()["result"] == "4242"
+    assert (
+        post(server, {"jsonrpc": "2.0", "id": 2, "method": "net_version"}).json()["result"]
+        == "4242"
+    )
 
 
 def test_invalid_malformed_json_over_http(server: RpcServer) -> None:
@@ -90,11 +95,16 @@ def test_cors_preflight_allows_any_origin(server: RpcServer) -> None:
 
 def test_invalid_dev_methods_absent_when_disabled(server: RpcServer) -> None:
     error = post(server, {"jsonrpc": "2.0", "id": 1, "method": "evm_mine"}).json()["error"]
-    assert error == {"code": -32601, "message": "the method evm_mine does not exist/is not available"}
+    assert error == {
+        "code": -32601,
+        "message": "the method evm_mine does not exist/is not available",
+    }
 
 
 def test_invalid_subscribe_over_http(server: RpcServer) -> None:
-    error = post(server, {"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]}).json()
+    error = post(
+        server, {"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]}
+    ).json()
     assert error["error"] == {"code": -32601, "message": "notifications not supported"}
 
 
@@ -104,7 +114,9 @@ def test_websocket_on_same_path_speaks_json_rpc(server: RpcServer) -> None:
         assert json.loads(ws.recv(timeout=5)) == {"jsonrpc": "2.0", "id": 9, "result": hex(4242)}
         ws.send("{broken")
         assert json.loads(ws.recv(timeout=5))["error"]["code"] == -32700
-        ws.send(json.dumps({"jsonrpc": "2.0", "id": 10, "method": "eth_subscribe", "params": ["nope"]}))
+        ws.send(
+            json.dumps({"jsonrpc": "2.0", "id": 10, "method": "eth_subscribe", "params": ["nope"]})
+        )
         error = json.loads(ws.recv(timeout=5))["error"]
         assert error["code"] == -32601 and '"nope"' in error["message"]
 

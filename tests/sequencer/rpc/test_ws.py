@@ -25,7 +25,11 @@ def live(rpc_factory: Any) -> Rpc:
 
 
 def subscribe(ws: ClientConnection, req_id: int, *params: Any) -> str:
-    ws.send(json.dumps({"jsonrpc": "2.0", "id": req_id, "method": "eth_subscribe", "params": list(params)}))
+    ws.send(
+        json.dumps(
+            {"jsonrpc": "2.0", "id": req_id, "method": "eth_subscribe", "params": list(params)}
+        )
+    )
     reply = json.loads(ws.recv(timeout=5))
     assert reply["id"] == req_id, reply
     return reply["result"]
@@ -40,7 +44,9 @@ def notifications(ws: ClientConnection, wanted: int, timeout: float = 5.0) -> li
     return out
 
 
-def test_subscriptions_deliver_heads_logs_and_pending(live: Rpc, counter_artifact: dict[str, Any]) -> None:
+def test_subscriptions_deliver_heads_logs_and_pending(
+    live: Rpc, counter_artifact: dict[str, Any]
+) -> None:
     counter = deploy_counter(live, counter_artifact)
     with connect(live.ws_url) as ws:
         heads = subscribe(ws, 1, "newHeads")
@@ -49,7 +55,9 @@ def test_subscriptions_deliver_heads_logs_and_pending(live: Rpc, counter_artifac
         assert len({heads, logs, pending}) == 3
 
         data = counter.encode_abi("increment", ["ws"])
-        tx_hash = live.w3.eth.send_raw_transaction(sign(live, live.accounts[1], to=counter.address, value=0, data=data))
+        tx_hash = live.w3.eth.send_raw_transaction(
+            sign(live, live.accounts[1], to=counter.address, value=0, data=data)
+        )
         receipt = live.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.05)
 
         got = {p["subscription"]: p["result"] for p in notifications(ws, 3)}
@@ -59,11 +67,15 @@ def test_subscriptions_deliver_heads_logs_and_pending(live: Rpc, counter_artifac
         assert got[logs]["transactionHash"] == "0x" + tx_hash.hex()
         assert got[logs]["address"] == counter.address.lower()
 
-        ws.send(json.dumps({"jsonrpc": "2.0", "id": 4, "method": "eth_unsubscribe", "params": [logs]}))
+        ws.send(
+            json.dumps({"jsonrpc": "2.0", "id": 4, "method": "eth_unsubscribe", "params": [logs]})
+        )
         assert json.loads(ws.recv(timeout=5)) == {"jsonrpc": "2.0", "id": 4, "result": True}
 
 
-def test_logs_subscription_applies_topic_filter(live: Rpc, counter_artifact: dict[str, Any]) -> None:
+def test_logs_subscription_applies_topic_filter(
+    live: Rpc, counter_artifact: dict[str, Any]
+) -> None:
     counter = deploy_counter(live, counter_artifact)
     someone = live.accounts[2].address
     with connect(live.ws_url) as ws:
@@ -76,11 +88,16 @@ def test_logs_subscription_applies_topic_filter(live: Rpc, counter_artifact: dic
             raw = sign(live, live.accounts[index], to=counter.address, value=0, data=data)
             hashes.append(live.w3.eth.send_raw_transaction(raw))
         last_block = max(
-            live.w3.eth.wait_for_transaction_receipt(h, timeout=10, poll_latency=0.05)["blockNumber"]
+            live.w3.eth.wait_for_transaction_receipt(h, timeout=10, poll_latency=0.05)[
+                "blockNumber"
+            ]
             for h in hashes
         )
         seen: list[dict[str, Any]] = []
-        while not any(p["subscription"] == heads and int(p["result"]["number"], 16) == last_block for p in seen):
+        while not any(
+            p["subscription"] == heads and int(p["result"]["number"], 16) == last_block
+            for p in seen
+        ):
             seen += notifications(ws, 1)
         while True:  # a block's logs may follow its head; drain until the socket goes quiet
             try:
@@ -89,7 +106,10 @@ def test_logs_subscription_applies_topic_filter(live: Rpc, counter_artifact: dic
                 break
         matched = [p["result"] for p in seen if p["subscription"] == sub]
         assert len(matched) == 1
-        assert matched[0]["topics"][1] == topic and matched[0]["transactionHash"] == "0x" + hashes[1].hex()
+        assert (
+            matched[0]["topics"][1] == topic
+            and matched[0]["transactionHash"] == "0x" + hashes[1].hex()
+        )
 
 
 def test_web3_async_websocket_subscription(rpc: Rpc) -> None:
