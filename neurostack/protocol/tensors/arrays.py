@@ -129,7 +129,7 @@ def _describe(dtype: str, shape: Sequence[Any]) -> str:
 
 
 def _fixed(dim: Any) -> bool:
-    return isinstance(dim, int) and not isinstance(dim, bool) and dim >= 0
+    return isinstance(dim, (int, np.integer)) and not isinstance(dim, bool) and bool(dim >= 0)
 
 
 def _fit_shape(

@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import numpy as np
+
 from ..errors import InvalidTensor
 
 INT128_MIN = -(2**127)
@@ -43,7 +45,9 @@ class NumberTensor:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", tuple(self.values))
-        object.__setattr__(self, "shape", tuple(self.shape))
+        # numpy integers are accepted as dimensions and stored as ints
+        shape = tuple(int(d) if isinstance(d, np.integer) else d for d in self.shape)
+        object.__setattr__(self, "shape", shape)
         check_shape(self.name, self.shape, len(self.values))
 
 

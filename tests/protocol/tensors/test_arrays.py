@@ -149,3 +149,11 @@ def test_integer_arrays_round_trip_exactly(arr: np.ndarray) -> None:
 def test_invalid_tensor_for_output_json_that_cannot_be_written() -> None:
     with pytest.raises(InvalidTensor, match="JSON"):
         outputs_to_model_output({"m": [{"a": float("nan")}]})
+
+
+def test_numpy_integer_dimensions_are_accepted() -> None:
+    t = NumberTensor("x", (Number(1, 0), Number(2, 0)), np.array([1, 2]))
+    assert t.shape == (1, 2) and all(type(d) is int for d in t.shape)
+    inp = ModelInput((t,))
+    feeds = model_input_to_feeds(inp, {"x": ("int64", (np.int64(1), np.int64(2)))})
+    assert feeds["x"].tolist() == [[1, 2]]
