@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from neurostack.devnet.errors import DevnetError
 from neurostack.devnet.project import create_project
@@ -28,7 +29,7 @@ ConfigOption = Annotated[
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print a user-facing error (no traceback) and return the exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -103,24 +104,35 @@ def node(
 def run_node(config_path: Path, *, reset: bool, block_time: float | None) -> None:
     """Load the chain, serve it until a signal, stop the node so nothing acknowledged is lost."""
     # Imported here: `neurostack new` must not pay for (or depend on) the node's imports.
-    from sequencer.node import Node
-
     from neurostack.devnet.devnet import reset_state_dirs
+    from neurostack.devnet.services import check_port_free
     from sequencer.config import load_chain_config
+    from sequencer.node import Node
     from sequencer.rpc.server import serve
 
     chain = load_chain_config(config_path)
     if block_time is not None:
         chain.chain.block_time = block_time
+    # Before opening the chain: a second node on the same folder must not get that far.
+    check_port_free(chain.rpc.host, chain.rpc.port, "[rpc].port")
     if reset:
         reset_state_dirs(chain, [chain.data_dir])
+    # A signal while the chain opens must still end in node.stop(), not a dead process;
+    # once serving, uvicorn takes the signals over and returns from serve().
+    stopping = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: stopping.set())
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     chain_node = Node(chain)
-    chain_node.start()
     try:
-        # uvicorn handles SIGINT/SIGTERM itself: it stops serving and returns here.
-        serve(chain_node, chain.rpc.host, chain.rpc.port)
+        chain_node.start()
+        if not stopping.is_set():
+            serve(chain_node, chain.rpc.host, chain.rpc.port)
     finally:
         chain_node.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def up(
@@ -176,7 +188,7 @@ def up(
     try:
         run_devnet(chain, options, stop, lambda devnet: print_banner(console, devnet))
     except ServiceError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         if exc.log_tail:
             err_console.print(f"--- last lines of {exc.service}'s log ---", highlight=False)
             err_console.print(exc.log_tail, highlight=False, markup=False)

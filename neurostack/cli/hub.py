@@ -7,6 +7,7 @@ Settings come from the options here, then ``NEUROSTACK_HUB_*`` environment varia
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -26,6 +27,10 @@ RedisOpt = Annotated[
 def _fail(exc: Exception) -> NoReturn:
     typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
     raise typer.Exit(1)
+
+
+def _exit_cleanly(signum: int, frame: object) -> NoReturn:
+    raise SystemExit(0)
 
 
 def _settings(**options: Any) -> HubSettings:
@@ -66,7 +71,12 @@ def serve(
             typer.echo(f"embedded Redis at {embedded.url}")
             typer.echo(f"  start workers with: neurostack hub worker --redis-url {embedded.url}")
         api = create_app(settings)
-        typer.echo(f"hub API at http://{host}:{port} (store {settings.store_dir})", )
+        typer.echo(f"hub API at http://{host}:{port} (store {settings.store_dir})")
+        # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal
+        # to the handler installed before it: make that an ordinary exit, so the
+        # embedded Redis below is stopped too.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, _exit_cleanly)
         uvicorn.run(api, host=host, port=port, log_level="warning", access_log=False)
     except HubError as exc:
         _fail(exc)

@@ -126,6 +126,9 @@ def run_devnet(
     if options.reset:
         reset_state(config)
     stages, devnet = plan(config, options)
+    services.check_port_free(config.rpc.host, config.rpc.port, "[rpc].port")
+    if options.hub:
+        services.check_port_free(config.hub.host, config.hub.port, "[hub].port")
     os.makedirs(devnet.log_dir, exist_ok=True)
     with Supervisor(devnet.log_dir, grace=options.grace) as supervisor:
         for stage in stages:

@@ -4,6 +4,7 @@ Tree::
 
     DevnetError
     ├── ProjectError(ValueError)     `neurostack new` got a bad value or an occupied target
+    ├── PortInUse                    a port the devnet needs is taken (another devnet?)
     └── ServiceError                 a devnet process failed
         ├── ServiceNotReady          it did not become ready in time
         └── ServiceExited            it exited while it should be running
@@ -18,6 +19,10 @@ class DevnetError(Exception):
 
 class ProjectError(DevnetError, ValueError):
     """A chain project cannot be created as asked; the message says what to change."""
+
+
+class PortInUse(DevnetError):
+    """A port from chain.toml is already taken; the message names it and the setting."""
 
 
 class ServiceError(DevnetError):

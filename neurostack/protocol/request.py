@@ -17,6 +17,9 @@ from .types import Hash32, ModelCID, RequestId
 RUN_MODEL_INFERENCE_SIGNATURE = f"runModelInference({INFERENCE_REQUEST_ABI})"
 RUN_MODEL_INFERENCE_SELECTOR = bytes(keccak(RUN_MODEL_INFERENCE_SIGNATURE.encode())[:4])
 """4-byte selector of ``runModelInference(ModelInferenceRequest)``."""
+LENIENT_CALLDATA_LIMIT = 64 * 1024
+"""Largest non-canonical calldata decoded (eth-abi takes ~60 µs a Number: without a bound
+a block-sized call could cost the sequencer seconds). Solidity always emits canonical."""
 
 
 def input_hash(input_abi: bytes) -> Hash32:
@@ -55,8 +58,8 @@ def decode_inference_call(calldata: bytes) -> tuple[InferenceMode, ModelCID, Mod
     """Decode precompile calldata into (mode, model CID, input, canonical input ABI bytes).
 
     Canonical calldata (what Solidity emits) takes the fast path; any other valid ABI
-    layout is decoded by eth-abi and re-encoded, so the input hash is the same for every
-    layout of the same input. The model CID is returned as given (the chain's registry
+    layout up to :data:`LENIENT_CALLDATA_LIMIT` bytes is decoded by eth-abi and re-encoded,
+    so the input hash is the same for every layout of the same input. The model CID is returned as given (the chain's registry
     decides whether it is known).
     """
     data = bytes(calldata)
@@ -68,6 +71,8 @@ def decode_inference_call(calldata: bytes) -> tuple[InferenceMode, ModelCID, Mod
     try:
         mode, cid, model_input = wire.decode_request(data[4:])
     except InvalidTensor:
+        if len(data) > LENIENT_CALLDATA_LIMIT:
+            raise
         raw_mode, cid, raw_input = decode_lenient(
             INFERENCE_REQUEST_ABI, data[4:], "runModelInference calldata"
         )
