@@ -188,12 +188,12 @@ def environment_of_state(state: StateAPI) -> InferenceEnvironment | None:
 
 
 def environment_of(computation: ComputationAPI) -> InferenceEnvironment:
-    """The environment of the block a computation runs in; a wiring bug if there is none."""
+    """The environment of the block a computation runs in; MissingInferenceEnvironment if none."""
     env = environment_of_state(computation.state)
     if env is None:
         raise MissingInferenceEnvironment(
-            "the VM state has no inference environment; set vm.environment to an "
-            "InferenceEnvironment (see sequencer.chain.inference) before executing"
+            "this node runs without on-chain inference (no inference environment), so it cannot "
+            "execute calls to the inference precompile; start it with the inference hooks"
         )
     return env
 

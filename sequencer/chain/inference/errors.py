@@ -13,7 +13,8 @@ Tree, classified by what the caller should do (op-node style)::
     ├── InvalidInferenceWitness(ValueError) a follower's witness does not match the block
     │                                       (extra/unused receipts, wrong ``inferenceRoot``)
     ├── InvalidAttestation(ValueError)      a TEE attestation document is rejected
-    └── MissingInferenceEnvironment         wiring bug: the VM state carries no environment
+    └── MissingInferenceEnvironment(TransactionDeferred)   the node runs without inference
+                                            (no environment): the tx is kept out, not fatal
 
 None of these subclasses py-evm's ``VMError`` on purpose: a ``VMError`` would be swallowed by
 the computation and become a revert the calling contract can catch, while a missing or
@@ -89,5 +90,6 @@ class InvalidAttestation(InferenceError, ValueError):
     """A TEE attestation document failed verification; the message says why."""
 
 
-class MissingInferenceEnvironment(InferenceError):
-    """The VM state has no :class:`InferenceEnvironment` attached (a wiring bug)."""
+class MissingInferenceEnvironment(InferenceError, TransactionDeferred):
+    """The VM state has no :class:`InferenceEnvironment`: this node executes without inference
+    (``PlainBlocks``), so a transaction calling the precompile is kept out of its blocks."""
