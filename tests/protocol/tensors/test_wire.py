@@ -123,3 +123,15 @@ def test_invalid_tensor_for_non_utf8_strings() -> None:
     bad = data.replace("é".encode(), b"\xff\xfe")
     with pytest.raises(InvalidTensor, match="UTF-8"):
         decode_model_input(bad)
+
+
+def test_invalid_tensor_for_large_non_canonical_calldata() -> None:
+    from neurostack.protocol import model_input_from_json
+    from neurostack.protocol.request import LENIENT_CALLDATA_LIMIT
+
+    inp = model_input_from_json({"x": list(range(LENIENT_CALLDATA_LIMIT // 64 + 1))})
+    args = encode_inference_call(0, "cid", inp)[4:]
+    shifted = RUN_MODEL_INFERENCE_SELECTOR + (64).to_bytes(32, "big") + bytes(32) + args[32:]
+    with pytest.raises(InvalidTensor, match="canonical"):
+        decode_inference_call(shifted)
+    assert decode_inference_call(RUN_MODEL_INFERENCE_SELECTOR + args)[2] == inp
