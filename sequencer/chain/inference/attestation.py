@@ -94,4 +94,6 @@ class DevAttestationVerifier:
                 f"attestation is signed by 0x{root.hex()}, which is not an active attestation "
                 "root of this chain; sign it with a root listed in [inference] attestation_roots"
             )
-        return Attestation(key=key, measurement=Hash32(measurement), timestamp=timestamp, issuer=root)
+        return Attestation(
+            key=key, measurement=Hash32(measurement), timestamp=timestamp, issuer=root
+        )

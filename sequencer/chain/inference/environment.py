@@ -36,6 +36,7 @@ from .attestation import AttestationVerifier, DevAttestationVerifier
 from .errors import MissingInferenceEnvironment
 from .registry import RegistryView, live_registry
 
+
 class ExecutionMode(Enum):
     """How the precompile treats a request without a witness receipt."""
 

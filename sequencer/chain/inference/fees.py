@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from eth.abc import ComputationAPI, SignedTransactionAPI, StateAPI
 
-from neurostack.protocol.types import Address, Hash32, ZERO_HASH32
+from neurostack.protocol.types import ZERO_HASH32, Address, Hash32
 
 from .constants import MAX_ROYALTY_BPS
 from .environment import (

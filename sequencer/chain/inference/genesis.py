@@ -36,7 +36,11 @@ def chain_owner_address(config: ChainConfig) -> Address:
     except OSError:
         return ZERO_ADDRESS
     try:
-        return Address(keys.PrivateKey(bytes.fromhex(text.removeprefix("0x"))).public_key.to_canonical_address())
+        return Address(
+            keys.PrivateKey(
+                bytes.fromhex(text.removeprefix("0x"))
+            ).public_key.to_canonical_address()
+        )
     except ValueError:
         raise ConfigError(f"{config.key_file}: not a hex private key") from None
 

@@ -81,10 +81,7 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
     # GAS
     model_gas = model.inference_gas if model is not None else env.policy.default_model_gas
     computation.consume_gas(
-        INFERENCE_BASE_GAS
-        + len(calldata) * INFERENCE_GAS_PER_BYTE
-        + VERIFY_GAS[mode]
-        + model_gas,
+        INFERENCE_BASE_GAS + len(calldata) * INFERENCE_GAS_PER_BYTE + VERIFY_GAS[mode] + model_gas,
         reason="runModelInference",
     )
 

@@ -192,7 +192,9 @@ def _register_model(call: Call) -> None:
     call.emit(
         "ModelRegistered",
         (_addr(owner),),
-        encode(["string", "bytes32", "uint64", "uint16"], [cid, model_hash, inference_gas, royalty_bps]),
+        encode(
+            ["string", "bytes32", "uint64", "uint16"], [cid, model_hash, inference_gas, royalty_bps]
+        ),
     )
 
 
@@ -237,7 +239,9 @@ def _admit_tee_key(call: Call, *, renewal: bool) -> None:
         )
     if existing is not None and attestation.timestamp <= existing.attested_at:
         call.fail("attestation is not newer than the key's current one")
-    set_tee_key(call.write, TeeKey(key, attestation.measurement, attestation.timestamp, Status.ACTIVE))
+    set_tee_key(
+        call.write, TeeKey(key, attestation.measurement, attestation.timestamp, Status.ACTIVE)
+    )
     call.emit(
         "TeeKeyRegistered",
         (key, attestation.measurement),
@@ -286,7 +290,9 @@ def run_registry(computation: ComputationAPI) -> ComputationAPI:
         if msg.is_static:
             revert_with(computation, f"{function.name} changes state; it cannot be a static call")
         if msg.storage_address != REGISTRY_ADDRESS:
-            revert_with(computation, f"call {function.name} directly, not with DELEGATECALL/CALLCODE")
+            revert_with(
+                computation, f"call {function.name} directly, not with DELEGATECALL/CALLCODE"
+            )
     if msg.value:
         revert_with(computation, f"{function.name} is not payable; send no value")
     if function.owner_only:
@@ -308,4 +314,3 @@ def run_registry(computation: ComputationAPI) -> ComputationAPI:
     result = function.handler(Call(computation, args))
     computation.output = encode(list(function.outputs), list(result)) if function.outputs else b""
     return computation
-

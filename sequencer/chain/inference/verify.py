@@ -58,7 +58,9 @@ def verify_receipt(
     if receipt.model_cid != request.model_cid:
         raise fail(f"it is for model {receipt.model_cid}, the call asked {request.model_cid}")
     if receipt.mode != request.mode:
-        raise fail(f"it is a {InferenceMode(receipt.mode).name} receipt for a {request.mode.name} call")
+        raise fail(
+            f"it is a {InferenceMode(receipt.mode).name} receipt for a {request.mode.name} call"
+        )
     try:
         signer = check_receipt(
             receipt,
@@ -97,7 +99,9 @@ def signer_problem(
             state = "revoked" if key is not None else "not admitted"
             return f"signer {who} is {state} as a TEE key (registerTeeKey with an attestation)"
         if measurement_status(registry, key.measurement) is not Status.ACTIVE:
-            return f"TEE key {who} runs measurement 0x{key.measurement.hex()}, which is not approved"
+            return (
+                f"TEE key {who} runs measurement 0x{key.measurement.hex()}, which is not approved"
+            )
         if now - key.attested_at > TEE_ATTESTATION_TTL:
             return (
                 f"TEE key {who} was last attested at {key.attested_at}, more than "

@@ -22,7 +22,7 @@ from neurostack.solidity import CompiledContract, compile_files
 from sequencer.chain.inference import policy_from_config
 from sequencer.node import Node
 
-from .kit import MODEL_CID, OWNER_KEY, WitnessHooks, Wallet, make_config
+from .kit import MODEL_CID, OWNER_KEY, Wallet, WitnessHooks, make_config
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -63,7 +63,9 @@ def selector(contract: CompiledContract, name: str) -> bytes:
     return function_abi_to_4byte_selector(abi)
 
 
-def deploy(node: Node, wallet: Wallet, contract: CompiledContract, types: list[str], args: list[Any]) -> bytes:
+def deploy(
+    node: Node, wallet: Wallet, contract: CompiledContract, types: list[str], args: list[Any]
+) -> bytes:
     """Deploy ``contract`` from ``wallet`` in its own block; its address."""
     tx_hash = wallet.send(None, contract.bytecode + encode(types, args), gas=4_000_000)
     block = node.mine()
@@ -72,7 +74,9 @@ def deploy(node: Node, wallet: Wallet, contract: CompiledContract, types: list[s
     return generate_contract_address(wallet.address, wallet.nonce - 1)
 
 
-def make_rig(tmp_path: Path, contracts: dict[str, CompiledContract], **inference: Any) -> Iterator[Rig]:
+def make_rig(
+    tmp_path: Path, contracts: dict[str, CompiledContract], **inference: Any
+) -> Iterator[Rig]:
     config = make_config(tmp_path, **inference)
     node = Node(config)
     try:
@@ -88,5 +92,7 @@ def make_rig(tmp_path: Path, contracts: dict[str, CompiledContract], **inference
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory: pytest.TempPathFactory, contracts: dict[str, CompiledContract]) -> Iterator[Rig]:
+def rig(
+    tmp_path_factory: pytest.TempPathFactory, contracts: dict[str, CompiledContract]
+) -> Iterator[Rig]:
     yield from make_rig(tmp_path_factory.mktemp("chain"), contracts)

@@ -46,14 +46,20 @@ def test_inference_gas_pays_sprinter_and_owner_and_supply_is_conserved(rig: Rig)
     txs = {
         w1.send(rig.consumer, shared, tip=GWEI): (MODEL_GAS, SPRINTER_KEY),
         w2.send(rig.consumer, shared, tip=2 * GWEI): (MODEL_GAS, SPRINTER_KEY),
-        w3.send(rig.consumer, own, tip=GWEI // 10): (rig.node.config.inference.default_model_gas, SPRINTER_B),
+        w3.send(rig.consumer, own, tip=GWEI // 10): (
+            rig.node.config.inference.default_model_gas,
+            SPRINTER_B,
+        ),
         w0.send(RECIPIENT, b"", gas=21_000, value=10**18, tip=GWEI): (0, None),
     }
     parent = rig.node.head()
     block = rig.mine()
     assert sorted(t.hash for t in block.transactions) == sorted(txs)
 
-    before, after = rig.node.state_at(parent.header.block_number), rig.node.state_at(block.header.block_number)
+    before, after = (
+        rig.node.state_at(parent.header.block_number),
+        rig.node.state_at(block.header.block_number),
+    )
     coinbase = block.header.coinbase
     accounts = {w.address for w in rig.wallets} | {coinbase, rig.consumer, RECIPIENT, MODEL_OWNER,
                                                     address_of(SPRINTER_KEY), address_of(SPRINTER_B)}  # fmt: skip
@@ -83,7 +89,11 @@ def test_inference_gas_pays_sprinter_and_owner_and_supply_is_conserved(rig: Rig)
     assert changes[MODEL_OWNER] > 0 and changes[address_of(SPRINTER_B)] > 0
     # supply: only the base fee of non-inference gas is burned
     assert sum(changes.values()) == -burned
-    assert burned == (block.header.gas_used - 2 * MODEL_GAS - rig.node.config.inference.default_model_gas) * base_fee
+    assert (
+        burned
+        == (block.header.gas_used - 2 * MODEL_GAS - rig.node.config.inference.default_model_gas)
+        * base_fee
+    )
     # what the chain recorded for transaction receipts' `inferences` and for the PIPE
     env = rig.hooks.environments[-1]
     paid = {p.recipient: 0 for t in env.transactions for p in t.payouts}

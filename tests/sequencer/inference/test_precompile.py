@@ -3,8 +3,6 @@ witness receipts signed by a registered sprinter, headers committing to them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from eth_abi import decode, encode
 from eth_utils import keccak
@@ -13,10 +11,20 @@ from neurostack.protocol.merkle import merkle_root
 from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.receipts import receipt_leaf
 from neurostack.protocol.request import encode_inference_call
-from neurostack.protocol.tensors import ModelInput, Number, NumberTensor, decode_model_output
+from neurostack.protocol.tensors import (
+    ModelInput,
+    Number,
+    NumberTensor,
+    decode_model_input,
+    decode_model_output,
+)
 from neurostack.protocol.types import ZERO_HASH32
 from sequencer.chain.inference import INFERENCE_PRECOMPILE_ADDRESS, InferencePending, block_witness
-from sequencer.chain.inference.constants import INFERENCE_BASE_GAS, INFERENCE_GAS_PER_BYTE, VERIFY_GAS
+from sequencer.chain.inference.constants import (
+    INFERENCE_BASE_GAS,
+    INFERENCE_GAS_PER_BYTE,
+    VERIFY_GAS,
+)
 from sequencer.errors import ExecutionReverted
 
 from .conftest import Rig, deploy, selector
@@ -72,9 +80,7 @@ def test_simulation_records_the_request_and_halts_before_the_contract_sees_outpu
     request = pending.value.request
     assert rig.hooks.recorder.requests == [request]
     assert request.model_cid == MODEL_CID and request.mode is InferenceMode.VANILLA
-    (tensor,) = __import__("neurostack.protocol.tensors", fromlist=["x"]).decode_model_input(
-        request.input_abi
-    ).numbers
+    (tensor,) = decode_model_input(request.input_abi).numbers
     assert tensor == NumberTensor("x", (Number(3, 2), Number(4, 2), Number(5, 2)), (1, 3))
     assert rig.read("predictionCount", "uint256") == count_before
 
@@ -109,7 +115,9 @@ def test_eth_call_returns_a_real_output_when_the_recorder_answers(rig: Rig) -> N
 
 def test_two_models_in_sequence_second_fed_by_first(rig: Rig, contracts) -> None:
     chained_abi = contracts["ChainedModels"]
-    chained = deploy(rig.node, rig.wallets[0], chained_abi, ["string", "string", "uint8"], ["x", "x", 0])
+    chained = deploy(
+        rig.node, rig.wallets[0], chained_abi, ["string", "string", "uint8"], ["x", "x", 0]
+    )
     data = selector(chained_abi, "run") + encode(
         ["string", "string", "int128[]", "int128"], [MODEL_CID, MODEL_CID, [1, 2], 0]
     )
@@ -155,7 +163,11 @@ def test_gas_charged_is_base_plus_bytes_plus_verify_plus_model_gas(rig: Rig) -> 
     tx = rig.node.transaction(tx_hash).tx
 
     tx_receipt = rig.receipt_of(block, tx_hash)
-    previous = rig.node.receipts(block)[block.transactions.index(tx) - 1].gas_used if block.transactions.index(tx) else 0
+    previous = (
+        rig.node.receipts(block)[block.transactions.index(tx) - 1].gas_used
+        if block.transactions.index(tx)
+        else 0
+    )
     expected = (
         tx.intrinsic_gas + INFERENCE_BASE_GAS + len(calldata) * INFERENCE_GAS_PER_BYTE
         + VERIFY_GAS[InferenceMode.VANILLA] + rig.node.config.inference.default_model_gas

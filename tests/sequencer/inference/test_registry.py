@@ -11,7 +11,12 @@ from eth_utils import keccak
 
 from neurostack.protocol.cid import model_cid, model_hash
 from neurostack.protocol.modes import InferenceMode
-from sequencer.chain.inference import REGISTRY_ADDRESS, ExecutionMode, InvalidInferenceReceipt, make_dev_attestation
+from sequencer.chain.inference import (
+    REGISTRY_ADDRESS,
+    ExecutionMode,
+    InvalidInferenceReceipt,
+    make_dev_attestation,
+)
 from sequencer.chain.inference.constants import TEE_ATTESTATION_TTL
 from sequencer.errors import ExecutionReverted
 
@@ -57,10 +62,18 @@ def seal_verdict(rig: Rig, wallet: Wallet, to: bytes, data: bytes) -> None:
 
 def test_genesis_seeds_owner_sprinters_roots_and_measurements(rig: Rig) -> None:
     assert view(rig, "owner()", [], [], ["address"]) == ("0x" + address_of(OWNER_KEY).hex(),)
-    assert view(rig, "isSprinter(address)", ["address"], [address_of(SPRINTER_KEY)], ["bool"]) == (True,)
-    assert view(rig, "isSprinter(address)", ["address"], [address_of(STRANGER_KEY)], ["bool"]) == (False,)
-    assert view(rig, "isAttestationRoot(address)", ["address"], [address_of(ROOT_KEY)], ["bool"]) == (True,)
-    assert view(rig, "isMeasurementApproved(bytes32)", ["bytes32"], [MEASUREMENT], ["bool"]) == (True,)
+    assert view(rig, "isSprinter(address)", ["address"], [address_of(SPRINTER_KEY)], ["bool"]) == (
+        True,
+    )
+    assert view(rig, "isSprinter(address)", ["address"], [address_of(STRANGER_KEY)], ["bool"]) == (
+        False,
+    )
+    assert view(
+        rig, "isAttestationRoot(address)", ["address"], [address_of(ROOT_KEY)], ["bool"]
+    ) == (True,)
+    assert view(rig, "isMeasurementApproved(bytes32)", ["bytes32"], [MEASUREMENT], ["bool"]) == (
+        True,
+    )
     assert rig.node.state_at(0).get_code(REGISTRY_ADDRESS) == b"\xfe"
 
 
@@ -74,7 +87,9 @@ def test_invalid_admin_call_from_a_stranger_reverts(rig: Rig) -> None:
     assert view(rig, "isSprinter(address)", ["address"], [stranger.address], ["bool"]) == (False,)
 
 
-def test_added_sprinter_signs_from_the_next_block_and_revoked_one_is_rejected_from_the_next_block(rig: Rig) -> None:
+def test_added_sprinter_signs_from_the_next_block_and_revoked_one_is_rejected_from_the_next_block(
+    rig: Rig,
+) -> None:
     new_key = bytes.fromhex("77" * 32)
     receipt = admin(rig, rig.owner, "addSprinter(address)", ["address"], [address_of(new_key)])
     assert receipt.state_root == b"\x01"
@@ -111,28 +126,52 @@ def test_register_model_sets_price_owner_and_royalty(rig: Rig) -> None:
     sig = "registerModel(string,bytes32,address,uint64,uint16)"
     types = ["string", "bytes32", "address", "uint64", "uint16"]
     owner = address_of(bytes.fromhex("88" * 32))
-    receipt = admin(rig, rig.owner, sig, types, [model_cid(file), model_hash(file), owner, 123_456, 2_500])
+    receipt = admin(
+        rig, rig.owner, sig, types, [model_cid(file), model_hash(file), owner, 123_456, 2_500]
+    )
     assert receipt.state_root == b"\x01"
     got = view(rig, "modelOf(string)", ["string"], [model_cid(file)],
                ["bytes32", "address", "uint64", "uint16", "bool"])  # fmt: skip
     assert got == (model_hash(file), "0x" + owner.hex(), 123_456, 2_500, True)
-    assert view(rig, "modelOf(string)", ["string"], [MODEL_CID], ["bytes32", "address", "uint64", "uint16", "bool"])[4] is False
+    assert (
+        view(
+            rig,
+            "modelOf(string)",
+            ["string"],
+            [MODEL_CID],
+            ["bytes32", "address", "uint64", "uint16", "bool"],
+        )[4]
+        is False
+    )
 
     with pytest.raises(ExecutionReverted, match="modelHash is not the sha256 digest"):
-        rig.owner.call(REGISTRY_ADDRESS, calldata(sig, types, [model_cid(file), b"\x01" * 32, owner, 1, 0]))
+        rig.owner.call(
+            REGISTRY_ADDRESS, calldata(sig, types, [model_cid(file), b"\x01" * 32, owner, 1, 0])
+        )
     with pytest.raises(ExecutionReverted, match="royaltyBps 10001 exceeds"):
-        rig.owner.call(REGISTRY_ADDRESS, calldata(sig, types, [model_cid(file), model_hash(file), owner, 1, 10_001]))
+        rig.owner.call(
+            REGISTRY_ADDRESS,
+            calldata(sig, types, [model_cid(file), model_hash(file), owner, 1, 10_001]),
+        )
 
 
 @pytest.fixture(scope="module")
 def tee_consumer(rig: Rig, contracts) -> bytes:
-    return deploy(rig.node, rig.wallets[0], contracts["ModelConsumer"], ["string", "uint8"], ["x", InferenceMode.TEE])
+    return deploy(
+        rig.node,
+        rig.wallets[0],
+        contracts["ModelConsumer"],
+        ["string", "uint8"],
+        ["x", InferenceMode.TEE],
+    )
 
 
 def attestation(rig: Rig, *, key: bytes = TEE_KEY, measurement: bytes = MEASUREMENT,
                 timestamp: int | None = None, root: bytes = ROOT_KEY) -> bytes:  # fmt: skip
     ts = rig.node.head().header.timestamp if timestamp is None else timestamp
-    return make_dev_attestation(key=address_of(key), measurement=measurement, timestamp=ts, root_private_key=root)
+    return make_dev_attestation(
+        key=address_of(key), measurement=measurement, timestamp=ts, root_private_key=root
+    )
 
 
 @pytest.mark.parametrize(
@@ -146,21 +185,31 @@ def attestation(rig: Rig, *, key: bytes = TEE_KEY, measurement: bytes = MEASUREM
 )
 def test_invalid_attestation_is_refused(rig: Rig, change: dict[str, Any], reason: str) -> None:
     document = attestation(rig, **change)
-    data = calldata("registerTeeKey(address,bytes)", ["address", "bytes"], [address_of(TEE_KEY), document])
+    data = calldata(
+        "registerTeeKey(address,bytes)", ["address", "bytes"], [address_of(TEE_KEY), document]
+    )
     with pytest.raises(ExecutionReverted, match=reason):
         rig.wallets[3].call(REGISTRY_ADDRESS, data)
 
 
 def test_invalid_attestation_document_garbage_is_refused(rig: Rig) -> None:
-    data = calldata("registerTeeKey(address,bytes)", ["address", "bytes"], [address_of(TEE_KEY), b"junk"])
-    with pytest.raises(ExecutionReverted, match="attestation rejected: attestation document is not ABI"):
+    data = calldata(
+        "registerTeeKey(address,bytes)", ["address", "bytes"], [address_of(TEE_KEY), b"junk"]
+    )
+    with pytest.raises(
+        ExecutionReverted, match="attestation rejected: attestation document is not ABI"
+    ):
         rig.wallets[3].call(REGISTRY_ADDRESS, data)
 
 
-def test_tee_key_admitted_by_attestation_signs_tee_receipts_until_stale_or_revoked(rig: Rig, tee_consumer: bytes) -> None:
+def test_tee_key_admitted_by_attestation_signs_tee_receipts_until_stale_or_revoked(
+    rig: Rig, tee_consumer: bytes
+) -> None:
     user = rig.wallets[1]
     sig = "registerTeeKey(address,bytes)"
-    receipt = admin(rig, rig.wallets[3], sig, ["address", "bytes"], [address_of(TEE_KEY), attestation(rig)])
+    receipt = admin(
+        rig, rig.wallets[3], sig, ["address", "bytes"], [address_of(TEE_KEY), attestation(rig)]
+    )
     assert receipt.state_root == b"\x01"  # anyone may submit: the attestation is the credential
     measurement, attested_at, active = view(rig, "teeKeyOf(address)", ["address"], [address_of(TEE_KEY)],
                                             ["bytes32", "uint64", "bool"])  # fmt: skip
@@ -187,13 +236,27 @@ def test_tee_key_admitted_by_attestation_signs_tee_receipts_until_stale_or_revok
     seal_verdict(rig, user, tee_consumer, data)  # accepted again
 
     # revoking the measurement rejects the key from the next block on
-    assert admin(rig, rig.owner, "revokeMeasurement(bytes32)", ["bytes32"], [MEASUREMENT]).state_root == b"\x01"
+    assert (
+        admin(rig, rig.owner, "revokeMeasurement(bytes32)", ["bytes32"], [MEASUREMENT]).state_root
+        == b"\x01"
+    )
     with pytest.raises(InvalidInferenceReceipt, match="which is not approved"):
         seal_verdict(rig, user, tee_consumer, data)
-    assert admin(rig, rig.owner, "approveMeasurement(bytes32)", ["bytes32"], [MEASUREMENT]).state_root == b"\x01"
+    assert (
+        admin(rig, rig.owner, "approveMeasurement(bytes32)", ["bytes32"], [MEASUREMENT]).state_root
+        == b"\x01"
+    )
     # revoking the key is permanent
-    assert admin(rig, rig.owner, "revokeTeeKey(address)", ["address"], [address_of(TEE_KEY)]).state_root == b"\x01"
+    assert (
+        admin(
+            rig, rig.owner, "revokeTeeKey(address)", ["address"], [address_of(TEE_KEY)]
+        ).state_root
+        == b"\x01"
+    )
     with pytest.raises(InvalidInferenceReceipt, match="is revoked as a TEE key"):
         seal_verdict(rig, user, tee_consumer, data)
     with pytest.raises(ExecutionReverted, match="was revoked by the chain owner"):
-        rig.wallets[3].call(REGISTRY_ADDRESS, calldata(sig, ["address", "bytes"], [address_of(TEE_KEY), attestation(rig)]))
+        rig.wallets[3].call(
+            REGISTRY_ADDRESS,
+            calldata(sig, ["address", "bytes"], [address_of(TEE_KEY), attestation(rig)]),
+        )

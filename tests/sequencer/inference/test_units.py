@@ -36,7 +36,18 @@ from sequencer.chain.inference.registry import (
 )
 from sequencer.errors import ConfigError
 
-from .kit import CHAIN_ID, MEASUREMENT, MODEL_CID, OWNER_KEY, ROOT_KEY, SPRINTER_KEY, TEE_KEY, address_of, make_config, receipt_for
+from .kit import (
+    CHAIN_ID,
+    MEASUREMENT,
+    MODEL_CID,
+    OWNER_KEY,
+    ROOT_KEY,
+    SPRINTER_KEY,
+    TEE_KEY,
+    address_of,
+    make_config,
+    receipt_for,
+)
 
 A, B, OWNER = b"\xaa" * 20, b"\xbb" * 20, b"\x0e" * 20
 
@@ -47,7 +58,9 @@ def _call(sprinter: bytes, gas: int, owner: bytes | None = None, bps: int = 0) -
 
 def test_payouts_split_royalty_and_merge_recipients() -> None:
     payouts, gas = inference_payouts(
-        [_call(A, 1000, OWNER, 2500), _call(A, 10, OWNER, 3333), _call(B, 5)], gas_budget=10**6, gas_price=7
+        [_call(A, 1000, OWNER, 2500), _call(A, 10, OWNER, 3333), _call(B, 5)],
+        gas_budget=10**6,
+        gas_price=7,
     )
     assert gas == 1015
     # 7000 -> 1750 royalty; 70 -> 23 royalty (rounded down); 35 to B
@@ -97,13 +110,22 @@ def _roots(*keys: bytes):
 
 
 def test_dev_attestation_verifies_key_measurement_and_time() -> None:
-    doc = make_dev_attestation(key=address_of(TEE_KEY), measurement=MEASUREMENT, timestamp=99, root_private_key=ROOT_KEY)
+    doc = make_dev_attestation(
+        key=address_of(TEE_KEY), measurement=MEASUREMENT, timestamp=99, root_private_key=ROOT_KEY
+    )
     got = DevAttestationVerifier().verify(doc, registry=_roots(ROOT_KEY), now=100)
-    assert (got.key, got.measurement, got.timestamp, got.issuer) == (address_of(TEE_KEY), MEASUREMENT, 99, address_of(ROOT_KEY))
+    assert (got.key, got.measurement, got.timestamp, got.issuer) == (
+        address_of(TEE_KEY),
+        MEASUREMENT,
+        99,
+        address_of(ROOT_KEY),
+    )
 
 
 def test_invalid_dev_attestation_from_an_unknown_root_or_malformed() -> None:
-    doc = make_dev_attestation(key=address_of(TEE_KEY), measurement=MEASUREMENT, timestamp=99, root_private_key=TEE_KEY)
+    doc = make_dev_attestation(
+        key=address_of(TEE_KEY), measurement=MEASUREMENT, timestamp=99, root_private_key=TEE_KEY
+    )
     with pytest.raises(InvalidAttestation, match="not an active attestation root"):
         DevAttestationVerifier().verify(doc, registry=_roots(ROOT_KEY), now=100)
     with pytest.raises(InvalidAttestation, match="not ABI"):
@@ -112,7 +134,9 @@ def test_invalid_dev_attestation_from_an_unknown_root_or_malformed() -> None:
 
 def _request(mode: InferenceMode = InferenceMode.VANILLA) -> InferenceRequest:
     abi = encode_model_input(ModelInput(numbers=(NumberTensor("x", (Number(1, 0),), (1,)),)))
-    return InferenceRequest(request_id(CHAIN_ID, MODEL_CID, mode, abi), CHAIN_ID, MODEL_CID, mode, abi, input_hash(abi))
+    return InferenceRequest(
+        request_id(CHAIN_ID, MODEL_CID, mode, abi), CHAIN_ID, MODEL_CID, mode, abi, input_hash(abi)
+    )
 
 
 def test_invalid_receipt_for_another_mode_or_model_is_named() -> None:
@@ -129,4 +153,6 @@ def test_invalid_receipt_for_another_mode_or_model_is_named() -> None:
 def test_invalid_zk_receipts_are_not_supported_yet() -> None:
     request = _request(InferenceMode.ZK)
     with pytest.raises(InvalidInferenceReceipt, match="ZK receipts are not supported"):
-        verify_receipt(receipt_for(request), request, registry=registry_from_storage({}), model=None, now=0)
+        verify_receipt(
+            receipt_for(request), request, registry=registry_from_storage({}), model=None, now=0
+        )

@@ -29,7 +29,9 @@ Forge = Callable[[InferenceRequest, Rig], InferenceReceipt]
 
 def _forged_signature(req: InferenceRequest, rig: Rig) -> InferenceReceipt:
     # signed by a stranger, but claiming to be the registered sprinter
-    return dataclasses.replace(receipt_for(req, key=STRANGER_KEY), sprinter=address_of(SPRINTER_KEY))
+    return dataclasses.replace(
+        receipt_for(req, key=STRANGER_KEY), sprinter=address_of(SPRINTER_KEY)
+    )
 
 
 def _output_changed(req: InferenceRequest, rig: Rig) -> InferenceReceipt:
@@ -98,7 +100,9 @@ def test_invalid_missing_receipt_makes_the_block_invalid(rig: Rig) -> None:
     data = rig.predict_data([300])
     rig.hooks.call_mode = ExecutionMode.SEAL
     try:
-        with pytest.raises(MissingInferenceReceipt, match="no inference receipt in the block witness"):
+        with pytest.raises(
+            MissingInferenceReceipt, match="no inference receipt in the block witness"
+        ):
             rig.wallets[2].call(rig.consumer, data)
     finally:
         rig.hooks.call_mode = ExecutionMode.SIMULATE

@@ -52,7 +52,9 @@ def test_every_receipt_has_a_proof_against_the_header(rig: Rig, three_receipt_bl
         body = proof_to_json(proof)
         assert body["inferenceRoot"] == "0x" + block.header.extra_data.hex()
         assert body["leaf"] == "0x" + receipt_leaf(receipt).hex()
-        tampered = dataclasses.replace(proof, receipt=dataclasses.replace(receipt, expiry=receipt.expiry + 1))
+        tampered = dataclasses.replace(
+            proof, receipt=dataclasses.replace(receipt, expiry=receipt.expiry + 1)
+        )
         assert not verify_inference_proof(tampered, block.header.extra_data)
     with pytest.raises(LookupError):
         inference_proof(witness, b"\x00" * 32)
@@ -70,12 +72,16 @@ def test_verifier_reexecutes_every_block_with_its_witness(rig: Rig, three_receip
     assert len(rig.hooks.environments) == head  # one environment per block after genesis
     for number in range(1, head + 1):
         block = rig.node.block_by_number(number)
-        rebuilt = replay_block(chain, block, block_witness(rig.hooks.environments[number - 1]), policy)
+        rebuilt = replay_block(
+            chain, block, block_witness(rig.hooks.environments[number - 1]), policy
+        )
         assert rebuilt.hash == block.hash
         chain.persist_block(rebuilt)
 
 
-def test_invalid_witness_missing_extra_or_reordered_is_detected(rig: Rig, three_receipt_block) -> None:
+def test_invalid_witness_missing_extra_or_reordered_is_detected(
+    rig: Rig, three_receipt_block
+) -> None:
     block, witness = three_receipt_block
     policy = policy_from_config(rig.node.config.inference)
     chain = _judge_chain(rig)
