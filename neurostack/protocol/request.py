@@ -59,8 +59,8 @@ def decode_inference_call(calldata: bytes) -> tuple[InferenceMode, ModelCID, Mod
 
     Canonical calldata (what Solidity emits) takes the fast path; any other valid ABI
     layout up to :data:`LENIENT_CALLDATA_LIMIT` bytes is decoded by eth-abi and re-encoded,
-    so the input hash is the same for every layout of the same input. The model CID is returned as given (the chain's registry
-    decides whether it is known).
+    so the input hash is the same for every layout of the same input. The model CID is
+    returned as given (the chain's registry decides whether it is known).
     """
     data = bytes(calldata)
     if data[:4] != RUN_MODEL_INFERENCE_SELECTOR:
