@@ -7,7 +7,13 @@ paths run against a real node in test_eth.py and test_ws.py.
 from __future__ import annotations
 
 import json
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -123,3 +129,58 @@ def test_websocket_on_same_path_speaks_json_rpc(server: RpcServer) -> None:
 
 def test_health_reports_head(server: RpcServer) -> None:
     assert httpx.get(server.url + "health").json() == {"status": "ok", "chainId": 4242, "head": 3}
+
+
+SERVE_SCRIPT = """
+import sys
+from pathlib import Path
+from sequencer.config import ChainConfig
+from sequencer.node import Node
+from sequencer.rpc import serve
+
+config = ChainConfig.model_validate({"chain": {"name": "serve", "chain_id": 777, "block_time": 0}})
+config.root = Path(sys.argv[1])
+node = Node(config)
+node.start()
+serve(node, "127.0.0.1", int(sys.argv[2]))
+print("serve returned", flush=True)
+node.stop()
+print("node stopped", flush=True)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_gracefully_and_returns_on_signal(tmp_path: Path, sig: signal.Signals) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVE_SCRIPT, str(tmp_path), str(port)],
+        cwd=Path(__file__).resolve().parents[3],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).json()
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.communicate()[1][-2000:]
+                assert time.monotonic() < deadline, "the server did not come up"
+                time.sleep(0.1)
+        assert health["chainId"] == 777
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err[-2000:]
+        assert out.splitlines() == ["serve returned", "node stopped"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
