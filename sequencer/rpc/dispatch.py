@@ -130,10 +130,18 @@ def _error_response(req_id: Any, error: RpcError) -> dict[str, Any]:
 class Dispatcher:
     """Runs JSON-RPC payloads against a method table with a shared context object."""
 
-    def __init__(self, methods: Mapping[str, Method], ctx: Any, *, max_batch: int = MAX_BATCH):
+    def __init__(
+        self,
+        methods: Mapping[str, Method],
+        ctx: Any,
+        *,
+        max_batch: int = MAX_BATCH,
+        record: Callable[[str, int], None] | None = None,
+    ):
         self.methods = methods
         self.ctx = ctx
         self.max_batch = max_batch
+        self.record = record  # called with (method, error code or 0) after each call
 
     def handle_bytes(
         self, body: bytes | str, extra: Mapping[str, Method] | None = None
@@ -182,7 +190,11 @@ class Dispatcher:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             error = error_from_exception(exc)
+            if self.record is not None:
+                self.record(name, error.code)
             return None if is_notification else _error_response(req_id, error)
+        if self.record is not None:
+            self.record(name, 0)
         return None if is_notification else {"jsonrpc": "2.0", "id": req_id, "result": result}
 
     def call(self, name: str, raw_params: Any, extra: Mapping[str, Method] | None = None) -> Any:

@@ -16,6 +16,7 @@ from .dispatch import MethodTable
 from .errors import InvalidParams
 from .filters import LogCriteria, get_logs, log_criteria
 from .formatters import format_block, format_receipt, format_transaction, hexb
+from .neuro import records, transaction_inferences
 from .params import (
     ArgumentError,
     BlockRef,
@@ -186,7 +187,11 @@ def get_transaction_receipt(ctx: RpcContext, tx_hash: bytes) -> Any:
     block = ctx.node.block_by_number(found.block_number)
     if block is None:
         return None
-    return format_receipt(block, ctx.node.receipts(block), found.index)
+    out = format_receipt(block, ctx.node.receipts(block), found.index)
+    inferences = transaction_inferences(ctx, block, tx_hash)
+    if inferences:  # additive (DESIGN.md 6): receipts of other transactions keep geth's shape
+        out["inferences"] = inferences
+    return out
 
 
 @METHODS.method("eth_getBlockReceipts", block_ref)
@@ -195,7 +200,13 @@ def get_block_receipts(ctx: RpcContext, ref: BlockRef) -> Any:
     if block is None:
         return None
     receipts = ctx.node.receipts(block)
-    return [format_receipt(block, receipts, i) for i in range(len(block.transactions))]
+    out = [format_receipt(block, receipts, i) for i in range(len(block.transactions))]
+    recorded = records(ctx).load(block.hash)
+    for receipt, tx in zip(out, block.transactions):
+        inferences = recorded.calls_of(tx.hash)
+        if inferences:
+            receipt["inferences"] = inferences
+    return out
 
 
 @METHODS.method("eth_sendRawTransaction", data)

@@ -1,15 +1,29 @@
-"""``neuro_*`` methods: what this rollup adds to the Ethereum RPC (chain identity for now).
+"""``neuro_*`` methods: what this rollup adds to the Ethereum RPC.
 
-The inference methods of DESIGN.md section 6 (``neuro_getInferenceWitness``, ...) are
-added to this table by the inference work.
+- ``neuro_chainInfo`` — chain identity and native token.
+- ``neuro_getInferenceWitness(block)`` — a block's inference receipts (its witness) in
+  order of first use, with the ``inferenceRoot`` its header's ``extraData`` commits to.
+- ``neuro_getInferenceProof(txHash | requestId)`` — one receipt with its Merkle branch,
+  checkable against the header alone (``verify_merkle_branch``).
+- ``neuro_getInferenceStatus(txHash)`` — PIPE's view of a transaction: parked,
+  dispatched, ready, included or dropped (with a reason).
+
+Witnesses are read from the chain database (``sequencer.pipe.records``), so they survive
+restarts; statuses of pending transactions come from the node's PIPE (its block hooks).
+Counts (``index``, ``leafCount``) are JSON numbers; block numbers are hex quantities.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .context import RpcContext
+from ..chain.inference import inference_proof, proof_to_json, witness_to_json
+from ..pipe.records import InferenceRecords, receipt_index
+from ..pipe.status import StatusRecord, TxStatus
+from .context import RpcContext, block_number_of
 from .dispatch import MethodTable
+from .formatters import hexb
+from .params import BlockRef, block_number, hash32
 
 METHODS = MethodTable()
 
@@ -28,3 +42,76 @@ def chain_info(ctx: RpcContext) -> dict[str, Any]:
         },
         "blockTime": config.chain.block_time,
     }
+
+
+def records(ctx: RpcContext) -> InferenceRecords:
+    return InferenceRecords(ctx.node.store)
+
+
+def transaction_inferences(ctx: RpcContext, block: Any, tx_hash: bytes) -> list[dict[str, Any]]:
+    """The additive ``inferences`` field of a transaction receipt (``[]`` without model calls)."""
+    return records(ctx).load(block.hash).calls_of(tx_hash)
+
+
+@METHODS.method("neuro_getInferenceWitness", block_number)
+def get_inference_witness(ctx: RpcContext, ref: BlockRef) -> dict[str, Any] | None:
+    number = block_number_of(ctx, ref)
+    block = ctx.node.block_by_number(number)
+    if block is None:
+        return None
+    out = witness_to_json(records(ctx).load(block.hash).receipts)
+    out["blockNumber"] = hex(number)
+    out["blockHash"] = hexb(block.hash)
+    return out
+
+
+@METHODS.method("neuro_getInferenceProof", hash32)
+def get_inference_proof(ctx: RpcContext, key: bytes) -> dict[str, Any] | None:
+    """``key`` is a transaction hash (its first model call) or a request id; null if neither
+    names a receipt in a canonical block."""
+    store = records(ctx)
+    block, request_id = None, key
+    found = ctx.node.transaction(key)
+    if found is not None and found.block_number is not None:
+        block = ctx.node.block_by_number(found.block_number)
+        calls = store.load(block.hash).calls_of(key) if block is not None else []
+        if not calls:
+            return None
+        request_id = bytes.fromhex(calls[0]["requestId"][2:])
+    else:
+        block_hash = store.block_of_request(key)
+        block = ctx.node.block_by_hash(block_hash) if block_hash is not None else None
+        canonical = block is not None and ctx.node.block_by_number(block.header.block_number)
+        if not canonical or canonical.hash != block.hash:
+            return None
+    witness = store.load(block.hash).receipts
+    if receipt_index(witness, request_id) is None:
+        return None
+    out = proof_to_json(inference_proof(witness, request_id))
+    out["blockNumber"] = hex(block.header.block_number)
+    out["blockHash"] = hexb(block.hash)
+    return out
+
+
+@METHODS.method("neuro_getInferenceStatus", hash32)
+def get_inference_status(ctx: RpcContext, tx_hash: bytes) -> dict[str, Any] | None:
+    """PIPE's record of the transaction; for one it never tracked (a plain transfer, or after
+    a restart) the chain's answer: included, or ready while pending. Null if unknown."""
+    statuses = getattr(ctx.node.hooks, "statuses", None)
+    record = statuses.get(tx_hash) if statuses is not None else None
+    if record is not None:
+        return record.to_json()
+    found = ctx.node.transaction(tx_hash)
+    if found is None:
+        return None
+    if found.block_number is None:
+        return StatusRecord(TxStatus.READY).to_json()
+    out = StatusRecord(TxStatus.INCLUDED, block_number=found.block_number).to_json()
+    block = ctx.node.block_by_number(found.block_number)
+    if block is not None:
+        out["requests"] = [
+            {"requestId": c["requestId"], "modelCID": c["modelCID"], "mode": c["mode"],
+             "state": "resolved"}
+            for c in transaction_inferences(ctx, block, tx_hash)
+        ]  # fmt: skip
+    return out

@@ -1,8 +1,9 @@
 """The composition root of the RPC: builds the FastAPI app and runs it under uvicorn.
 
 ``/`` answers JSON-RPC over HTTP POST and upgrades to WebSocket on the same path, like
-geth and anvil. ``GET /health`` is a readiness probe. CORS is open so browser wallets
-(MetaMask) and dApps served from any origin can call the node.
+geth and anvil. ``GET /health`` is a readiness probe and ``GET /metrics`` serves
+Prometheus metrics. CORS is open so browser wallets (MetaMask) and dApps served from any
+origin can call the node.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Self
 import uvicorn
 from anyio import to_thread
 from fastapi import FastAPI
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,6 +31,7 @@ from .context import RpcContext
 from .dispatch import MAX_BATCH, Dispatcher, Method
 from .errors import NotificationsUnsupported, RequestTooLarge
 from .filters import FilterRegistry
+from .metrics import CallStats, rpc_registry
 from .ws import SubscriptionHub, serve_websocket
 
 if TYPE_CHECKING:
@@ -91,8 +94,11 @@ def create_app(
     )
     filters = FilterRegistry(node, config.rpc.max_logs_range)
     ctx = RpcContext(node, config, filters, _client_version())
-    dispatcher = Dispatcher(method_table(enable_dev), ctx, max_batch=max_batch)
+    methods = method_table(enable_dev)
+    stats = CallStats(lambda name: name in methods or name in ("eth_subscribe", "eth_unsubscribe"))
+    dispatcher = Dispatcher(methods, ctx, max_batch=max_batch, record=stats.record)
     hub = SubscriptionHub()
+    registry = rpc_registry(node, stats, lambda: len(hub.connections))
     node.add_block_listener(hub.on_block)
     node.add_pending_listener(hub.on_pending)
     node.add_pending_listener(filters.on_pending)
@@ -134,11 +140,16 @@ def create_app(
         head = await to_thread.run_sync(node.resolve_tag, "latest")
         return JSONResponse({"status": "ok", "chainId": node.chain_id, "head": head})
 
+    async def metrics(request: Request) -> Response:
+        body = await to_thread.run_sync(generate_latest, registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
     app.router.routes.extend(
         [
             Route("/", rpc_http, methods=["POST"]),
             WebSocketRoute("/", rpc_ws),
             Route("/health", health, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
         ]
     )
     app.add_middleware(

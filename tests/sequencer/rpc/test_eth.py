@@ -176,3 +176,15 @@ def test_invalid_raw_transactions_get_geth_errors_and_node_keeps_serving(rpc: Rp
 )
 def test_invalid_params_and_methods(rpc: Rpc, method: str, params: list[Any], code: int) -> None:
     assert rpc.request(method, params)["error"]["code"] == code
+
+
+def test_metrics_count_calls_and_show_the_head(rpc: Rpc) -> None:
+    import httpx
+
+    rpc.w3.eth.chain_id
+    rpc.request("eth_definitelyUnknown")
+    head = rpc.mine()
+    text = httpx.get(rpc.url + "metrics").text
+    assert 'neurostack_node_rpc_calls_total{code="0",method="eth_chainId"}' in text
+    assert 'neurostack_node_rpc_calls_total{code="-32601",method="unknown"}' in text
+    assert f"neurostack_node_head_block {float(head)}" in text
