@@ -17,7 +17,7 @@ def test_docs_example_runs() -> None:
     text = (REPO / "docs" / "rpc.md").read_text()
     (example,) = [
         block
-        for block in re.findall(r"```python\n(.*?)```", text, re.S)
+        for block in re.findall(r"```python\n(.*?)```", text, re.DOTALL)
         if "docs/rpc.md example" in block
     ]
     proc = subprocess.run(

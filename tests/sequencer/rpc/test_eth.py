@@ -181,7 +181,7 @@ def test_invalid_params_and_methods(rpc: Rpc, method: str, params: list[Any], co
 def test_metrics_count_calls_and_show_the_head(rpc: Rpc) -> None:
     import httpx
 
-    rpc.w3.eth.chain_id
+    assert rpc.w3.eth.chain_id == CHAIN_ID
     rpc.request("eth_definitelyUnknown")
     head = rpc.mine()
     text = httpx.get(rpc.url + "metrics").text
