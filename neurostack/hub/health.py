@@ -27,15 +27,19 @@ async def health() -> dict[str, str]:
 def _check_ready(ctx: HubContext) -> tuple[bool, str, list[str]]:
     try:
         ctx.redis_sync.ping()
-    except Exception as exc:  # redis raises ConnectionError, TimeoutError, ...
+    except Exception as exc:  # noqa: BLE001 - redis raises ConnectionError, TimeoutError, ...
         return False, f"the broker (Redis) is unreachable: {exc}", []
     try:
         replies = ctx.celery.control.ping(timeout=PING_TIMEOUT) or []
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - kombu's errors vary by transport
         return False, f"could not ping workers through the broker: {exc}", []
     workers = sorted(name for reply in replies for name in reply)
     if not workers:
-        return False, "no sprinter worker answered a ping; start one with `neurostack hub worker`", []
+        return (
+            False,
+            "no sprinter worker answered a ping; start one with `neurostack hub worker`",
+            [],
+        )
     return True, "", workers
 
 

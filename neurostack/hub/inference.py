@@ -71,8 +71,11 @@ class JobView(BaseModel):
 def parse_mode(mode: int | str) -> InferenceMode:
     """A mode given by number or (case-insensitive) name; only modes this hub serves."""
     try:
-        parsed = InferenceMode(int(mode)) if isinstance(mode, int) or str(mode).isdigit() \
+        parsed = (
+            InferenceMode(int(mode))
+            if isinstance(mode, int) or str(mode).isdigit()
             else InferenceMode[str(mode).strip().upper()]
+        )
     except (KeyError, ValueError):
         names = ", ".join(f"{m.name} ({m.value})" for m in InferenceMode)
         raise InvalidInferenceRequest(f"unknown mode {mode!r}; modes are {names}") from None
@@ -176,7 +179,9 @@ async def infer(
 async def get_job(job_id: str, ctx: Ctx) -> JobView:
     """Status of a job submitted with ``wait=false`` (its id is the request id)."""
     rid = job_id.lower()
-    if not (rid.startswith("0x") and len(rid) == 66 and all(c in "0123456789abcdef" for c in rid[2:])):
+    if not (
+        rid.startswith("0x") and len(rid) == 66 and all(c in "0123456789abcdef" for c in rid[2:])
+    ):
         raise RequestError(
             f"{job_id!r} is not a job id; job ids are the 0x-prefixed 32-byte request ids "
             "returned by POST /v1/infer?wait=false"

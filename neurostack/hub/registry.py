@@ -49,9 +49,12 @@ async def upload_model(request: Request, response: Response, ctx: Ctx) -> ModelR
             "upload a smaller model or raise --max-upload-bytes"
         )
     with ctx.store.upload() as sink:
-        fields = await receive_upload(request.headers.get("content-type", ""), request.stream(), sink)
+        fields = await receive_upload(
+            request.headers.get("content-type", ""), request.stream(), sink
+        )
         owner = check_upload_signature(
-            fields.get("owner", "").strip(), fields.get("signature", "").strip(),
+            fields.get("owner", "").strip(),
+            fields.get("signature", "").strip(),
             sink.sha256.digest(),
         )
         name = fields.get("name", "").strip()

@@ -31,7 +31,8 @@ class HubSettings(BaseModel):
         None, description="broker and result store; None = embedded redis-server (serve only)"
     )
     hub_url: str | None = Field(
-        None, description="where a worker downloads models it lacks locally (GET /v1/models/{cid}/file)"
+        None,
+        description="where a worker downloads models it lacks locally (GET /v1/models/{cid}/file)",
     )
     max_upload_bytes: int = Field(64 * MiB, gt=0, description="largest model file accepted")
     max_request_bytes: int = Field(16 * MiB, gt=0, description="largest /v1/infer body")
@@ -45,11 +46,17 @@ class HubSettings(BaseModel):
     # sprinter (worker) side
     worker_key: SecretStr | None = Field(None, description="hex secp256k1 key signing receipts")
     worker_key_file: Path | None = Field(None, description="file holding the hex key")
-    worker_name: str = Field(default_factory=lambda: f"sprinter-{socket.gethostname()}-{os.getpid()}")
-    worker_delay: float = Field(0.0, ge=0, description="added sleep per job (benchmarks, fault tests)")
+    worker_name: str = Field(
+        default_factory=lambda: f"sprinter-{socket.gethostname()}-{os.getpid()}"
+    )
+    worker_delay: float = Field(
+        0.0, ge=0, description="added sleep per job (benchmarks, fault tests)"
+    )
     session_cache_bytes: int = Field(512 * MiB, gt=0, description="ONNX session cache bound")
     providers: str = Field("auto", pattern="^(auto|cpu|cuda)$", description="onnxruntime provider")
-    intra_op_threads: int = Field(0, ge=0, description="onnxruntime threads per session; 0 = its default")
+    intra_op_threads: int = Field(
+        0, ge=0, description="onnxruntime threads per session; 0 = its default"
+    )
 
     def signing_key(self) -> bytes:
         """The worker's 32-byte private key from ``worker_key`` or ``worker_key_file``."""
@@ -79,7 +86,7 @@ class HubSettings(BaseModel):
         return key
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str], **overrides: Any) -> "HubSettings":
+    def from_environ(cls, environ: Mapping[str, str], **overrides: Any) -> HubSettings:
         """Settings from ``NEUROSTACK_HUB_<FIELD>`` variables (plus ``REDIS_URL``), then
         ``overrides`` (CLI options; ``None`` values are ignored)."""
         values: dict[str, Any] = {}

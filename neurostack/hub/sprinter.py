@@ -112,7 +112,7 @@ class Sprinter:
             raise JobRejected(f"invalid input for model {job.model_cid}: {exc}") from None
         try:
             arrays = loaded.session.run(list(loaded.output_names), feeds)
-        except Exception as exc:  # onnxruntime raises its own Fail/InvalidArgument types
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own Fail/InvalidArgument
             raise JobRejected(f"the model failed on this input: {exc}") from None
         try:
             output = outputs_to_model_output(dict(zip(loaded.output_names, arrays, strict=True)))
@@ -194,7 +194,6 @@ class Sprinter:
         if model_cid(data) != cid:
             raise TransientError(f"the file downloaded from {url} does not match CID {cid}")
         return data
-
 
 
 def error_message(message: Any, reason: str, worker: str) -> dict[str, Any]:

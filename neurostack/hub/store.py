@@ -14,7 +14,6 @@ error on the way removes the temporary file, so nothing half-written remains.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 import time
@@ -96,14 +95,14 @@ def inspect_model(path: Path) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec,
     """Validate an ONNX file with ``onnx.checker`` and return its (inputs, outputs)."""
     try:
         model = onnx.load(str(path), load_external_data=False)
-    except Exception as exc:  # protobuf raises DecodeError, RuntimeWarning, ...
+    except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError, RuntimeWarning, ...
         raise InvalidModel(
             f"the file is not an ONNX model ({type(exc).__name__}: {exc}); "
             "upload a .onnx file exported by your framework"
         ) from None
     try:
         onnx.checker.check_model(model, full_check=True)
-    except Exception as exc:  # ValidationError, InferenceError, ...
+    except Exception as exc:  # noqa: BLE001 - ValidationError, InferenceError, ...
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InvalidModel(
             f"the ONNX model is invalid: {first_line}; fix the export and upload again"

@@ -124,7 +124,7 @@ def check_upload_signature(owner: str, signature: str, file_sha256: bytes) -> st
     message = encode_defunct(primitive=file_sha256)
     try:
         signer = Account.recover_message(message, signature=signature)
-    except Exception:  # malformed hex, wrong length, bad v: eth_account raises several types
+    except Exception:  # noqa: BLE001 - malformed hex, wrong length, bad v: several types
         raise UploadUnauthorized(
             "the signature is malformed: expected 65 bytes of hex, an EIP-191 personal-sign "
             "of the file's sha256 digest"

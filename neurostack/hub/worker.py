@@ -15,7 +15,6 @@ from typing import Any
 
 import redis
 from celery import Celery
-
 from eth_utils import to_checksum_address
 
 from neurostack.protocol.jobs import INFER_QUEUE
@@ -63,11 +62,16 @@ def run_worker(
     app.worker_main(
         [
             "worker",
-            "--queues", INFER_QUEUE,
-            "--concurrency", str(concurrency),
-            "--pool", pool,
-            "--hostname", f"{settings.worker_name}@%h",
-            "--loglevel", loglevel,
+            "--queues",
+            INFER_QUEUE,
+            "--concurrency",
+            str(concurrency),
+            "--pool",
+            pool,
+            "--hostname",
+            f"{settings.worker_name}@%h",
+            "--loglevel",
+            loglevel,
             # Mingle and gossip exchange state between workers at start-up and afterwards;
             # sprinters are stateless, so they only cost start-up time and traffic.
             "--without-mingle",

@@ -13,7 +13,8 @@ from neurostack.hub.store import ModelStore
 def store_files(store_dir: Path) -> list[str]:
     """Every file in a model store except the Redis data a test stack keeps next to it."""
     return sorted(
-        str(p.relative_to(store_dir)) for p in Path(store_dir).rglob("*")
+        str(p.relative_to(store_dir))
+        for p in Path(store_dir).rglob("*")
         if p.is_file() and "redis" not in p.parts
     )
 

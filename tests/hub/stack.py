@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import redis
@@ -97,7 +97,7 @@ class HubStack:
     def redis_url(self) -> str:
         return self.redis.url
 
-    def start(self) -> HubStack:
+    def start(self) -> Self:
         try:
             self.redis.start()
             self.start_api()
@@ -114,17 +114,27 @@ class HubStack:
         with open(self.logs / f"{log_name}.log", "ab") as log:
             return subprocess.Popen(
                 [NEUROSTACK, "hub", *args],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, start_new_session=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
             )
 
     def start_api(self) -> None:
         self.port = self.port or free_port()
         args = [
-            "serve", "--port", str(self.port), "--store", str(self.store_dir),
-            "--redis-url", self.redis_url,
-            "--speculative-after", str(self.speculative_after),
-            "--job-deadline", str(self.job_deadline),
+            "serve",
+            "--port",
+            str(self.port),
+            "--store",
+            str(self.store_dir),
+            "--redis-url",
+            self.redis_url,
+            "--speculative-after",
+            str(self.speculative_after),
+            "--job-deadline",
+            str(self.job_deadline),
         ]
         if self.max_upload_bytes:
             args += ["--max-upload-bytes", str(self.max_upload_bytes)]
@@ -135,11 +145,26 @@ class HubStack:
         key_file = self.root / f"{name}.key"
         key_file.write_text(w.key_hex)
         key_file.chmod(0o600)
-        w.proc = self._spawn(name, [
-            "worker", "--redis-url", self.redis_url, "--store", str(self.store_dir),
-            "--hub-url", self.url, "--key-file", str(key_file), "--name", name,
-            "--delay", str(self.worker_delay), "--loglevel", "WARNING",
-        ])
+        w.proc = self._spawn(
+            name,
+            [
+                "worker",
+                "--redis-url",
+                self.redis_url,
+                "--store",
+                str(self.store_dir),
+                "--hub-url",
+                self.url,
+                "--key-file",
+                str(key_file),
+                "--name",
+                name,
+                "--delay",
+                str(self.worker_delay),
+                "--loglevel",
+                "WARNING",
+            ],
+        )
 
     def start_workers(self) -> None:
         for name in self.workers:
@@ -164,8 +189,10 @@ class HubStack:
 
     def wait_ready(self, workers: int | None = None, timeout: float = START_TIMEOUT) -> None:
         """Wait until /ready lists ``workers`` sprinters (default: all running ones)."""
-        want = workers if workers is not None else sum(
-            1 for w in self.workers.values() if w.proc is not None
+        want = (
+            workers
+            if workers is not None
+            else sum(1 for w in self.workers.values() if w.proc is not None)
         )
         end = time.monotonic() + timeout
         last = ""
@@ -200,7 +227,7 @@ class HubStack:
         self.api = None
         self.redis.stop()
 
-    def __enter__(self) -> HubStack:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -219,15 +246,24 @@ class HubStack:
     def upload(self, path: Path, *, name: str | None = None, **fields: Any) -> dict[str, Any]:
         """Upload a model signed by ``self.owner``; returns the record (201 or 200)."""
         data = Path(path).read_bytes()
-        response = httpx.post(self.url + "/v1/models", timeout=60, **upload_form(
-            data, self.owner, name=name or Path(path).stem, **fields
-        ))
+        response = httpx.post(
+            self.url + "/v1/models",
+            timeout=60,
+            **upload_form(data, self.owner, name=name or Path(path).stem, **fields),
+        )
         response.raise_for_status()
         return response.json()  # type: ignore[no-any-return]
 
 
-def upload_form(data: bytes, owner: Any, *, name: str, signer: Any = None,
-                version: str = "1", description: str = "") -> dict[str, Any]:
+def upload_form(
+    data: bytes,
+    owner: Any,
+    *,
+    name: str,
+    signer: Any = None,
+    version: str = "1",
+    description: str = "",
+) -> dict[str, Any]:
     """httpx keyword arguments (``files`` and ``data``) of a model upload signed by
     ``signer`` (default: ``owner``) with EIP-191 over the file's sha256."""
     digest = hashlib.sha256(data).digest()
@@ -235,7 +271,10 @@ def upload_form(data: bytes, owner: Any, *, name: str, signer: Any = None,
     return {
         "files": {"file": (f"{name}.onnx", data, "application/octet-stream")},
         "data": {
-            "owner": owner.address, "signature": "0x" + bytes(signed.signature).hex(),
-            "name": name, "version": version, "description": description,
+            "owner": owner.address,
+            "signature": "0x" + bytes(signed.signature).hex(),
+            "name": name,
+            "version": version,
+            "description": description,
         },
     }

@@ -27,7 +27,10 @@ def test_serve_without_redis_url_runs_and_stops_an_embedded_redis(tmp_path: Path
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     proc = subprocess.Popen(
         [NEUROSTACK, "hub", "serve", "--port", str(port), "--store", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
     )
     try:
         assert proc.stdout is not None
@@ -59,7 +62,9 @@ def test_serve_without_redis_url_runs_and_stops_an_embedded_redis(tmp_path: Path
 
 def test_invalid_worker_without_key_says_how_to_give_one() -> None:
     env = {"NEUROSTACK_HUB_WORKER_KEY": "", "NEUROSTACK_HUB_WORKER_KEY_FILE": ""}
-    result = CliRunner().invoke(app, ["hub", "worker", "--redis-url", "redis://127.0.0.1:1/0"], env=env)
+    result = CliRunner().invoke(
+        app, ["hub", "worker", "--redis-url", "redis://127.0.0.1:1/0"], env=env
+    )
     assert result.exit_code == 1
     assert "--key-file" in result.output
 
@@ -67,6 +72,8 @@ def test_invalid_worker_without_key_says_how_to_give_one() -> None:
 def test_invalid_worker_without_broker(tmp_path: Path) -> None:
     key = tmp_path / "k"
     key.write_text("0x" + "22" * 32)
-    result = CliRunner().invoke(app, ["hub", "worker", "--key-file", str(key)], env={"REDIS_URL": ""})
+    result = CliRunner().invoke(
+        app, ["hub", "worker", "--key-file", str(key)], env={"REDIS_URL": ""}
+    )
     assert result.exit_code == 1
     assert "--redis-url" in result.output

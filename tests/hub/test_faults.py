@@ -26,8 +26,13 @@ DEADLINE = 30.0
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
     root = Path(tmp_path_factory.mktemp("hub-faults"))
-    with HubStack(root, workers=2, worker_delay=DELAY, speculative_after=SPECULATIVE_AFTER,
-                  job_deadline=DEADLINE) as s:
+    with HubStack(
+        root,
+        workers=2,
+        worker_delay=DELAY,
+        speculative_after=SPECULATIVE_AFTER,
+        job_deadline=DEADLINE,
+    ) as s:
         yield s
 
 
@@ -39,8 +44,9 @@ def _ensure_workers(stack: HubStack) -> None:
 
 
 def _submit(stack: HubStack, cid: str, x: list[float]) -> str:
-    r = httpx.post(stack.url + "/v1/infer?wait=false",
-                   json={"modelCID": cid, "input": {"x": [x]}}, timeout=30)
+    r = httpx.post(
+        stack.url + "/v1/infer?wait=false", json={"modelCID": cid, "input": {"x": [x]}}, timeout=30
+    )
     assert r.status_code == 202, r.text
     return r.json()["jobId"]  # type: ignore[no-any-return]
 
@@ -93,6 +99,7 @@ def test_queued_jobs_survive_a_redis_restart(stack: HubStack) -> None:
 
     stack.restart_redis()
     assert r.llen(INFER_QUEUE) >= 3  # the append-only file kept them
+    stack.worker_delay = 0.0  # the delay only served the kill test; keep this one short
     stack.start_workers()
 
     for job_id in job_ids:

@@ -24,10 +24,15 @@ MAX_ELEMENTS = 64
 
 
 @pytest.fixture
-def api(tmp_path: Path, redis_server: EmbeddedRedis) -> Iterator[tuple[TestClient, str, redis.Redis]]:
+def api(
+    tmp_path: Path, redis_server: EmbeddedRedis
+) -> Iterator[tuple[TestClient, str, redis.Redis]]:
     settings = HubSettings(
-        store_dir=tmp_path, redis_url=redis_server.url, max_tensor_elements=MAX_ELEMENTS,
-        job_deadline=2.0, ready_cache_seconds=0,
+        store_dir=tmp_path,
+        redis_url=redis_server.url,
+        max_tensor_elements=MAX_ELEMENTS,
+        job_deadline=2.0,
+        ready_cache_seconds=0,
     )
     r = redis.Redis.from_url(redis_server.url)
     r.flushdb()
@@ -93,7 +98,9 @@ def test_invalid_unknown_mode(api) -> None:  # type: ignore[no-untyped-def]
 def test_invalid_malformed_json(api) -> None:  # type: ignore[no-untyped-def]
     client, _, r = api
     resp = client.post(
-        "/v1/infer", content=b'{"modelCID": "x", "input": {', headers={"content-type": "application/json"}
+        "/v1/infer",
+        content=b'{"modelCID": "x", "input": {',
+        headers={"content-type": "application/json"},
     )
     assert resp.status_code == 422
     assert "invalid request" in resp.json()["detail"]
@@ -113,8 +120,11 @@ def test_queued_job_is_pending_then_failed_after_its_deadline(api) -> None:  # t
     assert resp.status_code == 202
     job_id = resp.json()["jobId"]
     assert r.llen(INFER_QUEUE) == 1
-    assert client.get(f"/v1/jobs/{job_id}").json() == {"status": "pending", "result": None,
-                                                       "error": None}
+    assert client.get(f"/v1/jobs/{job_id}").json() == {
+        "status": "pending",
+        "result": None,
+        "error": None,
+    }
     # The same request again is the same job: not queued twice.
     assert client.post("/v1/infer?wait=false", json=body).json() == {"jobId": job_id}
     assert r.llen(INFER_QUEUE) == 1
@@ -144,6 +154,9 @@ def test_health_ready_and_metrics(api) -> None:  # type: ignore[no-untyped-def]
     assert ready.status_code == 503 and "no sprinter worker" in ready.json()["detail"]
     client.post("/v1/infer", json={"modelCID": api[1], "mode": 1, "input": {"x": [[1, 2, 3, 4]]}})
     text = client.get("/metrics").text
-    assert 'neurostack_hub_http_requests_total{method="POST",route="/v1/infer",status="422"} 1.0' in text
+    assert (
+        'neurostack_hub_http_requests_total{method="POST",route="/v1/infer",status="422"} 1.0'
+        in text
+    )
     assert "neurostack_hub_jobs_completed 0.0" in text
     assert client.get("/openapi.json").json()["paths"]["/v1/infer"]["post"]

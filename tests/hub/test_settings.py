@@ -13,10 +13,17 @@ KEY = "0x" + "11" * 32
 
 
 def test_environment_then_options() -> None:
-    env = {"REDIS_URL": "redis://a:1/0", "NEUROSTACK_HUB_JOB_DEADLINE": "12.5",
-           "NEUROSTACK_HUB_WORKER_KEY": KEY}
+    env = {
+        "REDIS_URL": "redis://a:1/0",
+        "NEUROSTACK_HUB_JOB_DEADLINE": "12.5",
+        "NEUROSTACK_HUB_WORKER_KEY": KEY,
+    }
     s = HubSettings.from_environ(env, job_deadline=7.0, store_dir=None)
-    assert (s.redis_url, s.job_deadline, s.signing_key()) == ("redis://a:1/0", 7.0, bytes([0x11]) * 32)
+    assert (s.redis_url, s.job_deadline, s.signing_key()) == (
+        "redis://a:1/0",
+        7.0,
+        bytes([0x11]) * 32,
+    )
     assert HubSettings.from_environ(s.to_environ()) == s
 
 

@@ -4,7 +4,6 @@ refused without retrying, models come from the store or the hub with their CID c
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,8 +55,13 @@ def _store(tmp_path: Path, name: str) -> tuple[Path, str]:
 
 
 def _sprinter(tmp_path: Path, r: redis.Redis, **kw: Any) -> Sprinter:
-    fields = {"store_dir": tmp_path, "worker_key": "0x" + KEY.hex(), "worker_name": "t1",
-              "intra_op_threads": 1, **kw.pop("settings", {})}
+    fields = {
+        "store_dir": tmp_path,
+        "worker_key": "0x" + KEY.hex(),
+        "worker_name": "t1",
+        "intra_op_threads": 1,
+        **kw.pop("settings", {}),
+    }
     settings = HubSettings(**fields)
     return Sprinter(settings, r, **kw)
 
@@ -66,8 +70,13 @@ def _job(cid: str, x: np.ndarray, *, deadline_in: float = 30.0, chain_id: int = 
     input_abi = encode_model_input(model_input_from_mapping({"x": x}))
     mode = InferenceMode.VANILLA
     return InferenceJob(
-        request_id(chain_id, cid, mode, input_abi), chain_id, cid, mode, input_abi,  # type: ignore[arg-type]
-        int(time.time()) + 600, time.time() + deadline_in,
+        request_id(chain_id, cid, mode, input_abi),
+        chain_id,
+        cid,
+        mode,
+        input_abi,  # type: ignore[arg-type]
+        int(time.time()) + 600,
+        time.time() + deadline_in,
     )
 
 
@@ -85,9 +94,12 @@ def test_result_equals_direct_onnxruntime_and_receipt_verifies(
     receipt = result.receipt
     assert receipt is not None
     signer = check_receipt(
-        receipt, chain_id=7, request_id=job.request_id,
+        receipt,
+        chain_id=7,
+        request_id=job.request_id,
         model_hash=model_hash(sample_model_path(name).read_bytes()),
-        input_hash=input_hash(job.input_abi), now=int(time.time()),
+        input_hash=input_hash(job.input_abi),
+        now=int(time.time()),
     )
     assert signer == sprinter_address(KEY)
     got = model_output_to_arrays(decode_model_output(receipt.output))

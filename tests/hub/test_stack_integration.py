@@ -16,7 +16,6 @@ from neurostack.hub.samples import sample_model_path
 from neurostack.protocol.cid import cid_digest
 from neurostack.protocol.receipts import check_receipt, receipt_from_json
 from neurostack.protocol.tensors import model_output_from_json, model_output_to_arrays
-from neurostack.protocol.types import Address
 from tests.hub.stack import HubStack
 
 from .helpers import run_onnx, store_files
@@ -35,7 +34,10 @@ def _infer(stack: HubStack, cid: str, x: list[list[float]], mode: object = "VANI
 def _check(stack: HubStack, body: dict, cid: str) -> None:  # type: ignore[type-arg]
     receipt = receipt_from_json(body["receipt"])
     signer = check_receipt(
-        receipt, chain_id=0, model_hash=cid_digest(cid), now=int(time.time()),
+        receipt,
+        chain_id=0,
+        model_hash=cid_digest(cid),
+        now=int(time.time()),
         request_id=bytes.fromhex(body["requestId"][2:]),
     )
     addresses = {bytes.fromhex(w.address[2:]) for w in stack.workers.values()}
@@ -117,11 +119,22 @@ def test_invalid_requests_over_http_leave_the_store_as_it_was(hub_stack: HubStac
     before = store_files(hub_stack.store_dir)
     with hub_stack.client() as c:
         cases = [
-            (c.post("/v1/models", files={"file": ("a.onnx", b"not onnx")},
-                    data={"owner": hub_stack.owner.address, "signature": "0x00", "name": "a"}), 401),
+            (
+                c.post(
+                    "/v1/models",
+                    files={"file": ("a.onnx", b"not onnx")},
+                    data={"owner": hub_stack.owner.address, "signature": "0x00", "name": "a"},
+                ),
+                401,
+            ),
             (c.post("/v1/infer", json={"modelCID": cid, "input": {"x": [[1, 2]]}}), 422),
             (c.post("/v1/infer", json={"modelCID": cid, "input": {"y": [[1, 2, 3, 4]]}}), 422),
-            (c.post("/v1/infer", content=b"{not json", headers={"content-type": "application/json"}), 422),
+            (
+                c.post(
+                    "/v1/infer", content=b"{not json", headers={"content-type": "application/json"}
+                ),
+                422,
+            ),
             (c.get("/v1/models/bafkreiaaaa"), 400),
         ]
     for response, status in cases:

@@ -66,7 +66,7 @@ def test_dynamic_dims_and_int_dtypes_are_reported(tmp_path: Path) -> None:
     )
     path = tmp_path / "m.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
-    inputs, outputs = inspect_model(path)
+    inputs, _ = inspect_model(path)
     assert (inputs[0].dtype, inputs[0].shape) == ("int64", (None, 7))
 
 

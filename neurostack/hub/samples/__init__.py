@@ -22,4 +22,4 @@ def sample_model_path(name: str) -> Path:
     return SAMPLES_DIR / f"{stem}.onnx"
 
 
-__all__ = ["SAMPLE_NAMES", "SAMPLES_DIR", "sample_model_path"]
+__all__ = ["SAMPLES_DIR", "SAMPLE_NAMES", "sample_model_path"]
