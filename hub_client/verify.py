@@ -98,7 +98,11 @@ def verify_against_request(
     Without ``sent`` (a job submitted by another process) only what the receipt carries
     itself can be checked: its hashes, signature, expiry and that ``output`` is its output.
     """
-    if encode_model_output(output) != receipt.output:
+    try:
+        signed_output = encode_model_output(output) == receipt.output
+    except ProtocolError as exc:
+        raise ReceiptInvalid(f"the hub returned an output that cannot be encoded: {exc}") from None
+    if not signed_output:
         raise ReceiptInvalid(
             "the output the hub returned differs from the output the receipt signs",
             hint="the response was altered; do not use it",

@@ -133,6 +133,8 @@ def test_invalid_requests_carry_the_hubs_reason(
             hub.infer(cids["mlp_regressor"], {"z": [[1.0, 2.0, 3.0, 4.0]]})
         with pytest.raises(InvalidInput) as wrong_shape:
             hub.infer(cids["mlp_regressor"], {"x": [[1.0, 2.0, 3.0]]})
+        with pytest.raises(InvalidInput) as zk:
+            hub.infer(cids["mlp_regressor"], {"x": [[1.0, 2.0, 3.0, 4.0]]}, mode=InferenceMode.ZK)
         bad = tmp_path / "bad.onnx"
         bad.write_bytes(b"definitely not a protobuf")
         with pytest.raises(UploadRejected) as rejected:
@@ -141,3 +143,4 @@ def test_invalid_requests_carry_the_hubs_reason(
     assert "'z'" in wrong_name.value.detail or "z" in wrong_name.value.detail
     assert wrong_shape.value.status == 422 and "shape" in wrong_shape.value.detail
     assert rejected.value.status == 422 and rejected.value.detail
+    assert "not supported" in zk.value.detail

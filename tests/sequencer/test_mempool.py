@@ -254,3 +254,26 @@ def test_journal_skips_transactions_mined_before_a_crash(tmp_path: Path) -> None
         assert again.head().number == 1
     finally:
         again.stop()
+
+
+def test_journal_replay_keeps_transactions_the_base_fee_has_priced_out(tmp_path: Path) -> None:
+    config = make_config(tmp_path, gas_limit=42_000)  # two transfers fill a block
+    node = Node(config)
+    keys = dev_keys(config)
+    next_base_fee = config.chain.base_fee * 7 // 8
+    for _, key in keys[:2]:
+        node.send_raw_transaction(sign(key, 0, maxFeePerGas=10 * GWEI, maxPriorityFeePerGas=GWEI))
+    cheap = node.send_raw_transaction(
+        sign(keys[2][1], 0, maxFeePerGas=next_base_fee, maxPriorityFeePerGas=0)
+    )
+    full = node.mine()
+    assert len(full.transactions) == 2  # the full block pushes the base fee up
+    next_block_fee = node.fee_history(1, full.number, []).base_fee_per_gas[-1]
+    assert next_block_fee > next_base_fee  # cheap cannot pay it now
+    node.stop()
+    again = Node(config)
+    try:
+        lookup = again.transaction(cheap)
+        assert lookup is not None and lookup.pending  # acknowledged: still there
+    finally:
+        again.stop()

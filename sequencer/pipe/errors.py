@@ -1,0 +1,36 @@
+"""Errors of PIPE, the sequencer's inference pre-execution (``sequencer.pipe``).
+
+Tree::
+
+    PipeError(SequencerError)          root
+    └── InferenceUnavailable           eth_call / eth_estimateGas needed a model result and
+        │                              could not get one (JSON-RPC -32000); retry later or
+        │                              check the hub
+        ├── InferenceTimedOut          no sprinter answered within the timeout
+        └── InferenceFailed            the job failed (unknown model, invalid input, no
+                                       backend, every sprinter failing)
+
+Parked transactions that cannot be served are not errors raised to anyone: they are
+dropped with a reason that ``neuro_getInferenceStatus`` shows. The per-sender parking
+limit rejects at admission with ``sequencer.errors.TransactionRejected`` (geth style).
+"""
+
+from __future__ import annotations
+
+from ..errors import SequencerError
+
+
+class PipeError(SequencerError):
+    """Root of every error ``sequencer.pipe`` raises on purpose."""
+
+
+class InferenceUnavailable(PipeError):
+    """A read-only call needed an inference result it could not get."""
+
+
+class InferenceTimedOut(InferenceUnavailable):
+    """No result within the call's timeout; the message starts ``inference timed out:``."""
+
+
+class InferenceFailed(InferenceUnavailable):
+    """The job ended without a receipt; the message starts ``inference failed:``."""

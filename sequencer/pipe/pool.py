@@ -1,0 +1,478 @@
+"""The inference mempool: PIPE's park → detect → fan out → stitch → seal → expire, as ``BlockHooks``.
+
+One :class:`InferencePool` per node (wired by :func:`attach`). It sits beside the ordinary
+mempool and decides which pooled transactions are *ready*:
+
+- Park: a transaction that may call a model (a contract creation, a call to an account
+  with code, or a direct call of ``0x…F4``) is parked when it enters the pool; the
+  per-sender limit (``[inference] max_parked_per_sender``) rejects more at admission.
+- Detect: a background thread simulates each parked transaction on the head state in
+  ``SIMULATE`` mode with a recording recorder, over the pool's receipt cache; simulation
+  halts at the first request the cache cannot answer (no placeholder reaches contracts).
+- Fan out: each such request becomes one ``InferenceJob`` (keyed by request id, shared by
+  every transaction making it) submitted to the :class:`~.backend.InferenceBackend`.
+- Stitch: a job's receipt goes into the cache and its transactions are simulated again,
+  until a simulation finishes (→ ready) or more than ``max_calls_per_tx`` requests appear.
+- Seal: the builder sees only ready transactions (``is_ready``) and executes the block in
+  ``SEAL`` mode with the cache as witness. A transaction whose input changed because of an
+  earlier one in the block misses the witness, is deferred by the builder, and is parked
+  and simulated again after the block. Blocks never wait: a parked transaction only holds
+  back its own sender's later nonces.
+- Expire: a job that fails (unknown model, invalid input, no sprinter) or a deadline
+  (``[inference] deadline`` seconds after arrival) drops the transaction from the mempool
+  and its journal, freeing the sender's nonce, with a reason in the status.
+
+Locking: the pool's own lock guards only its dictionaries and is never held while calling
+the node (the node calls ``is_ready``/``block_environment``/``block_persisted`` with its
+lock held, so holding ours across a node call could deadlock).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
+
+from neurostack.protocol.jobs import JobResult
+from neurostack.protocol.receipts import InferenceReceipt
+from neurostack.protocol.types import Address, Hash32, RequestId
+
+from ..chain.inference import (
+    INFERENCE_PRECOMPILE_ADDRESS,
+    ExecutionMode,
+    InferenceEnvironment,
+    InferencePending,
+    InferenceRequest,
+    InvalidInferenceReceipt,
+    RecordingRecorder,
+    block_environment,
+    extra_data,
+    policy_from_config,
+)
+from ..errors import ExecutionReverted, InvalidCall, TransactionRejected
+from ..types import CallParams
+from .backend import InferenceBackend
+from .calls import WaitingRecorder, describe, make_job
+from .records import InferenceRecords
+from .status import RequestInfo, RequestState, StatusBook, StatusRecord, TxStatus
+
+log = logging.getLogger(__name__)
+
+TICK = 0.05  # seconds between deadline checks when idle
+RECEIPT_KEEP = 120.0  # seconds an unreferenced receipt stays cached (eth_call then send)
+
+
+class _WitnessView(dict[RequestId, InferenceReceipt]):
+    """A block's witness that remembers which request ids were asked for and missing."""
+
+    def __init__(self, receipts: dict[RequestId, InferenceReceipt]) -> None:
+        super().__init__(receipts)
+        self.misses: set[RequestId] = set()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = super().get(key, default)
+        if value is None:
+            self.misses.add(key)
+        return value
+
+
+@dataclass
+class _Tracked:
+    tx_hash: Hash32
+    sender: Address
+    nonce: int
+    deadline: float
+    status: TxStatus = TxStatus.PARKED
+    requests: list[RequestInfo] = field(default_factory=list)
+
+
+@dataclass
+class _Job:
+    request: InferenceRequest
+    future: Future[JobResult]
+    waiters: set[Hash32]
+
+
+@dataclass
+class _Cached:
+    receipt: InferenceReceipt
+    added: float
+
+
+def may_call_models(tx: SignedTransactionAPI, state: StateAPI) -> bool:
+    """Whether executing ``tx`` can reach the inference precompile."""
+    to = bytes(tx.to or b"")
+    return not to or to == bytes(INFERENCE_PRECOMPILE_ADDRESS) or bool(state.get_code(to))
+
+
+class InferencePool:
+    """PIPE for one node: the ``BlockHooks`` it builds blocks with (see the module docstring)."""
+
+    def __init__(
+        self, node: Any, backend: InferenceBackend, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.node = node
+        self.backend = backend
+        self.settings = node.config.inference
+        self.policy = policy_from_config(self.settings)
+        self.records = InferenceRecords(node.store)
+        self.statuses = StatusBook()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._receipts: dict[RequestId, _Cached] = {}
+        self._tracked: dict[Hash32, _Tracked] = {}
+        self._candidates: dict[Hash32, Address] = {}
+        self._jobs: dict[RequestId, _Job] = {}
+        self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pipe", daemon=True)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop the detection thread (jobs in flight are abandoned; the backend is the caller's)."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until every queued detection, result and block event is handled (tests, demos)."""
+        end = time.monotonic() + timeout
+        while self._events.unfinished_tasks:
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.005)
+        return True
+
+    # -- admission (node lock held) ----------------------------------------------------
+
+    def check_admission(self, tx: SignedTransactionAPI, sender: Address, state: StateAPI) -> None:
+        """The node's admission check: the per-sender limit on parked transactions."""
+        if not may_call_models(tx, state):
+            return
+        limit = self.settings.max_parked_per_sender
+        with self._lock:
+            parked = sum(
+                1
+                for t in self._tracked.values()
+                if t.sender == sender and t.status is not TxStatus.READY and t.nonce != tx.nonce
+            )
+            if parked >= limit:
+                raise TransactionRejected(
+                    "too many parked inference transactions",
+                    f"0x{bytes(sender).hex()} has {parked} waiting for model results (limit "
+                    f"{limit}); wait until some are included or dropped",
+                )
+            if len(self._candidates) > 4 * self.settings.max_parked_per_sender + 10_000:
+                self._candidates.clear()  # refused after this check by the pool: forget them
+            self._candidates[Hash32(tx.hash)] = sender
+
+    def on_pending(self, tx_hash: Hash32) -> None:
+        """The node's pending listener: park a candidate, queue its detection."""
+        with self._lock:
+            sender = self._candidates.pop(Hash32(bytes(tx_hash)), None)
+        if sender is not None:
+            found = self.node.transaction(tx_hash)
+            if found is not None and found.pending:
+                self._park(found.tx, sender)
+
+    def _park(self, tx: SignedTransactionAPI, sender: Address) -> None:
+        tracked = _Tracked(
+            Hash32(tx.hash), sender, tx.nonce, self._clock() + self.settings.deadline
+        )
+        with self._lock:
+            if tracked.tx_hash in self._tracked:
+                return
+            self._tracked[tracked.tx_hash] = tracked
+        self.statuses.set(tx.hash, StatusRecord(TxStatus.PARKED))
+        self._events.put(("detect", tracked.tx_hash))
+
+    def park_pending(self) -> int:
+        """Park every pooled candidate not yet tracked (journal replay after a restart)."""
+        state = self.node.state_at(self.node.head().header.block_number)
+        count = 0
+        for tx in self.node.pending_transactions():
+            if not self._is_tracked(tx.hash) and may_call_models(tx, state):
+                self._park(tx, tx.sender)
+                count += 1
+        return count
+
+    def _is_tracked(self, tx_hash: bytes) -> bool:
+        with self._lock:
+            return Hash32(bytes(tx_hash)) in self._tracked
+
+    # -- BlockHooks (node lock held) -----------------------------------------------------
+
+    def is_ready(self, tx: SignedTransactionAPI) -> bool:
+        with self._lock:
+            tracked = self._tracked.get(Hash32(tx.hash))
+        return tracked is None or tracked.status is TxStatus.READY
+
+    def _witness(self) -> dict[RequestId, InferenceReceipt]:
+        with self._lock:
+            return {rid: c.receipt for rid, c in self._receipts.items()}
+
+    def block_environment(self, header: BlockHeaderAPI) -> InferenceEnvironment:
+        parent = self.node.state_at(header.block_number - 1)
+        return block_environment(self.policy, parent, witness=_WitnessView(self._witness()))
+
+    def extra_data(self, environment: Any) -> bytes:
+        return extra_data(environment)
+
+    def call_environment(self, header: BlockHeaderAPI) -> InferenceEnvironment:
+        """``eth_call``/``eth_estimateGas``: unknown requests run through the backend, waiting."""
+        recorder = WaitingRecorder(
+            self.backend,
+            timeout=self.settings.deadline,
+            receipt_ttl=self.settings.receipt_ttl,
+            on_receipt=self._remember,
+            clock=self._clock,
+        )
+        return block_environment(
+            self.policy,
+            self.node.state_at(header.block_number),
+            witness=self._witness(),
+            mode=ExecutionMode.SIMULATE,
+            recorder=recorder,
+        )
+
+    def block_persisted(
+        self, block: BlockAPI, receipts: list[ReceiptAPI], environment: Any
+    ) -> None:
+        """Store the block's witness (same store transaction), mark its transactions included."""
+        env = environment if isinstance(environment, InferenceEnvironment) else None
+        self.records.save(block.hash, env)
+        number = block.header.block_number
+        with self._lock:
+            included = [self._tracked.pop(Hash32(tx.hash), None) for tx in block.transactions]
+        for tx, tracked in zip(block.transactions, included):
+            if tracked is not None or self.statuses.get(tx.hash) is not None:
+                requests = tuple(
+                    RequestInfo(r.request_id, r.model_cid, r.mode, RequestState.RESOLVED)
+                    for r in (tracked.requests if tracked else ())
+                )
+                self.statuses.set(
+                    tx.hash, StatusRecord(TxStatus.INCLUDED, requests, block_number=number)
+                )
+        misses = env is not None and isinstance(env.witness, _WitnessView) and env.witness.misses
+        self._events.put(("block", bool(misses)))
+
+    # -- the detection thread ------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                kind, arg = self._events.get(timeout=TICK)
+            except queue.Empty:
+                kind, arg = "", None
+            try:
+                if kind == "detect":
+                    self._detect(arg)
+                elif kind == "result":
+                    self._on_result(arg)
+                elif kind == "block":
+                    self._after_block(arg)
+                self._expire()
+            except Exception:  # one bad transaction must not stop PIPE
+                log.exception("PIPE failed handling %s", kind or "a tick")
+            finally:
+                if kind:
+                    self._events.task_done()
+
+    def _simulate(self, tx: SignedTransactionAPI) -> InferenceRequest | None:
+        """Run ``tx`` on the head state over the receipt cache: the request it halts at, or
+        None when it ran to the end (success or revert: either way it is ready)."""
+        head = self.node.head().header.block_number
+        env = block_environment(
+            self.policy,
+            self.node.state_at(head),
+            witness=self._witness(),
+            mode=ExecutionMode.SIMULATE,
+            recorder=RecordingRecorder(),
+        )
+        params = CallParams(
+            sender=Address(tx.sender), to=Address(tx.to) if tx.to else None,
+            gas=tx.gas, value=tx.value, data=bytes(tx.data),
+        )  # fmt: skip
+        try:
+            self.node.call(params, head, environment=env)
+        except InferencePending as pending:
+            return pending.request
+        except (ExecutionReverted, InvalidCall):
+            pass
+        return None
+
+    def _detect(self, tx_hash: Hash32) -> None:
+        with self._lock:
+            tracked = self._tracked.get(tx_hash)
+        if tracked is None:
+            return
+        found = self.node.transaction(tx_hash)
+        if found is None or not found.pending:
+            self._forget(tracked, found is not None)
+            return
+        try:
+            request = self._simulate(found.tx)
+        except InvalidInferenceReceipt as bad:
+            with self._lock:
+                self._receipts.pop(RequestId(bytes(bad.request_id)), None)
+            self._drop(tracked, f"inference receipt rejected: {bad.reason}")
+            return
+        if request is None:
+            self._set_status(tracked, TxStatus.READY)
+            return
+        known = [r.request_id for r in tracked.requests]
+        if request.request_id not in known:
+            if len(known) >= self.policy.max_calls_per_tx:
+                self._drop(tracked, f"too many model calls (more than {len(known)})")
+                return
+            tracked.requests.append(
+                RequestInfo(request.request_id, request.model_cid, request.mode.name, RequestState.PENDING)
+            )
+        self._dispatch(tracked, request)
+
+    def _dispatch(self, tracked: _Tracked, request: InferenceRequest) -> None:
+        rid = RequestId(bytes(request.request_id))
+        with self._lock:
+            job = self._jobs.get(rid)
+            if job is not None:
+                job.waiters.add(tracked.tx_hash)
+        if job is None:
+            now = self._clock()
+            try:
+                future = self.backend.submit(
+                    make_job(request, receipt_ttl=self.settings.receipt_ttl,
+                             deadline=tracked.deadline, now=now)
+                )  # fmt: skip
+            except Exception as exc:  # broker down: the transaction cannot be served now
+                self._drop(tracked, f"inference backend unavailable: {exc}")
+                return
+            with self._lock:
+                self._jobs[rid] = _Job(request, future, {tracked.tx_hash})
+            self._set_status(tracked, TxStatus.DISPATCHED)
+            future.add_done_callback(lambda _f, rid=rid: self._events.put(("result", rid)))
+        else:
+            self._set_status(tracked, TxStatus.DISPATCHED)
+
+    def _on_result(self, rid: RequestId) -> None:
+        with self._lock:
+            job = self._jobs.pop(rid, None)
+        if job is None:
+            return
+        try:
+            result = job.future.result()
+        except Exception as exc:  # a cancelled or broken future is a failed job
+            result = JobResult(rid, None, f"the backend gave no result ({exc!r})")
+        if result.receipt is not None:
+            self._remember(result.receipt)
+        for tx_hash in job.waiters:
+            with self._lock:
+                tracked = self._tracked.get(tx_hash)
+            if tracked is None:
+                continue
+            if result.receipt is not None:
+                self._set_request_state(tracked, rid, RequestState.RESOLVED)
+                self._events.put(("detect", tx_hash))
+            else:
+                self._set_request_state(tracked, rid, RequestState.FAILED)
+                self._drop(tracked, f"inference failed: {describe(job.request)}: {result.error}")
+
+    def _after_block(self, had_misses: bool) -> None:
+        """Forget transactions that left the pool; after witness misses, re-detect."""
+        with self._lock:
+            tracked = list(self._tracked.values())
+        for t in tracked:
+            found = self.node.transaction(t.tx_hash)
+            if found is None or not found.pending:
+                self._forget(t, found is not None)
+            elif had_misses and t.status is TxStatus.READY:
+                # its inputs may have changed under it (the builder deferred it): park again
+                self._set_status(t, TxStatus.PARKED)
+                self._events.put(("detect", t.tx_hash))
+        if had_misses:
+            self.park_pending()
+        self._prune_receipts()
+
+    def _expire(self) -> None:
+        now = self._clock()
+        with self._lock:
+            late = [
+                t for t in self._tracked.values()
+                if t.status is not TxStatus.READY and now > t.deadline
+            ]  # fmt: skip
+        for t in late:
+            self._drop(
+                t, f"deadline passed: no inference result within {self.settings.deadline:g} s"
+            )
+
+    # -- state changes ---------------------------------------------------------------------
+
+    def _remember(self, receipt: InferenceReceipt) -> None:
+        with self._lock:
+            self._receipts[RequestId(bytes(receipt.request_id))] = _Cached(receipt, self._clock())
+
+    def _prune_receipts(self) -> None:
+        now = self._clock()
+        with self._lock:
+            wanted = {r.request_id for t in self._tracked.values() for r in t.requests}
+            for rid in [
+                rid for rid, c in self._receipts.items()
+                if c.receipt.expiry <= now or (rid not in wanted and now - c.added > RECEIPT_KEEP)
+            ]:  # fmt: skip
+                del self._receipts[rid]
+
+    def _set_status(self, tracked: _Tracked, status: TxStatus) -> None:
+        tracked.status = status
+        self.statuses.set(tracked.tx_hash, StatusRecord(status, tuple(tracked.requests)))
+
+    def _set_request_state(self, tracked: _Tracked, rid: bytes, state: RequestState) -> None:
+        tracked.requests = [
+            RequestInfo(r.request_id, r.model_cid, r.mode, state) if r.request_id == rid else r
+            for r in tracked.requests
+        ]
+        self.statuses.update(tracked.tx_hash, requests=tuple(tracked.requests))
+
+    def _forget(self, tracked: _Tracked, mined: bool) -> None:
+        with self._lock:
+            self._tracked.pop(tracked.tx_hash, None)
+        if not mined:
+            self.statuses.set(
+                tracked.tx_hash,
+                StatusRecord(
+                    TxStatus.DROPPED,
+                    tuple(tracked.requests),
+                    reason="replaced by another transaction with the same nonce, or invalid",
+                ),
+            )
+
+    def _drop(self, tracked: _Tracked, reason: str) -> None:
+        # Out of the mempool first: until then is_ready keeps the builder away from it.
+        self.node.drop_transaction(tracked.tx_hash)
+        with self._lock:
+            self._tracked.pop(tracked.tx_hash, None)
+        self.statuses.set(
+            tracked.tx_hash, StatusRecord(TxStatus.DROPPED, tuple(tracked.requests), reason=reason)
+        )
+        log.info("PIPE dropped 0x%s: %s", tracked.tx_hash.hex(), reason)
+
+
+def attach(node: Any, backend: InferenceBackend) -> InferencePool:
+    """Wire PIPE into ``node``: admission check, pending listener, block hooks, detection
+    thread; pooled transactions from the journal are parked and detected again."""
+    pool = InferencePool(node, backend)
+    node.add_admission_check(pool.check_admission)
+    node.add_pending_listener(pool.on_pending)
+    node.set_block_hooks(pool)
+    pool.start()
+    pool.park_pending()
+    return pool
