@@ -91,23 +91,50 @@ def node(
     block_time: Annotated[
         float | None, typer.Option(help="Seconds between blocks (0 = on demand).", min=0)
     ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="REDIS_URL",
+            help="The hub's Redis: model calls go to its sprinters. Without it, transactions "
+            "that call models are dropped with a hint.",
+        ),
+    ] = None,
 ) -> None:
     """Run the sequencer and its JSON-RPC in the foreground (Ctrl-C / SIGTERM stops it)."""
     from sequencer.errors import SequencerError
 
     try:
-        run_node(config, reset=reset, block_time=block_time)
+        run_node(config, reset=reset, block_time=block_time, redis_url=redis_url or None)
     except (SequencerError, DevnetError) as exc:
         raise fail(str(exc)) from None
 
 
-def run_node(config_path: Path, *, reset: bool, block_time: float | None) -> None:
+def inference_backend(chain: Any, redis_url: str | None) -> Any:
+    """The node's inference backend: the Celery bridge to the hub at ``redis_url``, or the
+    disabled stand-in when there is none (the sequencer never imports ``bridge`` itself)."""
+    from sequencer.pipe import NoInference
+
+    if not redis_url:
+        return NoInference()
+    from bridge import CeleryBridge
+
+    return CeleryBridge(
+        redis_url,
+        redundancy=chain.inference.redundancy,
+        speculative_after=chain.inference.speculative_after,
+    )
+
+
+def run_node(
+    config_path: Path, *, reset: bool, block_time: float | None, redis_url: str | None = None
+) -> None:
     """Load the chain, serve it until a signal, stop the node so nothing acknowledged is lost."""
     # Imported here: `neurostack new` must not pay for (or depend on) the node's imports.
     from neurostack.devnet.devnet import reset_state_dirs
     from neurostack.devnet.services import check_port_free
     from sequencer.config import load_chain_config
     from sequencer.node import Node
+    from sequencer.pipe import attach
     from sequencer.rpc.server import serve
 
     chain = load_chain_config(config_path)
@@ -125,12 +152,16 @@ def run_node(config_path: Path, *, reset: bool, block_time: float | None) -> Non
         for sig in (signal.SIGINT, signal.SIGTERM)
     }
     chain_node = Node(chain)
+    backend = inference_backend(chain, redis_url)
+    pipe = attach(chain_node, backend)  # PIPE: the inference mempool and block hooks
     try:
         chain_node.start()
         if not stopping.is_set():
             serve(chain_node, chain.rpc.host, chain.rpc.port)
     finally:
+        pipe.close()
         chain_node.stop()
+        backend.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
