@@ -365,14 +365,16 @@ def decode_transaction(
         )
     if tx.gas > gas_limit:
         raise TransactionRejected("exceeds block gas limit", f"gas {tx.gas}, limit {gas_limit}")
-    try:
-        tx.check_signature_validity()
-        sender = tx.sender
-    except (BadSignature, ValidationError, ValueError):
-        raise TransactionRejected("invalid sender") from None
     intrinsic = tx.intrinsic_gas
     if tx.gas < intrinsic:
         raise TransactionRejected(
             "intrinsic gas too low", f"gas {tx.gas}, minimum needed {intrinsic}"
         )
+    try:
+        # field ranges (r, s in range, low s, v) without an EC operation; then one recovery,
+        # which the builder reuses (py-evm caches the sender)
+        tx.validate()
+        sender = tx.sender
+    except (BadSignature, ValidationError, ValueError):
+        raise TransactionRejected("invalid sender") from None
     return tx, sender

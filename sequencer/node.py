@@ -323,9 +323,10 @@ class Node:
             head = self._head_header()
             for check in self._admission_checks:
                 check(tx, sender, self._head_state())
-            self.mempool.add(
-                tx, raw, sender, self._head_state(), fees.next_base_fee(head), journal=journal
-            )
+            # A replayed transaction was accepted before the crash: a base fee that rose since
+            # must not drop it (it waits in the pool until the base fee allows it).
+            base_fee = fees.next_base_fee(head) if journal else 0
+            self.mempool.add(tx, raw, sender, self._head_state(), base_fee, journal=journal)
             self._pool_version += 1
         return tx.hash
 
