@@ -14,9 +14,13 @@ How a block uses it (see docs/inference.md):
 3. ``extra_data(env)`` is the sealed header's ``extraData``; ``block_witness(env)`` the
    receipts to publish; ``env.transactions`` the per-transaction calls and payouts.
 
+PIPE detection: ``simulate_transaction(state, tx, env)`` says whether a transaction is ready,
+pending on a request, or holds an invalid receipt, and leaves the state untouched.
+
 Modules: ``constants`` (addresses, gas), ``environment`` (what a block's calls see),
 ``precompile``, ``verify``, ``registry`` (storage layout), ``system_contract`` (admin ABI),
-``attestation`` (TEE verifier interface), ``fees``, ``witness``, ``genesis``, ``errors``.
+``attestation`` (TEE verifier interface), ``fees``, ``witness``, ``simulate`` (PIPE),
+``replay`` (followers), ``genesis``, ``errors``.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from .genesis import seed_registry
 from .precompile import run_model_inference
 from .registry import ModelEntry, RegistryView, live_registry, model_of, registry_at
 from .replay import replay_block
+from .simulate import Simulation, simulate_transaction
 from .system_contract import run_registry
 from .verify import verify_receipt
 from .witness import (

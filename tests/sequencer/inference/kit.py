@@ -155,15 +155,20 @@ class Wallet:
         self.address = bytes.fromhex(Account.from_key(private_key).address[2:])
         self.nonce = node.pending_nonce(self.address)
 
-    def send(self, to: bytes | None, data: bytes, *, gas: int = 2_000_000, value: int = 0,
+    def sign(self, to: bytes | None, data: bytes, *, gas: int = 2_000_000, value: int = 0,
              tip: int = GWEI // 10) -> bytes:  # fmt: skip
+        """A raw signed transaction with the next nonce (not sent, nonce not advanced)."""
         tx = {
             "chainId": CHAIN_ID, "nonce": self.nonce, "gas": gas, "value": value, "data": data,
             "maxFeePerGas": 10 * GWEI, "maxPriorityFeePerGas": tip, "type": 2,
         }  # fmt: skip
         if to is not None:
             tx["to"] = to_checksum_address(to)
-        raw = bytes(Account.sign_transaction(tx, self.key).raw_transaction)
+        return bytes(Account.sign_transaction(tx, self.key).raw_transaction)
+
+    def send(self, to: bytes | None, data: bytes, *, gas: int = 2_000_000, value: int = 0,
+             tip: int = GWEI // 10) -> bytes:  # fmt: skip
+        raw = self.sign(to, data, gas=gas, value=value, tip=tip)
         self.nonce += 1
         return self.node.send_raw_transaction(raw)
 
