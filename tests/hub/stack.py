@@ -12,6 +12,7 @@ server runs in this process's control (not inside ``serve``) so tests can restar
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -43,18 +44,20 @@ class WorkerProcess:
     proc: subprocess.Popen[bytes] | None = None
 
 
-def _stop(proc: subprocess.Popen[bytes] | None, grace: float = 5.0) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
+def _stop(*procs: subprocess.Popen[bytes] | None, grace: float = 5.0) -> None:
+    """SIGTERM each process group at once, then SIGKILL what is left after ``grace``."""
+    running = [p for p in procs if p is not None and p.poll() is None]
+    for proc in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    end = time.monotonic() + grace
+    for proc in running:
+        try:
+            proc.wait(timeout=max(0.1, end - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
 
 
 class HubStack:
@@ -171,8 +174,8 @@ class HubStack:
             self.start_worker(name)
 
     def stop_workers(self) -> None:
+        _stop(*(w.proc for w in self.workers.values()))
         for w in self.workers.values():
-            _stop(w.proc)
             w.proc = None
 
     def kill_worker(self, name: str) -> None:
