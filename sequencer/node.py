@@ -328,6 +328,11 @@ class Node:
             base_fee = fees.next_base_fee(head) if journal else 0
             self.mempool.add(tx, raw, sender, self._head_state(), base_fee, journal=journal)
             self._pool_version += 1
+            ticket = self.mempool.journal.written if self.mempool.journal else 0
+        if journal and self.mempool.journal is not None:
+            # durable before the hash goes out; the fsync runs outside the lock and is
+            # shared by every submitter waiting at the same time (group commit)
+            self.mempool.journal.sync(ticket)
         return tx.hash
 
     def drop_transaction(self, tx_hash: bytes) -> bool:
