@@ -76,6 +76,8 @@ class Node:
         self._pending_cache: tuple[tuple[bytes, int], StateAPI] | None = None
         self._pool_version = 0
         self._head_state_cache: tuple[bytes, StateAPI] | None = None
+        self._head_block: BlockAPI | None = None
+        self._tip_cache: tuple[bytes, int] | None = None
 
         data_dir = Path(config.data_dir)
         self._store = SqliteStore(data_dir / STORE_FILE)
@@ -177,9 +179,10 @@ class Node:
 
     def head(self) -> BlockAPI:
         with self._lock:
-            return self._chain.get_canonical_block_by_number(
-                self._chain.get_canonical_head().block_number
-            )
+            header = self._head_header()
+            if self._head_block is None or self._head_block.hash != header.hash:
+                self._head_block = self._chain.get_block_by_header(header)
+            return self._head_block
 
     def _head_header(self) -> BlockHeaderAPI:
         return self._chain.get_canonical_head()
@@ -353,12 +356,17 @@ class Node:
 
     def max_priority_fee(self) -> int:
         with self._lock:
-            head = self._head_header().block_number
-            recent = [
-                self._chain.get_canonical_block_by_number(n)
-                for n in range(head, max(head - fees.TIP_SAMPLE_BLOCKS, 0), -1)
-            ]
-            return fees.suggest_tip(recent)
+            head = self._head_header()
+            # wallets ask before every transaction: compute once per head
+            if self._tip_cache is None or self._tip_cache[0] != head.hash:
+                recent = [
+                    self._chain.get_canonical_block_by_number(n)
+                    for n in range(
+                        head.block_number, max(head.block_number - fees.TIP_SAMPLE_BLOCKS, 0), -1
+                    )
+                ]
+                self._tip_cache = (head.hash, fees.suggest_tip(recent))
+            return self._tip_cache[1]
 
     def fee_history(self, block_count: int, newest: int, percentiles: list[float]) -> FeeHistory:
         with self._lock:
