@@ -11,6 +11,7 @@ from eth.db.atomic import AtomicDB
 
 from neurostack.protocol.receipts import receipt_leaf
 from sequencer.chain.genesis import create_genesis
+from sequencer.chain.inference.registry import chain_owner
 from sequencer.chain.inference import (
     BlockInvalidInference,
     InvalidInferenceWitness,
@@ -18,13 +19,14 @@ from sequencer.chain.inference import (
     inference_proof,
     policy_from_config,
     proof_to_json,
+    registry_at,
     replay_block,
     verify_inference_proof,
     witness_map,
 )
 
 from .conftest import Rig
-from .kit import receipt_for
+from .kit import OWNER_KEY, address_of, receipt_for
 
 pytestmark = pytest.mark.slow
 
@@ -77,6 +79,9 @@ def test_verifier_reexecutes_every_block_with_its_witness(rig: Rig, three_receip
         )
         assert rebuilt.hash == block.hash
         chain.persist_block(rebuilt)
+    # a verifier with only a database reads the registry at any state root
+    registry = registry_at(chain.chaindb.db, rig.node.head().header.state_root)
+    assert chain_owner(registry) == address_of(OWNER_KEY)
 
 
 def test_invalid_witness_missing_extra_or_reordered_is_detected(
