@@ -9,9 +9,12 @@
         print(result.arrays()["y"], result.signer)
 
 The public surface is exactly ``__all__``; everything else (``_wire``, ``files``, ...) may
-change. Talking to a rollup's ``neuro_*`` JSON-RPC (inference witnesses and Merkle proofs
-against block headers) is planned as a separate ``RollupClient`` in ``hub_client/rollup.py``
-beside these classes; it will reuse ``verify`` and join the error tree in ``errors``.
+change. ``RollupClient`` (``hub_client/rollup.py``) talks to a rollup's ``neuro_*`` JSON-RPC:
+inference witnesses, statuses and Merkle proofs, verified locally against block headers::
+
+    from hub_client import RollupClient
+    with RollupClient("http://127.0.0.1:8545") as rollup:
+        checked = rollup.verify_inference_proof(rollup.inference_proof(tx_hash))
 """
 
 from neurostack.protocol.modes import InferenceMode
@@ -23,27 +26,49 @@ from .client import DEFAULT_HUB_URL, HubClient
 from .errors import (
     HubError,
     HubUnavailable,
+    InferenceDropped,
+    InferenceNotFound,
     InferenceTimeout,
     InvalidInput,
     JobNotFound,
     ModelNotFound,
     NotFound,
+    ProofInvalid,
     ReceiptInvalid,
+    RollupError,
+    RollupUnavailable,
+    RpcError,
     UploadRejected,
 )
 from .models import InferenceResult, JobStatus, ModelInfo, TensorSpec
+from .rollup import (
+    BlockHeader,
+    ChainInfo,
+    InferenceProof,
+    InferenceStatus,
+    InferenceWitness,
+    RollupClient,
+    VerifiedInference,
+)
 from .verify import verify_receipt
 
 __all__ = [
     "DEFAULT_HUB_URL",
     "AsyncHubClient",
+    "BlockHeader",
+    "ChainInfo",
     "HubClient",
     "HubError",
     "HubUnavailable",
+    "InferenceDropped",
     "InferenceMode",
+    "InferenceNotFound",
+    "InferenceProof",
     "InferenceReceipt",
     "InferenceResult",
+    "InferenceStatus",
     "InferenceTimeout",
+    "InferenceWitness",
     "InvalidInput",
     "JobNotFound",
     "JobStatus",
@@ -52,8 +77,14 @@ __all__ = [
     "ModelNotFound",
     "ModelOutput",
     "NotFound",
+    "ProofInvalid",
     "ReceiptInvalid",
+    "RollupClient",
+    "RollupError",
+    "RollupUnavailable",
+    "RpcError",
     "TensorSpec",
     "UploadRejected",
+    "VerifiedInference",
     "verify_receipt",
 ]

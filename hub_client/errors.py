@@ -10,12 +10,18 @@
     ├── InvalidInput(HubError, ValueError)   the request was refused as malformed (HTTP 400/422)
     ├── UploadRejected(HubError)             upload refused: not ONNX, too large, bad signature
     ├── InferenceTimeout(HubError, TimeoutError)    no result within the deadline (HTTP 504)
-    └── ReceiptInvalid(HubError)             the receipt failed local verification
+    ├── ReceiptInvalid(HubError)             the receipt failed local verification
+    │   └── ProofInvalid                     a rollup's Merkle proof does not tie it to the header
+    └── RollupError(HubError)                a rollup's JSON-RPC (``RollupClient``) failed
+        ├── RollupUnavailable(RollupError, ConnectionError)  node not reachable
+        ├── RpcError(RollupError)            the node answered a JSON-RPC error (.code, .data)
+        ├── InferenceNotFound(RollupError, LookupError)  no receipt for that tx/request (yet)
+        └── InferenceDropped(RollupError)    PIPE dropped the transaction (.reason)
 
 Each error's ``str()`` says what was wrong and what to do; the hub's own message is
 kept verbatim in ``.detail`` so a caller can show or log exactly what the server said.
-Errors from a rollup's ``neuro_*`` JSON-RPC (a later addition) will join this tree under
-their own branch rather than reuse the HTTP ones.
+Errors from a rollup's ``neuro_*`` JSON-RPC have their own branch (``RollupError``) rather
+than reuse the HTTP ones; their ``status`` is None.
 """
 
 from __future__ import annotations
@@ -68,3 +74,38 @@ class InferenceTimeout(HubError, TimeoutError):
 
 class ReceiptInvalid(HubError):
     """A receipt failed local verification; its output must not be trusted."""
+
+
+class ProofInvalid(ReceiptInvalid):
+    """A rollup's inference proof does not tie its receipt to the block header."""
+
+
+class RollupError(HubError):
+    """A rollup node's JSON-RPC failed or answered with an error (see ``RollupClient``)."""
+
+
+class RollupUnavailable(RollupError, ConnectionError):
+    """The rollup node could not be reached; is ``neurostack up`` running?"""
+
+
+class RpcError(RollupError):
+    """The node answered a JSON-RPC error object; ``code`` and ``data`` are kept."""
+
+    def __init__(self, detail: str, *, code: int, data: object = None, hint: str = "") -> None:
+        self.code = code
+        self.data = data
+        super().__init__(detail, hint=hint)
+        # .detail stays the node's message verbatim; str() adds the code for logs.
+        self.args = (f"{detail} (JSON-RPC error {code})" + (f"; {hint}" if hint else ""),)
+
+
+class InferenceNotFound(RollupError, LookupError):
+    """No inference receipt for this transaction or request in a canonical block (yet)."""
+
+
+class InferenceDropped(RollupError):
+    """The sequencer dropped the inference transaction; ``reason`` says why."""
+
+    def __init__(self, detail: str, *, reason: str, hint: str = "") -> None:
+        self.reason = reason
+        super().__init__(detail, hint=hint)

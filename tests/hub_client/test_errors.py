@@ -45,6 +45,20 @@ PUBLIC = {
     "TensorSpec",
     "UploadRejected",
     "verify_receipt",
+    # the rollup part (hub_client/rollup.py)
+    "BlockHeader",
+    "ChainInfo",
+    "InferenceDropped",
+    "InferenceNotFound",
+    "InferenceProof",
+    "InferenceStatus",
+    "InferenceWitness",
+    "ProofInvalid",
+    "RollupClient",
+    "RollupError",
+    "RollupUnavailable",
+    "RpcError",
+    "VerifiedInference",
 }
 
 
