@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from neurostack.devnet.errors import DevnetError
-from neurostack.devnet.project import create_project
 
 console = Console()
 err_console = Console(stderr=True)
@@ -74,6 +73,8 @@ def new(
         "dev_mnemonic": dev_mnemonic,
     }
     values = {k: v for k, v in given.items() if v is not None}
+    from neurostack.devnet.project import create_project
+
     interactive = not no_input and sys.stdin.isatty()
     try:
         folder = create_project(name, output_dir, values, no_input=not interactive)

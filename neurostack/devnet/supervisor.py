@@ -53,6 +53,7 @@ class Service:
     process: subprocess.Popen[bytes]
     log_path: Path
     log_file: IO[bytes]
+    log_start: int = 0  # where this run's output begins (logs are appended across runs)
 
     @property
     def name(self) -> str:
@@ -60,7 +61,9 @@ class Service:
 
     def log_tail(self, lines: int = 20) -> str:
         try:
-            text = self.log_path.read_text(errors="replace")
+            with open(self.log_path, "rb") as f:
+                f.seek(self.log_start)
+                text = f.read().decode(errors="replace")
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
@@ -121,6 +124,7 @@ class Supervisor:
             Path(folder).mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{spec.name}.log"
         log_file = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        log_start = log_file.tell()
         log_file.write(
             f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} start {_one_line(spec.argv)}\n".encode()
         )
@@ -135,7 +139,7 @@ class Supervisor:
             start_new_session=True,
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl, no locks
         )
-        service = Service(spec, process, log_path, log_file)
+        service = Service(spec, process, log_path, log_file, log_start)
         self.services.append(service)
         return service
 

@@ -161,12 +161,14 @@ def test_up_runs_the_whole_stack_and_the_project_tests_pass(
     assert up.children and wait_gone(up.children, 10) == set()
 
 
-def test_up_again_resumes_the_same_chain(rpc_url: str, launch: Any) -> None:
+def test_up_again_resumes_the_chain_and_reset_starts_over(
+    project: Path, rpc_url: str, launch: Any
+) -> None:
     first = launch("--no-hub")
     first.wait_for("Press Ctrl-C to stop.")
-    # Mine one block of our own so there is a known head to compare.
-    rpc(rpc_url, "evm_mine")
+    rpc(rpc_url, "evm_mine")  # a head of our own to compare
     head = rpc(rpc_url, "eth_getBlockByNumber", "latest", False)
+    genesis = rpc(rpc_url, "eth_getBlockByNumber", "0x0", False)
     assert int(head["number"], 16) >= 1
     assert first.stop(signal.SIGINT) == 0  # Ctrl-C
     assert wait_gone(first.children, 10) == set()
@@ -177,25 +179,16 @@ def test_up_again_resumes_the_same_chain(rpc_url: str, launch: Any) -> None:
     assert same["hash"] == head["hash"] and same["stateRoot"] == head["stateRoot"]
     assert int(rpc(rpc_url, "eth_blockNumber"), 16) >= int(head["number"], 16)
     assert second.stop() == 0
-
-
-def test_up_reset_starts_over_from_genesis(project: Path, rpc_url: str, launch: Any) -> None:
-    before = launch("--no-hub")
-    before.wait_for("Press Ctrl-C to stop.")
-    rpc(rpc_url, "evm_mine")
-    genesis = rpc(rpc_url, "eth_getBlockByNumber", "0x0", False)
-    assert int(rpc(rpc_url, "eth_blockNumber"), 16) >= 1
-    assert before.stop() == 0
     (project / "hub" / "leftover").mkdir(parents=True, exist_ok=True)
 
-    after = launch("--no-hub", "--reset")
-    after.wait_for("Press Ctrl-C to stop.")
-
-    assert "--reset" in after.output
+    third = launch("--no-hub", "--reset")
+    third.wait_for("Press Ctrl-C to stop.")
+    assert "--reset" in third.output
     assert int(rpc(rpc_url, "eth_blockNumber"), 16) == 0
     assert rpc(rpc_url, "eth_getBlockByNumber", "0x0", False)["hash"] == genesis["hash"]
+    assert rpc(rpc_url, "eth_getBlockByNumber", head["number"], False) is None
     assert not (project / "hub" / "leftover").exists()
-    assert after.stop() == 0
+    assert third.stop() == 0
 
 
 def test_invalid_dying_service_is_reported_and_up_fails(rpc_url: str, launch: Any) -> None:

@@ -96,11 +96,13 @@ def test_invalid_service_exiting_at_start_is_reported_with_its_log(tmp_path: Pat
         python("import sys; print('cannot open chain.toml'); sys.exit(3)"),
         lambda: False,
     )
+    (tmp_path / "broken.log").write_text("output of an earlier run\n")
     with Supervisor(tmp_path) as supervisor, pytest.raises(ServiceExited) as caught:
         supervisor.start([spec])
     assert caught.value.service == "broken"
     assert caught.value.returncode == 3
     assert "cannot open chain.toml" in caught.value.log_tail
+    assert "earlier run" not in caught.value.log_tail  # only this run's output is quoted
     assert "broken exited with status 3" in str(caught.value)
 
 
