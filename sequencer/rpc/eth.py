@@ -250,13 +250,19 @@ def _execution_block(ctx: RpcContext, ref: BlockRef | None) -> int | None:
     return block_number_of(ctx, ref)
 
 
-@METHODS.method("eth_call", call_params, block_ref, required=1)
-def call(ctx: RpcContext, params: CallParams, ref: BlockRef | None) -> str:
+def no_overrides(value: Any) -> None:
+    """geth's optional third argument (state overrides): refused with a clear message."""
+    if value:
+        raise ArgumentError("state overrides are not supported by this node; leave argument 2 out")
+
+
+@METHODS.method("eth_call", call_params, block_ref, no_overrides, required=1)
+def call(ctx: RpcContext, params: CallParams, ref: BlockRef | None, _: None) -> str:
     return hexb(ctx.node.call(params, _execution_block(ctx, ref)))
 
 
-@METHODS.method("eth_estimateGas", call_params, block_ref, required=1)
-def estimate_gas(ctx: RpcContext, params: CallParams, ref: BlockRef | None) -> str:
+@METHODS.method("eth_estimateGas", call_params, block_ref, no_overrides, required=1)
+def estimate_gas(ctx: RpcContext, params: CallParams, ref: BlockRef | None, _: None) -> str:
     # geth estimates against the pending state unless a block is named.
     block = None if ref is None else _execution_block(ctx, ref)
     return hex(ctx.node.estimate_gas(params, block))

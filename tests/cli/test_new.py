@@ -185,9 +185,9 @@ def test_invalid_project_name_is_refused(tmp_path: Path) -> None:
 
 
 def test_template_artifact_is_the_compiled_example_contract() -> None:
-    """contracts/build/Storage.json must be what the pinned solc-js makes of Storage.sol."""
+    """contracts/artifacts/Storage.json must be what the pinned solc-js makes of Storage.sol."""
     contracts = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "contracts"
-    artifact = json.loads((contracts / "build" / "Storage.json").read_text())
+    artifact = json.loads((contracts / "artifacts" / "Storage.json").read_text())
 
     compiled = compile_files([contracts / "Storage.sol"])["Storage"].to_artifact()
 

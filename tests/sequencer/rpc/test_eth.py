@@ -169,6 +169,11 @@ def test_invalid_raw_transactions_get_geth_errors_and_node_keeps_serving(rpc: Rp
         ("eth_getBlockByNumber", ["latest", False, 3], -32602),
         ("eth_getBlockByNumber", [12, False], -32602),
         ("eth_call", ["0x00"], -32602),
+        (
+            "eth_call",
+            [{"to": "0x" + "11" * 20}, "latest", {"0x" + "11" * 20: {"balance": "0x1"}}],
+            -32602,
+        ),
         ("eth_getLogs", [{"fromBlock": "0x1", "blockHash": "0x" + "00" * 32}], -32602),
         ("eth_notAMethod", [], -32601),
         ("eth_getFilterChanges", ["0xdeadbeef"], -32000),

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 /// @title Storage, the example contract of a new Neuro Stack chain.
-/// @notice The project's tests deploy it from contracts/build/Storage.json,
+/// @notice The project's tests deploy it from contracts/artifacts/Storage.json,
 ///         store a value and read it back together with its event.
 contract Storage {
     uint256 public value;

@@ -52,7 +52,7 @@ def dev_accounts(chain_config: dict[str, Any]) -> list[LocalAccount]:
 @pytest.fixture(scope="session")
 def storage_artifact() -> dict[str, Any]:
     """The compiled example contract (abi and bytecode)."""
-    return json.loads((ROOT / "contracts" / "build" / "Storage.json").read_text())
+    return json.loads((ROOT / "contracts" / "artifacts" / "Storage.json").read_text())
 
 
 @pytest.fixture(scope="session")
