@@ -11,7 +11,6 @@ from eth.db.atomic import AtomicDB
 
 from neurostack.protocol.receipts import receipt_leaf
 from sequencer.chain.genesis import create_genesis
-from sequencer.chain.inference.registry import chain_owner
 from sequencer.chain.inference import (
     BlockInvalidInference,
     InvalidInferenceWitness,
@@ -24,6 +23,7 @@ from sequencer.chain.inference import (
     verify_inference_proof,
     witness_map,
 )
+from sequencer.chain.inference.registry import chain_owner
 
 from .conftest import Rig
 from .kit import OWNER_KEY, address_of, receipt_for
