@@ -139,6 +139,9 @@ class Dispatcher:
             args=[job.to_message()],
             queue=INFER_QUEUE,
             task_id=task_id,
+            # Results come back through neurostack:result:<id>; Celery's own result path
+            # would subscribe a pub/sub channel per sent task (~10 ms each here).
+            ignore_result=True,
         )
         self.metrics.jobs_sent.labels(kind=kind).inc()
 

@@ -40,8 +40,10 @@ log = logging.getLogger(__name__)
 
 ERROR_TTL = 60  # seconds a failure stays visible to GET /v1/jobs/{id}
 
-# Atomically: first result wins, the request is counted once, waiters are told.
+# Atomically: first result wins, the request is counted once, waiters are told, and the
+# worker's running mark goes.
 _STORE_RESULT = """
+redis.call('HDEL', KEYS[6], ARGV[4])
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
   redis.call('INCR', KEYS[2])
   redis.call('EXPIRE', KEYS[2], ARGV[2])
@@ -82,22 +84,28 @@ class Sprinter:
             log.warning("rejected a malformed job: %s", exc)
             return error_message(message, f"invalid job: {exc}", self.name)
         rid = keys.request_hex(job.request_id)
+        late = time.time() > job.deadline
         try:
-            stored = self.redis.get(keys.result_key(rid))
-            if stored is not None:
-                return json.loads(stored)
-            if time.time() > job.deadline:
-                return self._fail(job, rid, "the job's deadline passed before a sprinter ran it")
+            # One round trip: the stored result if any, and (for a live job) mark it running.
             pipe = self.redis.pipeline(transaction=False)
-            pipe.hset(keys.running_key(rid), self.name, os.getpid())
-            pipe.expire(keys.running_key(rid), int(self.settings.job_deadline) + 60)
-            pipe.execute()
+            pipe.get(keys.result_key(rid))
+            if not late:
+                pipe.hset(keys.running_key(rid), self.name, os.getpid())
+                pipe.expire(keys.running_key(rid), int(self.settings.job_deadline) + 60)
+            stored = pipe.execute()[0]
+            if stored is not None:
+                if not late:
+                    self.redis.hdel(keys.running_key(rid), self.name)
+                return json.loads(stored)  # type: ignore[no-any-return]
+            if late:
+                return self._fail(job, rid, "the job's deadline passed before a sprinter ran it")
             try:
                 return self._run(job, rid)
             except JobRejected as exc:
                 return self._fail(job, rid, str(exc))
-            finally:
+            except BaseException:
                 self.redis.hdel(keys.running_key(rid), self.name)
+                raise
         except redis.RedisError as exc:
             raise TransientError(f"Redis is unreachable: {exc}") from exc
 
@@ -139,8 +147,9 @@ class Sprinter:
                 keys.COMPLETED_TOTAL,
                 keys.error_key(rid),
                 keys.DONE_CHANNEL,
+                keys.running_key(rid),
             ],
-            args=[json.dumps(result), ttl, rid],
+            args=[json.dumps(result), ttl, rid, self.name],
         )
         if won:
             log.info("completed %s on %s", rid, loaded.provider)
@@ -153,6 +162,7 @@ class Sprinter:
         pipe = self.redis.pipeline()
         pipe.set(keys.error_key(rid), json.dumps(result), ex=ERROR_TTL)
         pipe.publish(keys.DONE_CHANNEL, rid)
+        pipe.hdel(keys.running_key(rid), self.name)
         pipe.execute()
         log.info("job %s failed: %s", rid, reason)
         return result

@@ -27,7 +27,6 @@ from onnx import helper
 from pydantic import BaseModel, ConfigDict
 
 from neurostack.protocol.cid import model_cid, parse_model_cid
-from neurostack.protocol.errors import InvalidCID
 
 from .errors import InvalidModel, ModelNotFound, ModelTooLarge
 
@@ -148,6 +147,9 @@ class ModelStore:
         self.tmp_dir = self.root / "tmp"
         for d in (self.models_dir, self.meta_dir, self.tmp_dir):
             d.mkdir(parents=True, exist_ok=True)
+        # Records never change once written (the first upload of some bytes wins), so
+        # they can be cached without invalidation.
+        self._records: dict[str, ModelRecord] = {}
 
     @contextmanager
     def upload(self) -> Iterator[UploadSink]:
@@ -202,11 +204,16 @@ class ModelStore:
             Path(name).unlink(missing_ok=True)
 
     def _read_meta(self, cid: str) -> ModelRecord | None:
+        record = self._records.get(cid)
+        if record is not None:
+            return record
         path = self.meta_dir / f"{cid}.json"
         try:
-            return ModelRecord.model_validate_json(path.read_bytes())
+            record = ModelRecord.model_validate_json(path.read_bytes())
         except FileNotFoundError:
             return None
+        self._records[cid] = record
+        return record
 
     def get(self, cid: str) -> ModelRecord:
         """The record of ``cid``; :class:`InvalidCID` if malformed, :class:`ModelNotFound`."""
@@ -235,24 +242,10 @@ class ModelStore:
         return sorted(records, key=lambda r: (r.created, r.cid))
 
 
-def is_valid_cid(cid: str) -> bool:
-    try:
-        parse_model_cid(cid)
-    except InvalidCID:
-        return False
-    return True
-
-
-def load_stored_model(path: Path) -> bytes:
-    """Read a stored model file (helper for workers sharing the store directory)."""
-    return Path(path).read_bytes()
-
-
 __all__ = [
     "ModelRecord",
     "ModelStore",
     "TensorSpec",
     "UploadSink",
     "inspect_model",
-    "is_valid_cid",
 ]
