@@ -90,7 +90,9 @@ def plan(config: ChainConfig, options: DevnetOptions) -> tuple[list[list[Service
             [
                 services.hub_spec(config, redis_url, workers=workers),
                 *services.worker_specs(config, redis_url, workers),
-                services.node_spec(options.config_path, config, block_time=options.block_time),
+                services.node_spec(
+                    options.config_path, config, block_time=options.block_time, redis_url=redis_url
+                ),
             ]
         )
     else:

@@ -139,11 +139,23 @@ def worker_specs(config: ChainConfig, redis_url: str, count: int) -> list[Servic
     return specs
 
 
-def node_spec(config_path: Path, config: ChainConfig, *, block_time: float | None) -> ServiceSpec:
-    """The sequencer with its JSON-RPC; ready when ``eth_chainId`` answers correctly."""
+def node_spec(
+    config_path: Path,
+    config: ChainConfig,
+    *,
+    block_time: float | None,
+    redis_url: str | None = None,
+) -> ServiceSpec:
+    """The sequencer with its JSON-RPC; ready when ``eth_chainId`` answers correctly.
+
+    With ``redis_url`` (the hub's broker) the node's PIPE sends model calls to the
+    sprinters through ``bridge.CeleryBridge``; without it they are dropped with a hint.
+    """
     argv = neurostack_argv("node", "--config", str(config_path))
     if block_time is not None:
         argv += ["--block-time", str(block_time)]
+    if redis_url is not None:
+        argv += ["--redis-url", redis_url]
     url = rpc_url(config)
     chain_id = config.chain.chain_id
     return ServiceSpec(

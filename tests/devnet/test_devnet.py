@@ -39,7 +39,10 @@ def test_full_devnet_starts_redis_first_then_the_rest(project: Path, config: Cha
     assert redis_url in hub.argv and all(redis_url in w.argv for w in workers)
     assert devnet.rpc_http == "http://127.0.0.1:18545"
     assert devnet.rpc_ws == "ws://127.0.0.1:18545"
-    assert list(node.argv[-3:]) == ["node", "--config", str(project / "chain.toml")]
+    # the node is wired to the hub's broker: its PIPE sends model calls to the sprinters
+    assert list(node.argv[-5:]) == [
+        "node", "--config", str(project / "chain.toml"), "--redis-url", redis_url
+    ]  # fmt: skip
 
 
 def test_workers_share_the_sprinter_keys_round_robin(project: Path, config: ChainConfig) -> None:
@@ -64,6 +67,7 @@ def test_no_hub_runs_the_node_alone(project: Path, config: ChainConfig) -> None:
     stages, devnet = plan(config, DevnetOptions(project / "chain.toml", hub=False))
     assert names(stages) == [["node"]]
     assert devnet.hub_url is None and devnet.redis_url is None
+    assert "--redis-url" not in stages[0][0].argv  # no hub: model calls dropped with a hint
 
 
 def test_reset_deletes_chain_and_hub_state_only(project: Path, config: ChainConfig) -> None:
