@@ -192,3 +192,17 @@ def test_template_artifact_is_the_compiled_example_contract() -> None:
     compiled = compile_files([contracts / "Storage.sol"])["Storage"].to_artifact()
 
     assert artifact == compiled
+
+
+def test_no_template_file_is_git_ignored() -> None:
+    """A template file matched by the repo's .gitignore would be missing from every clone."""
+    files = [
+        str(p.relative_to(TEMPLATE_DIR.parents[1]))
+        for p in TEMPLATE_DIR.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    ]
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *files],
+        cwd=TEMPLATE_DIR.parents[1], capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert ignored.returncode == 1, f"ignored by .gitignore: {ignored.stdout}"
