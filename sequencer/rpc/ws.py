@@ -173,12 +173,15 @@ async def serve_websocket(
     hub.connections.add(conn)
 
     async def sender() -> None:
-        while True:
-            message = await conn.queue.get()
-            if message is None or conn.overflowed:
-                await websocket.close(code=1008, reason="subscription queue overflow")
-                return
-            await websocket.send_text(message)
+        try:
+            while True:
+                message = await conn.queue.get()
+                if message is None or conn.overflowed:
+                    await websocket.close(code=1008, reason="subscription queue overflow")
+                    return
+                await websocket.send_text(message)
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            return  # the client went away; the receive loop sees the disconnect too
 
     send_task = asyncio.create_task(sender())
     try:
