@@ -150,12 +150,18 @@ def test_invalid_raw_transactions_get_geth_errors_and_node_keeps_serving(rpc: Rp
     assert poor["code"] == -32000 and poor["message"].startswith(
         "insufficient funds for gas * price + value"
     )
-    tampered = bytearray(good)
-    tampered[-40] ^= 0xFF  # flip a byte of the signature's r value
-    bad_sig = error(bytes(tampered))
-    assert bad_sig["code"] in (-32000, -32602)
+    tampered = good[:-32] + b"\xff" * 32  # s above the curve order: no sender recovers
+    assert error(bytes(tampered)) == {"code": -32000, "message": "invalid sender"}
     garbage = error(b"\x02\xff\x00")
-    assert garbage["code"] in (-32000, -32602)
+    assert garbage["code"] == -32000 and garbage["message"].startswith("rlp:")
+    pending = sign(rpc, sender, to=rpc.accounts[0].address)
+    w3.eth.send_raw_transaction(pending)
+    same_fee_again = sign(rpc, sender, nonce=w3.eth.get_transaction_count(sender.address))
+    assert error(same_fee_again)["message"].startswith("replacement transaction underpriced")
+    cheap = error(sign(rpc, sender, maxFeePerGas=1, maxPriorityFeePerGas=1))
+    assert cheap["code"] == -32000 and cheap["message"].startswith("transaction underpriced")
+    huge = error(sign(rpc, sender, data=b"\x01" * 140_000, gas=3_000_000))
+    assert huge["code"] == -32000 and huge["message"].startswith("oversized data")
     assert rpc.request("eth_sendRawTransaction", ["not hex"])["error"]["code"] == -32602
     assert w3.eth.block_number >= 1  # still serving
 
