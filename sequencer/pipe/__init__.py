@@ -23,9 +23,20 @@ from .records import BlockInferences, InferenceRecords
 from .status import RequestInfo, RequestState, StatusRecord, TxStatus
 
 __all__ = [
-    "NO_BACKEND_MESSAGE", "InferenceBackend", "NoInference",
-    "InferenceFailed", "InferenceTimedOut", "InferenceUnavailable", "PipeError",
-    "InferencePool", "attach", "may_call_models",
-    "BlockInferences", "InferenceRecords",
-    "RequestInfo", "RequestState", "StatusRecord", "TxStatus",
+    "NO_BACKEND_MESSAGE",
+    "BlockInferences",
+    "InferenceBackend",
+    "InferenceFailed",
+    "InferencePool",
+    "InferenceRecords",
+    "InferenceTimedOut",
+    "InferenceUnavailable",
+    "NoInference",
+    "PipeError",
+    "RequestInfo",
+    "RequestState",
+    "StatusRecord",
+    "TxStatus",
+    "attach",
+    "may_call_models",
 ]  # fmt: skip

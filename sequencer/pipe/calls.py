@@ -74,7 +74,7 @@ class WaitingRecorder:
                 f"inference timed out: no sprinter answered {describe(request)} within "
                 f"{self.timeout:g} s; check the hub's workers or retry"
             ) from None
-        except Exception as exc:  # a backend that broke: report it as a failed job
+        except Exception as exc:  # noqa: BLE001 - a broken backend is a failed job to the caller
             raise InferenceFailed(f"inference failed: {describe(request)}: {exc}") from None
         if result.receipt is None:
             error = result.error or "no receipt"

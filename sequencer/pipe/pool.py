@@ -337,7 +337,9 @@ class InferencePool:
                 self._drop(tracked, f"too many model calls (more than {len(known)})")
                 return
             tracked.requests.append(
-                RequestInfo(request.request_id, request.model_cid, request.mode.name, RequestState.PENDING)
+                RequestInfo(
+                    request.request_id, request.model_cid, request.mode.name, RequestState.PENDING
+                )
             )
         self._dispatch(tracked, request)
 
@@ -354,7 +356,7 @@ class InferencePool:
                     make_job(request, receipt_ttl=self.settings.receipt_ttl,
                              deadline=tracked.deadline, now=now)
                 )  # fmt: skip
-            except Exception as exc:  # broker down: the transaction cannot be served now
+            except Exception as exc:  # noqa: BLE001 - broker down: the tx cannot be served now
                 self._drop(tracked, f"inference backend unavailable: {exc}")
                 return
             with self._lock:
@@ -371,7 +373,7 @@ class InferencePool:
             return
         try:
             result = job.future.result()
-        except Exception as exc:  # a cancelled or broken future is a failed job
+        except Exception as exc:  # noqa: BLE001 - a cancelled or broken future is a failed job
             result = JobResult(rid, None, f"the backend gave no result ({exc!r})")
         if result.receipt is not None:
             self._remember(result.receipt)

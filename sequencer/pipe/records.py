@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neurostack.protocol.receipts import InferenceReceipt, receipt_from_json, receipt_to_json
+
 from ..chain.inference import InferenceEnvironment, block_witness, inferences_to_json
 
 BLOCK_PREFIX = b"neurostack:pipe:block:"

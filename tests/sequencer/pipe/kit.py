@@ -32,7 +32,7 @@ from tests.sequencer.inference.kit import (
     toy_model_output,
 )
 
-__all__ = ["MODEL_CID", "FakeBackend", "Pipe", "open_pipe", "selector", "Wallet"]
+__all__ = ["MODEL_CID", "FakeBackend", "Pipe", "Wallet", "open_pipe", "selector"]
 
 
 class FakeBackend:
@@ -125,9 +125,14 @@ class Pipe:
         self.node.stop()
 
 
-def open_pipe(root: Path, backend: FakeBackend | None = None, **inference: Any) -> Pipe:
-    """A fresh node under ``root`` (mine on demand) with PIPE over ``backend``."""
-    node = Node(make_config(root, **inference))
+def open_pipe(
+    root: Path, backend: FakeBackend | None = None, *, block_time: float = 0, **inference: Any
+) -> Pipe:
+    """A fresh node under ``root`` with PIPE over ``backend``; its block producer runs once
+    ``node.start()`` is called (mine on demand only, with the default ``block_time`` 0)."""
+    config = make_config(root, **inference)
+    config.chain.block_time = block_time
+    node = Node(config)
     backend = backend or FakeBackend()
     pool = attach(node, backend)
     wallets = [Wallet(node, a.private_key) for a in node.config.dev_accounts()]

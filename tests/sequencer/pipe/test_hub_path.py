@@ -115,7 +115,9 @@ def test_model_call_is_included_with_onnxruntime_output_and_a_verifiable_proof(
     latency = time.monotonic() - start
     assert receipt["status"] == 1
     abi = load_artifact("ModelConsumer")
-    stored = decode(["int256"], chain.w3.eth.call({"to": consumer, "data": selector(abi, "lastValue")}))[0]
+    stored = decode(
+        ["int256"], chain.w3.eth.call({"to": consumer, "data": selector(abi, "lastValue")})
+    )[0]
     assert stored == onnx_first_value(FEATURES, 3)
 
     tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
@@ -148,7 +150,9 @@ def test_eth_call_runs_the_model_for_real(chain: Chain, consumer: str, mlp_cid: 
     gas = chain.w3.eth.estimate_gas({"to": consumer, "data": predict_data(mlp_cid, features)})
     assert 50_000 < gas < 3_000_000
     abi = load_artifact("ModelConsumer")
-    count = decode(["uint256"], chain.w3.eth.call({"to": consumer, "data": selector(abi, "predictionCount")}))[0]
+    count = decode(
+        ["uint256"], chain.w3.eth.call({"to": consumer, "data": selector(abi, "predictionCount")})
+    )[0]
     assert count == 1 and chain.w3.eth.block_number >= before  # nothing was written
 
 
@@ -171,7 +175,8 @@ def test_invalid_unknown_model_tx_is_dropped_with_the_reason(chain: Chain, consu
     assert status["status"] == "dropped" and "inference failed" in status["reason"]
     assert chain.w3.eth.get_transaction_count(chain.account.address, "pending") == nonce
     response = chain.w3.provider.make_request(  # type: ignore[arg-type]
-        "eth_call", [{"to": consumer, "data": "0x" + predict_data(unknown, [1, 2, 3, 4]).hex()}, "latest"]
+        "eth_call",
+        [{"to": consumer, "data": "0x" + predict_data(unknown, [1, 2, 3, 4]).hex()}, "latest"],
     )
     assert response["error"]["code"] == -32000
     assert response["error"]["message"].startswith("inference failed")

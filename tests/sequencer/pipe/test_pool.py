@@ -12,10 +12,10 @@ from neurostack.protocol.merkle import merkle_root
 from neurostack.protocol.receipts import receipt_leaf
 from neurostack.solidity import CompiledContract
 from sequencer.errors import TransactionRejected
-from sequencer.pipe import NO_BACKEND_MESSAGE, NoInference, attach
 from sequencer.node import Node
+from sequencer.pipe import NO_BACKEND_MESSAGE, NoInference, attach
 
-from .kit import MODEL_CID, FakeBackend, Pipe, Wallet, open_pipe, selector
+from .kit import MODEL_CID, FakeBackend, Pipe, open_pipe, selector
 
 
 def predict(abi: CompiledContract, features: list[int], decimals: int = 0) -> bytes:
@@ -28,7 +28,9 @@ def included(block: object, tx_hash: bytes) -> bool:
     return tx_hash in [t.hash for t in block.transactions]  # type: ignore[attr-defined]
 
 
-def test_park_dispatch_ready_include(pipe: Pipe, consumer: bytes, consumer_abi: CompiledContract) -> None:
+def test_park_dispatch_ready_include(
+    pipe: Pipe, consumer: bytes, consumer_abi: CompiledContract
+) -> None:
     wallet = pipe.wallets[1]
     before = time.time()
     tx_hash = wallet.send(consumer, predict(consumer_abi, [3, 4]))
@@ -58,7 +60,9 @@ def test_park_dispatch_ready_include(pipe: Pipe, consumer: bytes, consumer_abi: 
     assert [c["requestId"] for c in calls] == ["0x" + job.request_id.hex()]
 
 
-def test_identical_requests_share_one_job(pipe: Pipe, consumer: bytes, consumer_abi: CompiledContract) -> None:
+def test_identical_requests_share_one_job(
+    pipe: Pipe, consumer: bytes, consumer_abi: CompiledContract
+) -> None:
     data = predict(consumer_abi, [5, 5])
     hashes = [w.send(consumer, data) for w in pipe.wallets[1:3]]
     pipe.settle()
@@ -69,7 +73,9 @@ def test_identical_requests_share_one_job(pipe: Pipe, consumer: bytes, consumer_
     assert len(pipe.pool.records.load(block.hash).receipts) == 1
 
 
-def test_two_chained_model_calls_second_fed_by_first(pipe: Pipe, chained_abi: CompiledContract) -> None:
+def test_two_chained_model_calls_second_fed_by_first(
+    pipe: Pipe, chained_abi: CompiledContract
+) -> None:
     chained = pipe.deploy(chained_abi, ["string", "string", "uint8"], ["x", "x", 0])
     data = selector(chained_abi, "run") + encode(
         ["string", "string", "int128[]", "int128"], [MODEL_CID, MODEL_CID, [1, 2], 0]
@@ -89,6 +95,7 @@ def test_two_chained_model_calls_second_fed_by_first(pipe: Pipe, chained_abi: Co
     assert len(pipe.pool.statuses.get(tx_hash).requests) == 2
 
 
+@pytest.mark.slow  # compiles a contract with solc-js
 def test_input_changed_by_an_earlier_tx_in_the_block_is_deferred_and_reparked(
     pipe: Pipe, adjustable_abi: CompiledContract
 ) -> None:
