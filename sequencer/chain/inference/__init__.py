@@ -131,8 +131,8 @@ __all__ = [
 
 
 def _install() -> None:
-    EXTRA_PRECOMPILES[INFERENCE_PRECOMPILE_ADDRESS] = run_model_inference  # type: ignore[index]
-    EXTRA_PRECOMPILES[REGISTRY_ADDRESS] = run_registry  # type: ignore[index]
+    EXTRA_PRECOMPILES[INFERENCE_PRECOMPILE_ADDRESS] = run_model_inference
+    EXTRA_PRECOMPILES[REGISTRY_ADDRESS] = run_registry
     if not any(isinstance(h, InferenceFeeHook) for h in TRANSACTION_HOOKS):
         TRANSACTION_HOOKS.append(InferenceFeeHook())
     if seed_registry not in GENESIS_HOOKS:

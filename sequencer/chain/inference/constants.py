@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from neurostack.protocol.modes import InferenceMode
-from neurostack.protocol.types import Address
+from eth_typing import Address
 
-# --- addresses -------------------------------------------------------------------------
+from neurostack.protocol.modes import InferenceMode
+
+# --- addresses (py-evm's ``Address`` type: they go straight into the VM) -----------------
 
 INFERENCE_PRECOMPILE_ADDRESS: Final = Address(bytes.fromhex("00" * 19 + "f4"))
 """``runModelInference`` (DESIGN.md section 4)."""

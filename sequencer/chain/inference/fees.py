@@ -21,7 +21,10 @@ Identical requests in one block share one receipt, and each caller pays its spri
 
 from __future__ import annotations
 
+from typing import Any
+
 from eth.abc import ComputationAPI, SignedTransactionAPI, StateAPI
+from eth_typing import Address as EvmAddress
 
 from neurostack.protocol.types import ZERO_HASH32, Address, Hash32
 
@@ -41,8 +44,9 @@ def final_gas_used(
     """The transaction's ``gasUsed`` as py-evm's finalisation charged it."""
     remaining = computation.get_gas_remaining()
     used = transaction.gas - remaining
-    refund = state.transaction_executor_class.calculate_gas_refund(computation, used)
-    floor = getattr(computation, "data_floor_gas", 0) or 0
+    executor: Any = state.transaction_executor_class  # the API type omits this classmethod
+    refund = int(executor.calculate_gas_refund(computation, used))
+    floor = int(getattr(computation, "data_floor_gas", 0) or 0)
     return used - refund + floor
 
 
@@ -58,9 +62,10 @@ def inference_payouts(
             break
         paid_gas += gas
         fee = gas * gas_price
-        royalty = fee * call.royalty_bps // MAX_ROYALTY_BPS if call.model_owner else 0
-        if royalty:
-            amounts[call.model_owner] = amounts.get(call.model_owner, 0) + royalty  # type: ignore[index]
+        royalty = 0
+        if call.model_owner is not None:
+            royalty = fee * call.royalty_bps // MAX_ROYALTY_BPS
+            amounts[call.model_owner] = amounts.get(call.model_owner, 0) + royalty
         amounts[call.sprinter] = amounts.get(call.sprinter, 0) + fee - royalty
     payouts = tuple(InferencePayout(addr, amount) for addr, amount in amounts.items() if amount)
     return payouts, paid_gas
@@ -85,7 +90,7 @@ def settle_inference_fees(
     if clawback:
         state.delta_balance(state.coinbase, -clawback)
     for payout in payouts:
-        state.delta_balance(payout.recipient, payout.amount)
+        state.delta_balance(EvmAddress(payout.recipient), payout.amount)
     return payouts
 
 

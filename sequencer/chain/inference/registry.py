@@ -33,6 +33,7 @@ from enum import IntEnum
 
 from eth.abc import AtomicDatabaseAPI, StateAPI
 from eth.db.account import AccountDB
+from eth_typing import Hash32 as EvmHash32
 from eth_utils import keccak
 
 from neurostack.protocol.types import Address, Hash32, ModelCID
@@ -103,7 +104,7 @@ def live_registry(state: StateAPI) -> RegistryView:
 
 def registry_at(db: AtomicDatabaseAPI, state_root: Hash32) -> RegistryView:
     """The registry at a persisted state root (the parent block's), read-only."""
-    accounts = AccountDB(db, state_root)
+    accounts = AccountDB(db, EvmHash32(state_root))
     return RegistryView(lambda slot: accounts.get_storage(REGISTRY_ADDRESS, slot))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from eth.abc import ComputationAPI
 from eth_abi import decode, encode
@@ -82,7 +82,7 @@ class Call:
         )
         self.computation.add_log_entry(REGISTRY_ADDRESS, topics, data)
 
-    def fail(self, reason: str) -> None:
+    def fail(self, reason: str) -> NoReturn:
         revert_with(self.computation, reason)
 
 
@@ -297,7 +297,7 @@ def run_registry(computation: ComputationAPI) -> ComputationAPI:
         revert_with(computation, f"{function.name} is not payable; send no value")
     if function.owner_only:
         owner = chain_owner(live_registry(computation.state))
-        if msg.sender != owner:
+        if bytes(msg.sender) != bytes(owner):
             revert_with(
                 computation,
                 f"only the chain owner {to_checksum_address(owner)} may call {function.name}",
@@ -312,5 +312,5 @@ def run_registry(computation: ComputationAPI) -> ComputationAPI:
     except (DecodingError, ValueError, OverflowError) as exc:
         revert_with(computation, f"{function.signature}: malformed arguments: {exc}")
     result = function.handler(Call(computation, args))
-    computation.output = encode(list(function.outputs), list(result)) if function.outputs else b""
+    computation.output = encode(list(function.outputs), list(result)) if result is not None else b""
     return computation
