@@ -14,7 +14,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import neurostack
 from neurostack.protocol.errors import InvalidCID, ProtocolError
@@ -25,6 +24,7 @@ from .context import HubContext
 from .dispatch import Dispatcher
 from .errors import HubError, SettingsError
 from .metrics import HubMetrics
+from .middleware import BodyLimit, RequestCounter
 from .settings import HubSettings
 from .store import ModelStore
 
@@ -71,33 +71,6 @@ def _install_error_handlers(app: FastAPI) -> None:
             content={"detail": str(exc.detail)},
             headers=getattr(exc, "headers", None),
         )
-
-
-class RequestCounter:
-    """Counts requests by method, route template and status (a pure ASGI middleware:
-    Starlette's ``BaseHTTPMiddleware`` costs about a millisecond per request)."""
-
-    def __init__(self, app: ASGIApp, metrics: HubMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
 
 
 def _read_completed(client: redis.Redis) -> int | None:
@@ -148,6 +121,7 @@ def create_app(settings: HubSettings) -> FastAPI:
     app.state.hub = context
     _install_error_handlers(app)
 
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes, exempt=("/v1/models",))
     app.add_middleware(RequestCounter, metrics=metrics)
     app.include_router(registry.router)
     app.include_router(inference.router)

@@ -160,3 +160,14 @@ def test_health_ready_and_metrics(api) -> None:  # type: ignore[no-untyped-def]
     )
     assert "neurostack_hub_jobs_completed 0.0" in text
     assert client.get("/openapi.json").json()["paths"]["/v1/infer"]["post"]
+
+
+def test_invalid_body_larger_than_the_request_limit(
+    tmp_path: Path, redis_server: EmbeddedRedis
+) -> None:
+    settings = HubSettings(store_dir=tmp_path, redis_url=redis_server.url, max_request_bytes=1000)
+    with TestClient(create_app(settings)) as client:
+        rows = [[1.0, 2.0, 3.0, 4.0]] * 100
+        resp = client.post("/v1/infer", json={"modelCID": model_cid(b"m"), "input": {"x": rows}})
+    assert resp.status_code == 413
+    assert "limit of 1000 bytes" in resp.json()["detail"]
