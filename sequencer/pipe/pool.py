@@ -70,17 +70,25 @@ RECEIPT_KEEP = 120.0  # seconds an unreferenced receipt stays cached (eth_call t
 
 
 class _WitnessView(dict[RequestId, InferenceReceipt]):
-    """A block's witness that remembers which request ids were asked for and missing."""
+    """A block's witness that remembers which request ids the block's execution asked for.
+
+    Asked for but not used by the sealed block means a transaction was thrown out of it:
+    its request was missing (its input changed) or its receipt failed verification.
+    """
 
     def __init__(self, receipts: dict[RequestId, InferenceReceipt]) -> None:
         super().__init__(receipts)
-        self.misses: set[RequestId] = set()
+        self.asked: set[RequestId] = set()
 
     def get(self, key: Any, default: Any = None) -> Any:
-        value = super().get(key, default)
-        if value is None:
-            self.misses.add(key)
-        return value
+        self.asked.add(key)
+        return super().get(key, default)
+
+
+def _deferred_requests(env: InferenceEnvironment | None) -> set[RequestId]:
+    if env is None or not isinstance(env.witness, _WitnessView):
+        return set()
+    return env.witness.asked - set(env.used)
 
 
 @dataclass
@@ -264,8 +272,7 @@ class InferencePool:
                 self.statuses.set(
                     tx.hash, StatusRecord(TxStatus.INCLUDED, requests, block_number=number)
                 )
-        misses = env is not None and isinstance(env.witness, _WitnessView) and env.witness.misses
-        self._events.put(("block", bool(misses)))
+        self._events.put(("block", bool(_deferred_requests(env))))
 
     # -- the detection thread ------------------------------------------------------------
 
@@ -389,19 +396,20 @@ class InferencePool:
                 self._set_request_state(tracked, rid, RequestState.FAILED)
                 self._drop(tracked, f"inference failed: {describe(job.request)}: {result.error}")
 
-    def _after_block(self, had_misses: bool) -> None:
-        """Forget transactions that left the pool; after witness misses, re-detect."""
+    def _after_block(self, had_deferrals: bool) -> None:
+        """Forget transactions that left the pool; after the builder deferred a transaction
+        for a missing or rejected receipt, simulate the ready ones again."""
         with self._lock:
             tracked = list(self._tracked.values())
         for t in tracked:
             found = self.node.transaction(t.tx_hash)
             if found is None or not found.pending:
                 self._forget(t, found is not None)
-            elif had_misses and t.status is TxStatus.READY:
+            elif had_deferrals and t.status is TxStatus.READY:
                 # its inputs may have changed under it (the builder deferred it): park again
                 self._set_status(t, TxStatus.PARKED)
                 self._events.put(("detect", t.tx_hash))
-        if had_misses:
+        if had_deferrals:
             self.park_pending()
         self._prune_receipts()
 

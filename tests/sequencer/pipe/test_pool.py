@@ -7,15 +7,18 @@ from pathlib import Path
 
 import pytest
 from eth_abi import encode
+from eth_utils import keccak
 
 from neurostack.protocol.merkle import merkle_root
 from neurostack.protocol.receipts import receipt_leaf
 from neurostack.solidity import CompiledContract
+from sequencer.chain.inference import REGISTRY_ADDRESS
 from sequencer.errors import TransactionRejected
 from sequencer.node import Node
 from sequencer.pipe import NO_BACKEND_MESSAGE, NoInference, attach
+from tests.sequencer.inference.kit import OWNER_KEY, SPRINTER_KEY, address_of
 
-from .kit import MODEL_CID, FakeBackend, Pipe, open_pipe, selector
+from .kit import MODEL_CID, FakeBackend, Pipe, Wallet, open_pipe, selector
 
 
 def predict(abi: CompiledContract, features: list[int], decimals: int = 0) -> bytes:
@@ -220,3 +223,22 @@ def test_restart_keeps_witness_and_redetects_parked(
     finally:
         pool.close()
         node.stop()
+
+
+def test_invalid_receipt_of_a_revoked_sprinter_drops_the_tx(
+    pipe: Pipe, consumer: bytes, consumer_abi: CompiledContract
+) -> None:
+    tx_hash = pipe.wallets[1].send(consumer, predict(consumer_abi, [7, 7]))
+    pipe.settle()
+    owner = Wallet(pipe.node, "0x" + OWNER_KEY.hex())
+    revoke = keccak(text="revokeSprinter(address)")[:4] + encode(
+        ["address"], [address_of(SPRINTER_KEY)]
+    )
+    owner.send(REGISTRY_ADDRESS, revoke, gas=200_000)
+    pipe.mine()
+    pipe.backend.answer()  # signed by the key revoked a block ago
+    pipe.settle()
+    record = pipe.pool.statuses.get(tx_hash)
+    assert record.status.value == "dropped"
+    assert "inference receipt rejected" in record.reason and "revoked" in record.reason
+    assert pipe.node.transaction(tx_hash) is None
