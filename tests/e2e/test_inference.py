@@ -1,0 +1,142 @@
+"""Native inference end to end: contracts call models in transactions on the real stack
+(node process + PIPE + CeleryBridge + embedded Redis + hub API + 2 sprinter processes),
+and what a user can check afterwards: stored outputs, events, proofs, fees."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from eth_abi import decode, encode
+from eth_utils import keccak
+
+from tests.hub.helpers import run_onnx
+
+from .models import DECIMALS, FEATURES, build_affine, chain_value, mlp_output
+from .stack import Options, RollupStack, selector
+
+pytestmark = pytest.mark.slow
+
+PREDICTION_TOPIC = "0x" + keccak(text="Prediction(bytes32,int256,int128)").hex()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RollupStack]:
+    with RollupStack(tmp_path_factory.mktemp("e2e-inference"), Options(workers=2)) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def mlp(stack: RollupStack) -> str:
+    return stack.upload_sample("mlp_regressor")
+
+
+@pytest.fixture(scope="module")
+def consumer(stack: RollupStack) -> str:
+    return stack.deploy("ModelConsumer", ["string", "uint8"], ["x", 0])
+
+
+def predict(cid: str, features: list[int], decimals: int = DECIMALS) -> bytes:
+    return selector("ModelConsumer", "predict") + encode(
+        ["string", "int128[]", "int128"], [cid, features, decimals]
+    )
+
+
+def read_int(stack: RollupStack, contract: str, name: str, getter: str, kind: str) -> Any:
+    return decode([kind], stack.call(contract, selector(name, getter)))[0]
+
+
+def test_contract_call_stores_the_onnxruntime_output_and_its_proof_verifies(
+    stack: RollupStack, mlp: str, consumer: str
+) -> None:
+    receipt = stack.transact(stack.accounts[1], consumer, predict(mlp, FEATURES))
+
+    assert receipt["status"] == "0x1"
+    expected = chain_value(mlp_output(FEATURES))
+    stored = (
+        read_int(stack, consumer, "ModelConsumer", "lastValue", "int256"),
+        read_int(stack, consumer, "ModelConsumer", "lastDecimals", "int128"),
+    )
+    assert stored == expected
+    (log,) = [entry for entry in receipt["logs"] if entry["topics"][0] == PREDICTION_TOPIC]
+    assert decode(["int256", "int128"], bytes.fromhex(log["data"][2:])) == expected
+
+    # The receipt's additive field names the call; the proof ties it to the block header.
+    (call,) = receipt["inferences"]
+    assert call["modelCID"] == mlp and call["requestId"] == log["topics"][1]
+    assert call["sprinter"] in stack.sprinters.values()
+    rollup = stack.client
+    proof = rollup.inference_proof(receipt["transactionHash"])
+    checked = rollup.verify_inference_proof(
+        proof, int(receipt["blockNumber"], 16), expected_signers=stack.sprinters.values()
+    )
+    assert "0x" + checked.block_hash.hex() == receipt["blockHash"]
+    assert "0x" + checked.request_id.hex() == call["requestId"]
+    assert checked.arrays()["y"].astype(np.float32).tolist() == mlp_output(FEATURES).tolist()
+    assert rollup.inference_status(receipt["transactionHash"]).status == "included"
+    witness = rollup.inference_witness(int(receipt["blockNumber"], 16))
+    assert proof.receipt in witness.receipts
+
+
+def test_two_models_in_sequence_the_second_fed_by_the_first(
+    stack: RollupStack, mlp: str, tmp_path: Path
+) -> None:
+    affine = stack.upload(build_affine(tmp_path / "affine.onnx"), "affine")
+    chained = stack.deploy("ChainedModels", ["string", "string", "uint8"], ["x", "x", 0])
+    data = selector("ChainedModels", "run") + encode(
+        ["string", "string", "int128[]", "int128"], [mlp, affine, FEATURES, DECIMALS]
+    )
+
+    receipt = stack.transact(stack.accounts[2], chained, data)
+
+    assert receipt["status"] == "0x1"
+    first = mlp_output(FEATURES)
+    second = run_onnx(tmp_path / "affine.onnx", {"x": first})["y"]
+    assert (
+        read_int(stack, chained, "ChainedModels", "lastIntermediate", "int256")
+        == (chain_value(first)[0])
+    )
+    assert (
+        read_int(stack, chained, "ChainedModels", "lastValue", "int256") == (chain_value(second)[0])
+    )
+    assert [c["modelCID"] for c in receipt["inferences"]] == [mlp, affine]
+    block = int(receipt["blockNumber"], 16)
+    for call in receipt["inferences"]:  # both receipts are committed by the same header
+        proof = stack.client.inference_proof(call["requestId"])
+        assert stack.client.verify_inference_proof(proof, block).block_number == block
+
+
+def test_supply_is_conserved_and_each_caller_pays_for_a_shared_inference(
+    stack: RollupStack, mlp: str, consumer: str
+) -> None:
+    """Three senders make the same request (one shared receipt), a fourth another one.
+    Per block: the balances of everyone involved change by exactly minus the base-fee
+    burn on non-inference gas; each call pays modelGas·price to the receipt's sprinter."""
+    senders = stack.accounts[3:7]
+    inputs = [FEATURES, FEATURES, FEATURES, [100, 200, 300, 400]]
+    hashes = [stack.send(a, consumer, predict(mlp, x)) for a, x in zip(senders, inputs)]
+    receipts = [stack.wait_receipt(h) for h in hashes]
+    assert all(r["status"] == "0x1" for r in receipts)
+    assert len({r["inferences"][0]["requestId"] for r in receipts[:3]}) == 1
+
+    for number in sorted({int(r["blockNumber"], 16) for r in receipts}):
+        block = stack.rpc("eth_getBlockByNumber", hex(number), False)
+        mined = [stack.rpc("eth_getTransactionReceipt", h) for h in block["transactions"]]
+        base_fee = int(block["baseFeePerGas"], 16)
+        touched = {block["miner"].lower(), *(a.lower() for a in stack.sprinters.values())}
+        burn, payouts = 0, {}
+        for r in mined:
+            touched |= {r["from"].lower(), (r["to"] or r["contractAddress"]).lower()}
+            model_gas = sum(int(c["modelGas"], 16) for c in r.get("inferences", []))
+            inference_gas = min(model_gas, int(r["gasUsed"], 16))
+            burn += (int(r["gasUsed"], 16) - inference_gas) * base_fee
+            for c in r.get("inferences", []):
+                fee = int(c["modelGas"], 16) * int(r["effectiveGasPrice"], 16)
+                payouts[c["sprinter"]] = payouts.get(c["sprinter"], 0) + fee
+        delta = sum(stack.balance(a, number) - stack.balance(a, number - 1) for a in touched)
+        assert delta == -burn
+        for sprinter, paid in payouts.items():  # unregistered model: no royalty share
+            assert stack.balance(sprinter, number) - stack.balance(sprinter, number - 1) == paid
