@@ -231,7 +231,7 @@ def print_table(rows: list[tuple[str, str, int, float]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=400, help="transactions per workload")
+    parser.add_argument("--n", type=int, default=300, help="transactions per workload")
     parser.add_argument("--repeat", type=int, default=3, help="runs per path; the best counts")
     parser.add_argument("--no-rpc", action="store_true", help="skip the JSON-RPC path")
     args = parser.parse_args(argv)
