@@ -16,9 +16,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import neurostack
+from neurostack.protocol import job_keys as keys
 from neurostack.protocol.errors import InvalidCID, ProtocolError
 
-from . import health, inference, keys, registry
+from . import health, inference, registry
 from .celery_app import make_celery
 from .context import HubContext
 from .dispatch import Dispatcher

@@ -27,9 +27,9 @@ from celery import Celery
 from redis.exceptions import RedisError
 from starlette.concurrency import run_in_threadpool
 
+from neurostack.protocol import job_keys as keys
 from neurostack.protocol.jobs import INFER_QUEUE, INFER_TASK_NAME, InferenceJob, JobResult
 
-from . import keys
 from .metrics import HubMetrics
 
 log = logging.getLogger(__name__)

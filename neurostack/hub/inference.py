@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from neurostack.protocol import job_keys as keys
 from neurostack.protocol.errors import InvalidTensor
 from neurostack.protocol.jobs import InferenceJob, JobResult
 from neurostack.protocol.modes import InferenceMode
@@ -29,7 +30,6 @@ from neurostack.protocol.tensors import (
     model_output_to_json,
 )
 
-from . import keys
 from .context import HubContext, hub_context
 from .errors import InvalidInferenceRequest, JobNotFound, JobRejected, RequestError
 

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import redis
 
+from neurostack.protocol import job_keys as keys
 from neurostack.protocol.cid import cid_digest, model_cid
 from neurostack.protocol.errors import InvalidJob, InvalidTensor
 from neurostack.protocol.jobs import InferenceJob, JobResult
@@ -31,7 +32,6 @@ from neurostack.protocol.tensors import (
     outputs_to_model_output,
 )
 
-from . import keys
 from .errors import JobRejected, TransientError
 from .sessions import LoadedModel, ProviderChoice, SessionCache
 from .settings import HubSettings

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from neurostack.hub import keys
 from neurostack.hub.samples import sample_model_path
+from neurostack.protocol import job_keys as keys
 from neurostack.protocol.jobs import INFER_QUEUE
 from tests.hub.stack import HubStack
 

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 import redis
 
-from neurostack.hub import keys
 from neurostack.hub.broker import EmbeddedRedis
 from neurostack.hub.errors import TransientError
 from neurostack.hub.samples import sample_model_path
 from neurostack.hub.sessions import CPU, ProviderChoice, SessionCache
 from neurostack.hub.settings import HubSettings
 from neurostack.hub.sprinter import Sprinter
+from neurostack.protocol import job_keys as keys
 from neurostack.protocol.cid import model_cid, model_hash
 from neurostack.protocol.jobs import InferenceJob, JobResult
 from neurostack.protocol.modes import InferenceMode

@@ -11,8 +11,8 @@ import httpx
 import numpy as np
 import pytest
 
-from neurostack.hub import keys
 from neurostack.hub.samples import sample_model_path
+from neurostack.protocol import job_keys as keys
 from neurostack.protocol.cid import cid_digest
 from neurostack.protocol.receipts import check_receipt, receipt_from_json
 from neurostack.protocol.tensors import model_output_from_json, model_output_to_arrays
