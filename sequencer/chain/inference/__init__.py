@@ -63,7 +63,7 @@ from .precompile import run_model_inference
 from .registry import ModelEntry, RegistryView, live_registry, model_of, registry_at
 from .replay import replay_block
 from .simulate import Simulation, simulate_transaction
-from .system_contract import run_registry
+from .system_contract import registry_calldata, run_registry
 from .verify import verify_receipt
 from .witness import (
     InferenceProof,
@@ -119,6 +119,7 @@ __all__ = [
     "policy_from_config",
     "proof_to_json",
     "registry_at",
+    "registry_calldata",
     "replay_block",
     "run_model_inference",
     "run_registry",

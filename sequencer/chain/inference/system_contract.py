@@ -314,3 +314,13 @@ def run_registry(computation: ComputationAPI) -> ComputationAPI:
     result = function.handler(Call(computation, args))
     computation.output = encode(list(function.outputs), list(result)) if result is not None else b""
     return computation
+
+
+def registry_calldata(function_name: str, *args: Any) -> bytes:
+    """Calldata of a registry function (for CLIs and devnet set-up), e.g.
+    ``registry_calldata("registerTeeKey", key, make_dev_attestation(...))``."""
+    by_name = {f.name: f for f in FUNCTIONS}
+    if function_name not in by_name:
+        raise ValueError(f"the registry has no function {function_name!r}; see INeuroRegistry.sol")
+    function = by_name[function_name]
+    return function.selector + encode(list(function.inputs), list(args))

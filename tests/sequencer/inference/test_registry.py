@@ -16,6 +16,7 @@ from sequencer.chain.inference import (
     ExecutionMode,
     InvalidInferenceReceipt,
     make_dev_attestation,
+    registry_calldata,
 )
 from sequencer.chain.inference.constants import TEE_ATTESTATION_TTL
 from sequencer.errors import ExecutionReverted
@@ -58,6 +59,15 @@ def seal_verdict(rig: Rig, wallet: Wallet, to: bytes, data: bytes) -> None:
         wallet.call(to, data)
     finally:
         rig.hooks.call_mode = ExecutionMode.SIMULATE
+
+
+def test_registry_calldata_matches_the_solidity_signatures() -> None:
+    key = address_of(TEE_KEY)
+    assert registry_calldata("registerTeeKey", key, b"doc") == calldata(
+        "registerTeeKey(address,bytes)", ["address", "bytes"], [key, b"doc"]
+    )
+    with pytest.raises(ValueError, match="no function 'mint'"):
+        registry_calldata("mint", key)
 
 
 def test_genesis_seeds_owner_sprinters_roots_and_measurements(rig: Rig) -> None:
