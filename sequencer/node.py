@@ -27,7 +27,7 @@ from eth_typing import Address, Hash32
 from eth_utils import ValidationError
 
 from .chain import execution, fees
-from .chain.builder import build_block
+from .chain.builder import BuiltBlock, build_block
 from .chain.genesis import chain_class, create_genesis, genesis_hash
 from .config import ChainConfig
 from .errors import (
@@ -403,17 +403,20 @@ class Node:
             ts = timestamp if timestamp is not None else max(self._now(), parent.timestamp + 1)
             try:
                 with self._store.transaction():
-                    block, receipts = self._build_and_persist(parent, head_state, ts, empty_ok)
+                    built = self._build_and_persist(parent, head_state, ts, empty_ok)
             except _Skip:
                 return None
+            # only once the block is committed: a failed commit leaves the pool untouched
+            self._update_pool(built)
+            block, receipts = built.block, built.receipts
             self._notifications.append((block, receipts))
         self._notify()
         return block
 
     def _build_and_persist(
         self, parent: BlockHeaderAPI, head_state: StateAPI, timestamp: int, empty_ok: bool
-    ) -> tuple[BlockAPI, list[ReceiptAPI]]:
-        """Select ready transactions, build, persist, update the pool. Inside a store transaction."""
+    ) -> BuiltBlock:
+        """Select ready transactions, build, persist. Inside the block's store transaction."""
         hooks = self.hooks
         unsealed = self._chain.get_vm_class_for_block_number(
             parent.block_number + 1
@@ -438,6 +441,10 @@ class Node:
         if not built.block.transactions and not empty_ok:
             raise _Skip
         self._chain.persist_block(built.block)
+        hooks.block_persisted(built.block, built.receipts, env)
+        return built
+
+    def _update_pool(self, built: BuiltBlock) -> None:
         for tx, reason in built.rejected:
             log.info("dropping %s: %s", tx.hash.hex(), reason)
             self.mempool.remove(tx.hash)
@@ -446,8 +453,6 @@ class Node:
             new_state.get_nonce, (tx.sender for tx in built.block.transactions)
         )
         self._pool_version += 1
-        hooks.block_persisted(built.block, built.receipts, env)
-        return built.block, built.receipts
 
     def select_ready_transactions(self, head_state: StateAPI, base_fee: int) -> Any:
         """THE place the builder takes transactions from: the pool's executable ones,

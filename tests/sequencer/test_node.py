@@ -240,3 +240,28 @@ def test_coinbase_is_the_sequencer_key_address(tmp_path: Path) -> None:
         assert node.state_at(1).get_balance(node.coinbase) > 0
     finally:
         node.stop()
+
+
+def test_invalid_block_whose_commit_fails_leaves_chain_and_pool_as_they_were(node: Node) -> None:
+    from sequencer.producer import PlainBlocks
+
+    class FailingOnce(PlainBlocks):
+        failed = False
+
+        def block_persisted(self, block, receipts, environment) -> None:
+            node.store[b"hook-wrote-this"] = b"1"  # part of the block's transaction
+            if not self.failed:
+                self.failed = True
+                raise RuntimeError("disk full")
+
+    node.set_block_hooks(FailingOnce())
+    _, key = dev_keys(node.config)[0]
+    tx_hash = node.send_raw_transaction(sign(key, 0))
+    with pytest.raises(RuntimeError, match="disk full"):
+        node.mine()
+    assert node.head().number == 0
+    assert b"hook-wrote-this" not in node.store
+    assert node.transaction(tx_hash).pending
+    block = node.mine()
+    assert [tx.hash for tx in block.transactions] == [tx_hash]
+    assert node.store[b"hook-wrote-this"] == b"1"
