@@ -24,12 +24,14 @@ from typing import Any, Literal
 
 import redis.asyncio as aioredis
 from celery import Celery
+from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 from starlette.concurrency import run_in_threadpool
 
 from neurostack.protocol import job_keys as keys
 from neurostack.protocol.jobs import INFER_QUEUE, INFER_TASK_NAME, InferenceJob, JobResult
 
+from .errors import BrokerError
 from .metrics import HubMetrics
 
 log = logging.getLogger(__name__)
@@ -133,16 +135,22 @@ class Dispatcher:
 
     async def _send(self, job: InferenceJob, rid: str, kind: str) -> None:
         task_id = rid if kind == "first" else f"{rid}-{kind}"
-        await run_in_threadpool(
-            self.celery.send_task,
-            INFER_TASK_NAME,
-            args=[job.to_message()],
-            queue=INFER_QUEUE,
-            task_id=task_id,
-            # Results come back through neurostack:result:<id>; Celery's own result path
-            # would subscribe a pub/sub channel per sent task (~10 ms each here).
-            ignore_result=True,
-        )
+        try:
+            await run_in_threadpool(
+                self.celery.send_task,
+                INFER_TASK_NAME,
+                args=[job.to_message()],
+                queue=INFER_QUEUE,
+                task_id=task_id,
+                # Results come back through neurostack:result:<id>; Celery's own result
+                # path would subscribe a pub/sub channel per sent task (~10 ms each here).
+                ignore_result=True,
+            )
+        except OperationalError as exc:
+            raise BrokerError(
+                f"the job could not be queued: the broker (Redis) is unreachable ({exc}); "
+                "retry shortly"
+            ) from exc
         self.metrics.jobs_sent.labels(kind=kind).inc()
 
     async def _watch(self, job: InferenceJob, rid: str) -> None:

@@ -171,3 +171,22 @@ def test_invalid_body_larger_than_the_request_limit(
         resp = client.post("/v1/infer", json={"modelCID": model_cid(b"m"), "input": {"x": rows}})
     assert resp.status_code == 413
     assert "limit of 1000 bytes" in resp.json()["detail"]
+
+
+def test_invalid_broker_down_is_503_not_a_trace(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path / "redis").start()
+    settings = HubSettings(store_dir=tmp_path / "store", redis_url=server.url)
+    try:
+        with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+            data = sample_model_path("mlp_regressor").read_bytes()
+            cid = client.post("/v1/models", **upload_form(data, Account.create(), name="m")).json()[
+                "cid"
+            ]
+            server.stop()
+            resp = client.post("/v1/infer", json={"modelCID": cid, "input": {"x": [[1, 2, 3, 4]]}})
+            assert resp.status_code == 503
+            assert "Redis" in resp.json()["detail"]
+            ready = client.get("/ready")
+            assert ready.status_code == 503 and "unreachable" in ready.json()["detail"]
+    finally:
+        server.stop()
