@@ -53,6 +53,10 @@ REGISTRY_WRITE_GAS: Final = 25_000
 ATTESTATION_VERIFY_GAS: Final = 50_000
 """``registerTeeKey``/``heartbeat``: verifying an attestation document."""
 
+MAX_OUTPUT_BYTES: Final = 1 << 20
+"""Largest receipt output (ABI bytes) a block accepts: bounds the hashing and decoding a
+receipt costs the node (the model gas does not depend on the output), about 16,000 numbers."""
+
 # --- time ------------------------------------------------------------------------------
 
 TEE_ATTESTATION_TTL: Final = 86_400

@@ -11,7 +11,7 @@ check, in this order:
    hash, input hash, output hash, mode, expiry) recovers to the receipt's sprinter, the
    output bytes hash to the output hash, and the block timestamp is ``<= expiry``
    (``neurostack.protocol.receipts.check_receipt``);
-4. the output is a well-formed ``ModelOutput`` (contracts decode it);
+4. the output is at most ``MAX_OUTPUT_BYTES`` and a well-formed ``ModelOutput``;
 5. the signer is admissible for the mode per the registry of the parent block:
    VANILLA — an active sprinter; TEE — a key admitted with an attestation whose
    measurement is approved and not revoked, attested at most ``TEE_ATTESTATION_TTL``
@@ -26,7 +26,7 @@ from neurostack.protocol.receipts import InferenceReceipt, check_receipt
 from neurostack.protocol.tensors import decode_model_output
 from neurostack.protocol.types import Address
 
-from .constants import TEE_ATTESTATION_TTL
+from .constants import MAX_OUTPUT_BYTES, TEE_ATTESTATION_TTL
 from .environment import InferenceRequest
 from .errors import InvalidInferenceReceipt
 from .registry import (
@@ -57,6 +57,8 @@ def verify_receipt(
 
     if receipt.model_cid != request.model_cid:
         raise fail(f"it is for model {receipt.model_cid}, the call asked {request.model_cid}")
+    if len(receipt.output) > MAX_OUTPUT_BYTES:
+        raise fail(f"its output has {len(receipt.output)} bytes, more than {MAX_OUTPUT_BYTES}")
     if receipt.mode != request.mode:
         raise fail(
             f"it is a {InferenceMode(receipt.mode).name} receipt for a {request.mode.name} call"

@@ -20,6 +20,7 @@ from sequencer.chain.inference import (
     make_dev_attestation,
     verify_receipt,
 )
+from sequencer.chain.inference.constants import MAX_OUTPUT_BYTES
 from sequencer.chain.inference.fees import inference_payouts
 from sequencer.chain.inference.genesis import registry_storage
 from sequencer.chain.inference.registry import (
@@ -156,3 +157,10 @@ def test_invalid_zk_receipts_are_not_supported_yet() -> None:
         verify_receipt(
             receipt_for(request), request, registry=registry_from_storage({}), model=None, now=0
         )
+
+
+def test_invalid_oversized_output_is_rejected() -> None:
+    request = _request()
+    huge = receipt_for(request, output=b"\x00" * (MAX_OUTPUT_BYTES + 1))
+    with pytest.raises(InvalidInferenceReceipt, match="more than 1048576"):
+        verify_receipt(huge, request, registry=registry_from_storage({}), model=None, now=0)
