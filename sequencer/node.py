@@ -77,6 +77,7 @@ class Node:
         self._pool_version = 0
         self._head_state_cache: tuple[bytes, StateAPI] | None = None
         self._head_block: BlockAPI | None = None
+        self._head_cache: BlockHeaderAPI | None = None
         self._tip_cache: tuple[bytes, int] | None = None
 
         data_dir = Path(config.data_dir)
@@ -185,7 +186,12 @@ class Node:
             return self._head_block
 
     def _head_header(self) -> BlockHeaderAPI:
-        return self._chain.get_canonical_head()
+        # The node is the store's only writer: the head changes only where the cache is
+        # cleared (block commit, revert), so every read need not go to SQLite.
+        head = self._head_cache
+        if head is None:
+            head = self._head_cache = self._chain.get_canonical_head()
+        return head
 
     def block_by_number(self, number: int) -> BlockAPI | None:
         with self._lock:
@@ -406,6 +412,8 @@ class Node:
                     built = self._build_and_persist(parent, head_state, ts, empty_ok)
             except _Skip:
                 return None
+            finally:
+                self._head_cache = None
             # only once the block is committed: a failed commit leaves the pool untouched
             self._update_pool(built)
             block, receipts = built.block, built.receipts
@@ -515,6 +523,7 @@ class Node:
                 known = rlp.encode(((), target.block_number + 1), sedes=chain_gaps)
                 self._store[SchemaV1.make_header_chain_gaps_lookup_key()] = known
                 self._store[SchemaV1.make_chain_gaps_lookup_key()] = known
+            self._head_cache = None
             self._pool_version += 1
             return True
 
