@@ -2,8 +2,9 @@
 
 Each service is a child process in its own session (so its own process group):
 a terminal's Ctrl-C reaches only ``neurostack up``, which then stops the services
-in reverse start order, SIGTERM to the whole group first and SIGKILL after a grace
-period, so grandchildren (Celery pool processes, uvicorn workers) go too. On Linux
+batch by batch in reverse start order (a batch side by side), SIGTERM to the whole
+group first and SIGKILL after a grace period, so grandchildren (Celery pool
+processes, uvicorn workers) go too. On Linux
 each child also gets ``PR_SET_PDEATHSIG``: if the supervisor itself is killed with
 SIGKILL, its children receive SIGTERM instead of living on as orphans.
 
@@ -54,6 +55,7 @@ class Service:
     log_path: Path
     log_file: IO[bytes]
     log_start: int = 0  # where this run's output begins (logs are appended across runs)
+    batch: int = 0  # which start() call started it; batches stop in reverse order
 
     @property
     def name(self) -> str:
@@ -99,7 +101,8 @@ class Supervisor:
         Raises :class:`ServiceExited` if one exits meanwhile and
         :class:`ServiceNotReady` if one is not ready within its ``ready_timeout``.
         """
-        started = [self._spawn(spec) for spec in specs]
+        batch = max((s.batch for s in self.services), default=-1) + 1
+        started = [self._spawn(spec, batch) for spec in specs]
         pending = {s.name: s for s in started}
         deadlines = {s.name: time.monotonic() + s.spec.ready_timeout for s in started}
         while pending and not (stop is not None and stop.is_set()):
@@ -119,7 +122,7 @@ class Supervisor:
                 time.sleep(self.poll)
         return started
 
-    def _spawn(self, spec: ServiceSpec) -> Service:
+    def _spawn(self, spec: ServiceSpec, batch: int) -> Service:
         for folder in (self.log_dir, *spec.dirs):
             Path(folder).mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{spec.name}.log"
@@ -139,7 +142,7 @@ class Supervisor:
             start_new_session=True,
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl, no locks
         )
-        service = Service(spec, process, log_path, log_file, log_start)
+        service = Service(spec, process, log_path, log_file, log_start, batch)
         self.services.append(service)
         return service
 
@@ -164,29 +167,42 @@ class Supervisor:
     # -- stopping --------------------------------------------------------------
 
     def stop(self) -> dict[str, int]:
-        """Stop every service, last started first; return their exit statuses."""
+        """Stop every service and return their exit statuses.
+
+        Batches (one per :meth:`start` call) stop in reverse order, so what others
+        depend on (the broker) stops last; the services of one batch stop side by side.
+        """
         codes: dict[str, int] = {}
-        for service in reversed(self.services):
-            codes[service.name] = self._stop_one(service)
-            service.log_file.close()
+        for batch in sorted({s.batch for s in self.services}, reverse=True):
+            members = [s for s in self.services if s.batch == batch]
+            codes.update(self._stop_batch(members))
+            for service in members:
+                service.log_file.close()
         self.services.clear()
         return codes
 
-    def _stop_one(self, service: Service) -> int:
-        process = service.process
-        group = process.pid  # start_new_session: the child leads its own group
-        _signal_group(group, signal.SIGTERM)
-        try:
-            code = process.wait(timeout=self.grace)
-        except subprocess.TimeoutExpired:
-            _signal_group(group, signal.SIGKILL)
-            code = process.wait()
-        # The leader is gone; give the rest of its group a moment, then no mercy.
+    def _stop_batch(self, members: list[Service]) -> dict[str, int]:
+        # start_new_session: each child leads its own process group, id = its pid.
+        for service in members:
+            _signal_group(service.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.grace
+        codes: dict[str, int] = {}
+        for service in members:
+            try:
+                codes[service.name] = service.process.wait(
+                    timeout=max(0.0, deadline - time.monotonic())
+                )
+            except subprocess.TimeoutExpired:
+                _signal_group(service.process.pid, signal.SIGKILL)
+                codes[service.name] = service.process.wait()
+        # The leaders are gone; give the rest of their groups a moment, then no mercy.
         deadline = time.monotonic() + min(self.grace, 3.0)
-        while _group_alive(group) and time.monotonic() < deadline:
+        groups = [s.process.pid for s in members]
+        while any(_group_alive(g) for g in groups) and time.monotonic() < deadline:
             time.sleep(0.05)
-        _signal_group(group, signal.SIGKILL)
-        return code
+        for group in groups:
+            _signal_group(group, signal.SIGKILL)
+        return codes
 
     def __enter__(self) -> Self:
         return self

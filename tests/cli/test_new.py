@@ -14,7 +14,8 @@ from eth_account import Account
 from typer.testing import CliRunner
 
 from neurostack.cli.main import app
-from neurostack.devnet.project import TEMPLATE_DIR
+from neurostack.devnet.project import TEMPLATE_DIR, create_project
+from neurostack.hub.samples import sample_model_path
 from neurostack.solidity import compile_files
 from sequencer.config import load_chain_config
 
@@ -184,14 +185,21 @@ def test_invalid_project_name_is_refused(tmp_path: Path) -> None:
     assert tree(tmp_path) == set()
 
 
-def test_template_artifact_is_the_compiled_example_contract() -> None:
-    """contracts/artifacts/Storage.json must be what the pinned solc-js makes of Storage.sol."""
+@pytest.mark.parametrize("name", ["Storage", "Predictor"])
+def test_template_artifacts_are_the_compiled_contracts(name: str) -> None:
+    """contracts/artifacts/<name>.json must be what the pinned solc-js makes of <name>.sol."""
     contracts = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "contracts"
-    artifact = json.loads((contracts / "artifacts" / "Storage.json").read_text())
+    artifact = json.loads((contracts / "artifacts" / f"{name}.json").read_text())
 
-    compiled = compile_files([contracts / "Storage.sol"])["Storage"].to_artifact()
+    compiled = compile_files([contracts / f"{name}.sol"])[name].to_artifact()
 
     assert artifact == compiled
+
+
+def test_new_project_carries_the_example_model(tmp_path: Path) -> None:
+    folder = create_project("theta", tmp_path)
+    model = folder / "models" / "mlp_regressor.onnx"
+    assert model.read_bytes() == sample_model_path("mlp_regressor").read_bytes()
 
 
 def test_no_template_file_is_git_ignored() -> None:

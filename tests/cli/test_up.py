@@ -154,7 +154,7 @@ def test_up_runs_the_whole_stack_and_the_project_tests_pass(
         cwd=project, capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "5 passed" in tests.stdout
+    assert "6 passed" in tests.stdout  # chain, token, transfer, contract, model call
 
     assert up.stop(signal.SIGTERM) == 0
     assert "Devnet stopped." in up.output

@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,38 @@ def test_children_do_not_outlive_a_killed_supervisor(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_later_batches_stop_before_the_ones_they_depend_on(tmp_path: Path) -> None:
+    """Like the node stopping while Redis is still up: Redis (batch 0) stops last."""
+    on_term = """
+        import signal, sys, time
+        from pathlib import Path
+        def stop(*_):
+            time.sleep(0.3)  # a slow, clean shutdown
+            seen = Path({other!r}).read_text() if {other!r} else ""
+            print("{name} stopped; other stopped first: " + str("STOPPED-B" in seen), flush=True)
+            print("STOPPED" + "-{tag}", flush=True)  # split: the log's header quotes this code
+            sys.exit(0)
+        signal.signal(signal.SIGTERM, stop)
+        print("READY" + "-{tag}", flush=True)
+        while True:
+            time.sleep(0.05)
+    """
+
+    def ready(name: str, tag: str) -> Callable[[], bool]:
+        return lambda: f"READY-{tag}" in (tmp_path / f"{name}.log").read_text()
+
+    broker = ServiceSpec(
+        "broker",
+        python(on_term.format(name="broker", tag="A", other=str(tmp_path / "app.log"))),
+        ready("broker", "A"),
+    )
+    app = ServiceSpec(
+        "app", python(on_term.format(name="app", tag="B", other="")), ready("app", "B")
+    )
+    with Supervisor(tmp_path) as supervisor:
+        supervisor.start([broker])
+        supervisor.start([app])
+        assert supervisor.stop() == {"app": 0, "broker": 0}
+    assert "broker stopped; other stopped first: True" in (tmp_path / "broker.log").read_text()

@@ -1,15 +1,18 @@
-"""Post-generation hook: create this chain's keys and admit them in chain.toml.
+"""Post-generation hook: create this chain's keys, admit them in chain.toml, add the model.
 
 Runs inside the freshly rendered project with the interpreter that runs
 `neurostack new`. Keys are fresh random secp256k1 keys (``secrets`` via
 eth-account), written as 0x-prefixed hex with mode 0600; their addresses go into
 chain.toml's [hub] and [inference] sections, which the template leaves empty.
+The example model (models/mlp_regressor.onnx) is copied from Neuro Stack's samples
+rather than committed twice.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -42,7 +45,16 @@ def fill(text: str, key: str, items: list[str]) -> str:
     return text
 
 
+def copy_example_model() -> None:
+    """The model the example contract calls: Neuro Stack's sample MLP regressor."""
+    from neurostack.hub.samples import sample_model_path
+
+    Path("models").mkdir(exist_ok=True)
+    shutil.copyfile(sample_model_path("mlp_regressor"), Path("models") / "mlp_regressor.onnx")
+
+
 def main() -> None:
+    copy_example_model()
     keys = Path("keys")
     write_key(keys / "sequencer.key")
     sprinter_files = [f"keys/sprinter-{i}.key" for i in range(max(WORKERS, 1))]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import tomllib
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,17 +23,31 @@ def chain_config() -> dict[str, Any]:
     return tomllib.loads((ROOT / "chain.toml").read_text())
 
 
-@pytest.fixture(scope="session")
-def w3(chain_config: dict[str, Any]) -> Web3:
-    """A web3.py client of the devnet; fails with advice when nothing answers."""
-    rpc = chain_config.get("rpc", {})
-    host = rpc.get("host", "127.0.0.1")
+def _url(section: dict[str, Any], default_port: int) -> str:
+    host = section.get("host", "127.0.0.1")
     if host in ("0.0.0.0", "::"):
         host = "127.0.0.1"
-    url = os.environ.get("NEUROSTACK_RPC_URL") or f"http://{host}:{rpc.get('port', 8545)}"
-    client = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
+    return f"http://{host}:{section.get('port', default_port)}"
+
+
+@pytest.fixture(scope="session")
+def rpc_url(chain_config: dict[str, Any]) -> str:
+    """The devnet's JSON-RPC: NEUROSTACK_RPC_URL, else [rpc] of chain.toml."""
+    return os.environ.get("NEUROSTACK_RPC_URL") or _url(chain_config.get("rpc", {}), 8545)
+
+
+@pytest.fixture(scope="session")
+def hub_url(chain_config: dict[str, Any]) -> str:
+    """The devnet's inference hub: NEUROSTACK_HUB_URL, else [hub] of chain.toml."""
+    return os.environ.get("NEUROSTACK_HUB_URL") or _url(chain_config.get("hub", {}), 8600)
+
+
+@pytest.fixture(scope="session")
+def w3(rpc_url: str) -> Web3:
+    """A web3.py client of the devnet; fails with advice when nothing answers."""
+    client = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
     if not client.is_connected():
-        pytest.fail(f"no devnet answers at {url}: run `neurostack up` in {ROOT} first")
+        pytest.fail(f"no devnet answers at {rpc_url}: run `neurostack up` in {ROOT} first")
     return client
 
 
@@ -50,9 +64,13 @@ def dev_accounts(chain_config: dict[str, Any]) -> list[LocalAccount]:
 
 
 @pytest.fixture(scope="session")
-def storage_artifact() -> dict[str, Any]:
-    """The compiled example contract (abi and bytecode)."""
-    return json.loads((ROOT / "contracts" / "artifacts" / "Storage.json").read_text())
+def artifact() -> Callable[[str], dict[str, Any]]:
+    """``artifact(name)``: a compiled contract of contracts/ (abi, bytecode) from artifacts/."""
+
+    def _load(name: str) -> dict[str, Any]:
+        return json.loads((ROOT / "contracts" / "artifacts" / f"{name}.json").read_text())
+
+    return _load
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +91,7 @@ def send(w3: Web3, chain_config: dict[str, Any]) -> Callable[[LocalAccount, dict
         tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
         if block_time == 0:  # a chain that mines on demand only
             w3.provider.make_request("evm_mine", [])
-        return w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30, poll_latency=0.1)
+        # Generous: a transaction that calls a model waits for the model first.
+        return w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.1)
 
     return _send

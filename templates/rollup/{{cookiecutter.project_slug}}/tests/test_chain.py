@@ -42,8 +42,9 @@ def test_transfer_moves_native_tokens(
 
 
 def test_example_contract_stores_a_value(
-    w3: Web3, send: Send, dev_accounts: list[LocalAccount], storage_artifact: dict[str, Any]
+    w3: Web3, send: Send, dev_accounts: list[LocalAccount], artifact: Callable[[str], Any]
 ) -> None:
+    storage_artifact = artifact("Storage")
     account = dev_accounts[1]
     deployed = send(account, {"data": storage_artifact["bytecode"], "gas": 500_000})
     assert deployed["status"] == 1 and deployed["contractAddress"]
