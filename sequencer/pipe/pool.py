@@ -99,6 +99,7 @@ class _Tracked:
     deadline: float
     status: TxStatus = TxStatus.PARKED
     requests: list[RequestInfo] = field(default_factory=list)
+    dispatches: int = 0  # bounded: a request that keeps coming back must not loop forever
 
 
 @dataclass
@@ -352,6 +353,10 @@ class InferencePool:
 
     def _dispatch(self, tracked: _Tracked, request: InferenceRequest) -> None:
         rid = RequestId(bytes(request.request_id))
+        tracked.dispatches += 1
+        if tracked.dispatches > 2 * self.policy.max_calls_per_tx + 2:
+            self._drop(tracked, f"{describe(request)} stays unresolved after its result arrived")
+            return
         with self._lock:
             job = self._jobs.get(rid)
             if job is not None:
