@@ -42,4 +42,4 @@ class HubContext:
 
 def hub_context(request: Request) -> HubContext:
     """FastAPI dependency: the app's :class:`HubContext`."""
-    return request.app.state.hub  # type: ignore[no-any-return]
+    return request.app.state.hub

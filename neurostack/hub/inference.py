@@ -104,11 +104,14 @@ def _build_job(body: InferRequest, ctx: HubContext) -> InferenceJob:
     except InvalidTensor as exc:
         raise InvalidInferenceRequest(f"invalid input: {exc}") from None
     limit = ctx.settings.max_tensor_elements
-    for tensor in (*model_input.numbers, *model_input.strings):
-        if len(tensor.values) > limit:
+    sizes = [(t.name, len(t.values)) for t in model_input.numbers] + [
+        (t.name, len(t.values)) for t in model_input.strings
+    ]
+    for name, size in sizes:
+        if size > limit:
             raise InvalidInferenceRequest(
-                f"input {tensor.name!r} has {len(tensor.values)} elements, more than this "
-                f"hub's limit of {limit}; split the request into smaller batches"
+                f"input {name!r} has {size} elements, more than this hub's limit of {limit}; "
+                "split the request into smaller batches"
             )
     try:
         model_input_to_feeds(model_input, record.input_specs())

@@ -96,7 +96,7 @@ class Sprinter:
             if stored is not None:
                 if not late:
                     self.redis.hdel(keys.running_key(rid), self.name)
-                return json.loads(stored)  # type: ignore[no-any-return]
+                return json.loads(stored)
             if late:
                 return self._fail(job, rid, "the job's deadline passed before a sprinter ran it")
             try:
