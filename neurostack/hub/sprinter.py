@@ -39,6 +39,7 @@ from .settings import HubSettings
 log = logging.getLogger(__name__)
 
 ERROR_TTL = 60  # seconds a failure stays visible to GET /v1/jobs/{id}
+LATE = "the job's deadline passed before a sprinter ran it"
 
 # Atomically: first result wins, the request is counted once, waiters are told, and the
 # worker's running mark goes.
@@ -98,7 +99,10 @@ class Sprinter:
                     self.redis.hdel(keys.running_key(rid), self.name)
                 return json.loads(stored)
             if late:
-                return self._fail(job, rid, "the job's deadline passed before a sprinter ran it")
+                # Not recorded under error:<id>: a late copy (say, redelivered after the
+                # visibility timeout) must not fail a newer identical request still pending.
+                log.info("dropped %s: its deadline passed before it could run", rid)
+                return JobResult(job.request_id, None, LATE, self.name).to_message()
             try:
                 return self._run(job, rid)
             except JobRejected as exc:

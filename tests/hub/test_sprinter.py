@@ -142,7 +142,8 @@ def test_invalid_job_past_its_deadline_is_not_run(tmp_path: Path, r: redis.Redis
     result = JobResult.from_message(_sprinter(store, r).handle(job.to_message()))
     assert result.receipt is None and "deadline passed" in (result.error or "")
     assert r.get(keys.COMPLETED_TOTAL) is None
-    assert r.get(keys.error_key(keys.request_hex(job.request_id))) is not None
+    # a late copy leaves no trace that could fail a newer identical request
+    assert r.get(keys.error_key(keys.request_hex(job.request_id))) is None
 
 
 def test_invalid_input_for_the_model_is_an_error_result_not_a_retry(
