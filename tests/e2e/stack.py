@@ -39,7 +39,7 @@ from hub_client import HubClient, RollupClient
 from neurostack.hub.broker import free_port
 from neurostack.hub.samples import sample_model_path
 from neurostack.solidity import load_artifact
-from tests.hub.stack import NEUROSTACK, HubStack
+from tests.hub.stack import NEUROSTACK, HubStack, _stop
 
 CHAIN_ID = 4343
 GWEI = 10**9
@@ -171,6 +171,25 @@ class RollupStack:
         """(Re)start one sprinter with its own per-job delay."""
         self.hub.worker_delay = delay  # HubStack passes its current delay to the new process
         self.hub.start_worker(name)
+
+    def stop_worker(self, name: str) -> None:
+        """SIGTERM one sprinter (SIGKILL after a grace period) and wait for it."""
+        _stop(self.hub.workers[name].proc)
+        self.hub.workers[name].proc = None
+
+    def kill_worker(self, name: str) -> None:
+        """SIGKILL one sprinter, as a crash would (it is then known to be down)."""
+        if self.hub.workers[name].proc is not None:
+            self.hub.kill_worker(name)
+            self.hub.workers[name].proc = None
+
+    def restart_workers(self, delays: dict[str, float]) -> None:
+        """Restart the named workers with these delays; others keep running."""
+        for name in delays:
+            self.stop_worker(name)
+        for name, delay in delays.items():
+            self.start_worker(name, delay)
+        self.hub.wait_ready(workers=sum(1 for w in self.hub.workers.values() if w.proc))
 
     def ensure_workers(self, delay: float = 0.0) -> None:
         """Every worker running (restarting dead ones with ``delay``) and ready."""
