@@ -82,7 +82,11 @@ class Node:
 
         data_dir = Path(config.data_dir)
         self._store = SqliteStore(data_dir / STORE_FILE)
-        self._chain = self._open_chain()
+        try:
+            self._chain = self._open_chain()
+        except BaseException:
+            self._store.close()  # release the data dir: the caller may fix the config and retry
+            raise
         self._decode = self._chain.get_vm_class_for_block_number(1).get_transaction_builder().decode
         self.coinbase = self._read_coinbase()
         self.mempool = Mempool(Journal(data_dir / JOURNAL_FILE))

@@ -12,12 +12,17 @@ killed mid-block therefore leaves the previous block as the head, with its state
 SQLite runs in WAL mode with ``synchronous=FULL`` so a committed block also survives a
 power cut (one fsync per block).
 
+Exclusive use: the store holds an ``flock`` on ``chain.sqlite.lock`` while open, so a second
+node on the same data dir fails with ``StoreError`` instead of forking the chain.
+
 Thread safety: one lock serialises access to the connection; readers in other threads see
 the overlay of an open block (the node's own lock keeps them out while a block is built).
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -41,6 +46,7 @@ class SqliteStore(BaseAtomicDB):
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = _lock_exclusively(self.path.with_name(self.path.name + ".lock"))
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, once per block.
             self._conn = sqlite3.connect(
@@ -54,9 +60,9 @@ class SqliteStore(BaseAtomicDB):
                 "WITHOUT ROWID"
             )
         except sqlite3.Error as exc:
+            os.close(self._lock_fd)
             raise StoreError(
-                f"{self.path}: cannot open the chain database ({exc}); check the file and "
-                "that no other node uses this data dir"
+                f"{self.path}: cannot open the chain database ({exc}); check the file"
             ) from None
         self._lock = threading.RLock()
         self._overlay: dict[bytes, bytes | None] | None = None
@@ -148,3 +154,22 @@ class SqliteStore(BaseAtomicDB):
             if not self._closed:
                 self._closed = True
                 self._conn.close()
+                os.close(self._lock_fd)  # releases the data dir for the next node
+
+
+def _lock_exclusively(path: Path) -> int:
+    """Hold an exclusive ``flock`` on ``path`` for as long as the store is open.
+
+    Two nodes producing blocks on one data dir would fork the chain; the kernel drops the
+    lock when the process dies, so a crashed node never leaves a stale lock behind.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StoreError(
+            f"{path.parent}: another node is using this data dir; stop it first "
+            "(or give this chain another data_dir)"
+        ) from None
+    return fd

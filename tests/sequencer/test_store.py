@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -38,15 +39,30 @@ def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
 def test_nested_transactions_commit_once_with_the_outer(tmp_path: Path) -> None:
     path = tmp_path / "chain.sqlite"
     store = SqliteStore(path)
+    reader = sqlite3.connect(path)  # another connection sees only committed data
+
+    def committed(key: bytes) -> bool:
+        return reader.execute("SELECT 1 FROM kv WHERE key = ?", (key,)).fetchone() is not None
+
     with store.transaction():
         with store.atomic_batch() as batch:  # py-evm's batches join the block transaction
             batch[b"k"] = b"v"
-        # not yet visible to another connection
-        assert b"k" not in SqliteStore(path)
-    assert SqliteStore(path)[b"k"] == b"v"
+        assert store[b"k"] == b"v"
+        assert not committed(b"k")
+    assert committed(b"k")
 
 
 def test_invalid_delete_of_a_missing_key(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "chain.sqlite")
     with pytest.raises(KeyError):
         del store[b"nothing"]
+
+
+def test_invalid_second_store_on_the_same_data_dir(tmp_path: Path) -> None:
+    from sequencer.errors import StoreError
+
+    first = SqliteStore(tmp_path / "chain.sqlite")
+    with pytest.raises(StoreError, match="another node is using this data dir"):
+        SqliteStore(tmp_path / "chain.sqlite")
+    first.close()
+    SqliteStore(tmp_path / "chain.sqlite").close()  # free again once the first one closed
