@@ -265,3 +265,14 @@ def test_invalid_block_whose_commit_fails_leaves_chain_and_pool_as_they_were(nod
     block = node.mine()
     assert [tx.hash for tx in block.transactions] == [tx_hash]
     assert node.store[b"hook-wrote-this"] == b"1"
+
+
+def test_invalid_call_and_estimate_beyond_the_balance(node: Node) -> None:
+    from sequencer.errors import InvalidCall
+
+    addr, _ = dev_keys(node.config)[0]
+    params = CallParams(sender=addr, to=RECIPIENT, value=node.config.dev.balance + 1)
+    with pytest.raises(InvalidCall, match="insufficient funds"):
+        node.call(params)
+    with pytest.raises(InvalidCall, match="insufficient funds"):
+        node.estimate_gas(params)
