@@ -75,12 +75,28 @@ class ProviderChoice:
             decided = self._decided
         if decided is None:
             wanted = [CPU] if self.preference == "cpu" else [CUDA, CPU]
-            session = ort.InferenceSession(model_bytes, self._options(), providers=wanted)
+            quiet = self.preference == "auto"
+            if quiet:
+                # On CPU-only machines the CUDA attempt prints loader errors; "auto" expects
+                # that, so they are muted for the probe ("cuda" shows them).
+                ort.set_default_logger_severity(4)
+            try:
+                session = ort.InferenceSession(model_bytes, self._options(), providers=wanted)
+            finally:
+                if quiet:
+                    ort.set_default_logger_severity(2)
             actual = session.get_providers()
             provider = CUDA if CUDA in actual else CPU
             if self.preference == "cuda" and provider != CUDA:
                 log.warning("CUDA was requested but onnxruntime runs on the CPU here")
-            log.warning("sprinter runs onnxruntime with %s (session reports %s)", provider, actual)
+            hint = (
+                " (use --providers cuda to see why CUDA is unavailable)"
+                if (quiet and provider != CUDA)
+                else ""
+            )
+            log.warning(
+                "sprinter runs onnxruntime with %s (session reports %s)%s", provider, actual, hint
+            )
             with self._lock:
                 self._decided = [CUDA, CPU] if provider == CUDA else [CPU]
             return session, provider
