@@ -59,7 +59,7 @@ def serve(
     import uvicorn
 
     from neurostack.hub.app import create_app
-    from neurostack.hub.broker import EmbeddedRedis
+    from neurostack.hub.broker import resolve_redis_url
 
     settings = _settings(
         store_dir=store,
@@ -71,11 +71,11 @@ def serve(
     )
     embedded = None
     try:
-        if not settings.redis_url:
-            embedded = EmbeddedRedis(Path(settings.store_dir) / "redis").start()
-            settings = settings.model_copy(update={"redis_url": embedded.url})
-            typer.echo(f"embedded Redis at {embedded.url}")
-            typer.echo(f"  start workers with: neurostack hub worker --redis-url {embedded.url}")
+        url, embedded = resolve_redis_url(settings.redis_url, Path(settings.store_dir) / "redis")
+        if embedded is not None:
+            settings = settings.model_copy(update={"redis_url": url})
+            typer.echo(f"embedded Redis at {url}")
+            typer.echo(f"  start workers with: neurostack hub worker --redis-url {url}")
         api = create_app(settings)
         typer.echo(f"hub API at http://{host}:{port} (store {settings.store_dir})")
         # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal
