@@ -5,6 +5,8 @@ under uvicorn, two sprinter worker processes), see ``tests/hub/stack.py``. Tests
 it must be marked ``slow``. Its attributes: ``url``, ``redis_url``, ``store_dir``,
 ``workers`` (name -> ``WorkerProcess`` with ``address``/``key_hex``), ``owner`` (an
 eth_account for uploads), and helpers ``upload(path)``, ``client()``, ``redis_client()``.
+It is shared: do not kill or stop its workers or Redis; fault tests start their own
+``HubStack`` (see tests/hub/test_faults.py).
 """
 
 from __future__ import annotations
