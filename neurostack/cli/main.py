@@ -2,7 +2,7 @@
 
 import typer
 
-from . import chain, hub, model
+from . import chain, demo, hub, model
 
 app = typer.Typer(
     name="neurostack",
@@ -11,5 +11,6 @@ app = typer.Typer(
     add_completion=False,
 )
 chain.register(app)  # new, up, node, demo
+demo.register(app)  # demo
 model.register(app)  # model upload|list|show, infer
 app.add_typer(hub.app, name="hub")
