@@ -52,4 +52,9 @@ def print_banner(console: Console, devnet: Devnet) -> None:
         )
         for i, account in enumerate(accounts):
             out(f"  ({i}) {account.address}  key {account.private_key}")
+    if devnet.hub_url and devnet.workers:
+        out(
+            "\nTry it: run `neurostack demo` in this folder in another terminal "
+            "(a contract calls a model; its proof is verified locally)."
+        )
     out("\nPress Ctrl-C to stop.")
