@@ -159,7 +159,7 @@ class Mempool:
     def __init__(self, journal: Journal | None, *, max_per_sender: int = MAX_PER_SENDER) -> None:
         self.journal = journal
         self.max_per_sender = max_per_sender
-        self._by_hash: dict[Hash32, PooledTx] = {}
+        self._by_hash: dict[bytes, PooledTx] = {}
         self._by_sender: dict[Address, dict[int, PooledTx]] = {}
         self._seq = itertools.count()
 

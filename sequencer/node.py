@@ -23,7 +23,7 @@ from eth.exceptions import BlockNotFound as EVMBlockNotFound
 from eth.exceptions import HeaderNotFound, TransactionNotFound
 from eth.rlp.sedes import chain_gaps
 from eth_keys import keys
-from eth_typing import Address, Hash32
+from eth_typing import Address, BlockNumber, Hash32
 from eth_utils import ValidationError
 
 from .chain import execution, fees
@@ -103,7 +103,7 @@ class Node:
         """
         cls = chain_class(self.chain_id)
         chain_id_key = b"neurostack:chain_id"
-        if SchemaV1.make_block_number_to_hash_lookup_key(0) not in self._store:
+        if SchemaV1.make_block_number_to_hash_lookup_key(BlockNumber(0)) not in self._store:
             with self._store.transaction():
                 chain = create_genesis(self.config, self._store)
                 self._store[chain_id_key] = str(self.chain_id).encode()
@@ -111,7 +111,7 @@ class Node:
         chain = cls(self._store)
         stored_id = int(self._store.get(chain_id_key, b"0"))
         if stored_id != self.chain_id or chain.get_canonical_block_header_by_number(
-            0
+            BlockNumber(0)
         ).hash != genesis_hash(self.config):
             raise ConfigError(
                 f"{self._store.path}: the data dir holds another chain (chain id or genesis "
@@ -127,9 +127,11 @@ class Node:
         except OSError:
             return ZERO_ADDRESS
         try:
-            return keys.PrivateKey(
-                bytes.fromhex(text.removeprefix("0x"))
-            ).public_key.to_canonical_address()
+            return Address(
+                keys.PrivateKey(
+                    bytes.fromhex(text.removeprefix("0x"))
+                ).public_key.to_canonical_address()
+            )
         except ValueError:
             raise ConfigError(f"{self.config.key_file}: not a hex private key") from None
 
@@ -288,7 +290,8 @@ class Node:
 
     def pending_nonce(self, address: bytes) -> int:
         with self._lock:
-            return self.mempool.pending_nonce(address, self._head_state().get_nonce(address))
+            sender = Address(address)
+            return self.mempool.pending_nonce(sender, self._head_state().get_nonce(sender))
 
     # -- execution --
 
@@ -520,7 +523,9 @@ class Node:
                     block = self._chain.get_canonical_block_by_number(number)
                     for tx in block.transactions:
                         del self._store[SchemaV1.make_transaction_hash_to_block_lookup_key(tx.hash)]
-                    del self._store[SchemaV1.make_block_number_to_hash_lookup_key(number)]
+                    del self._store[
+                        SchemaV1.make_block_number_to_hash_lookup_key(BlockNumber(number))
+                    ]
                 self._store[SchemaV1.make_canonical_head_hash_lookup_key()] = target_hash
                 # py-evm tracks which block numbers it holds ("gaps"); forget the rewound ones
                 # so the next block at those numbers is an ordinary extension of the chain.

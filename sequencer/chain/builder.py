@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from eth.abc import (
     BlockAPI,
@@ -24,10 +24,11 @@ from eth.abc import (
     ReceiptAPI,
     SignedTransactionAPI,
 )
-from eth_typing import Address
+from eth_typing import Address, BlockNumber
 from eth_utils import ValidationError
 
 from ..errors import TransactionDeferred
+from .fork import NeuroVM
 from .genesis import GENESIS_EXTRA_DATA
 
 TX_GAS = 21_000  # no transaction fits in less
@@ -106,7 +107,7 @@ def build_block(
     ``extra_data`` is the header's ``extraData`` or a function of the environment computing
     it after the transactions ran (the inference root of the receipts they used).
     """
-    vm_class = chain.get_vm_class_for_block_number(parent.block_number + 1)
+    vm_class = chain.get_vm_class_for_block_number(BlockNumber(parent.block_number + 1))
     header = vm_class.create_header_from_parent(
         parent,
         timestamp=timestamp,
@@ -114,8 +115,8 @@ def build_block(
         gas_limit=gas_limit,
         extra_data=GENESIS_EXTRA_DATA,
     )
-    vm = chain.get_vm(header)
-    vm.environment = environment  # type: ignore[attr-defined]
+    vm = cast(NeuroVM, chain.get_vm(header))
+    vm.environment = environment
     vm.block_preprocessing(vm.get_block())
 
     built = BuiltBlock(block=vm.get_block(), receipts=[], computations=[])

@@ -8,14 +8,15 @@ call without fee fields needs no balance for gas. Nothing is persisted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from eth.abc import BlockHeaderAPI, ChainAPI, ComputationAPI
-from eth.constants import ZERO_ADDRESS
+from eth.abc import BlockHeaderAPI, ChainAPI, ComputationAPI, SignedTransactionAPI
+from eth.constants import CREATE_CONTRACT_ADDRESS, ZERO_ADDRESS
 from eth.exceptions import OutOfGas, Revert
 from eth.vm.spoof import SpoofTransaction
 from eth_abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
+from eth_typing import Address
 from eth_utils import ValidationError
 
 from ..errors import ExecutionReverted, InvalidCall
@@ -62,17 +63,18 @@ def run_call(
     vm = chain.get_vm(header.copy(base_fee_per_gas=0))
     vm.environment = environment  # type: ignore[attr-defined]
     state = vm.state
-    sender = params.sender or ZERO_ADDRESS
+    sender = Address(params.sender or ZERO_ADDRESS)
     nonce = params.nonce if params.nonce is not None else state.get_nonce(sender)
     unsigned = vm.create_unsigned_transaction(
         nonce=nonce,
         gas_price=_gas_price(params),
         gas=gas if gas is not None else (params.gas or header.gas_limit),
-        to=params.to or b"",
+        to=Address(params.to or CREATE_CONTRACT_ADDRESS),
         value=params.value,
         data=params.data,
     )
-    tx = SpoofTransaction(unsigned, from_=sender)
+    # duck-typed as a signed transaction whose sender is given, as py-evm's own eth_call does
+    tx = cast(SignedTransactionAPI, SpoofTransaction(unsigned, from_=sender))
     try:
         return state.apply_transaction(tx)
     except ValidationError as exc:
@@ -136,7 +138,11 @@ def estimate_gas(
         return computation
 
     # geth's shortcut: a plain transfer to an account without code costs exactly 21000
-    if params.to and not params.data and not chain.get_vm(header).state.get_code(params.to):
+    if (
+        params.to
+        and not params.data
+        and not chain.get_vm(header).state.get_code(Address(params.to))
+    ):
         plain = attempt(PLAIN_TRANSFER_GAS)
         if plain is not None and not plain.is_error:
             return PLAIN_TRANSFER_GAS

@@ -39,6 +39,11 @@ def blob_base_fee(header: BlockHeaderAPI) -> int:
     )
 
 
+def base_fee_of(header: BlockHeaderAPI) -> int:
+    """The header's base fee (always set from genesis on: the chain is post-London)."""
+    return header.base_fee_per_gas or 0
+
+
 def effective_tip(tx: object, base_fee: int) -> int:
     return min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - base_fee)  # type: ignore[attr-defined]
 
@@ -48,7 +53,7 @@ def suggest_tip(recent_blocks: Sequence[BlockAPI]) -> int:
     samples = []
     for block in recent_blocks[:TIP_SAMPLE_BLOCKS]:
         if block.transactions:
-            base = block.header.base_fee_per_gas
+            base = base_fee_of(block.header)
             samples.append(min(effective_tip(tx, base) for tx in block.transactions))
     if not samples:
         return DEFAULT_TIP
@@ -62,7 +67,7 @@ def _rewards(
     """Tips at the given gas-weighted percentiles of a block, as geth computes them."""
     if not block.transactions:
         return [0] * len(percentiles)
-    base = block.header.base_fee_per_gas
+    base = base_fee_of(block.header)
     used, previous = [], 0
     for receipt in receipts:
         used.append(receipt.gas_used - previous)
@@ -99,7 +104,7 @@ def fee_history(
     for number in range(oldest, newest + 1):
         block = block_at(number)
         header = block.header
-        base_fees.append(header.base_fee_per_gas)
+        base_fees.append(base_fee_of(header))
         ratios.append(header.gas_used / header.gas_limit)
         blob_fees.append(blob_base_fee(header))
         blob_ratios.append(header.blob_gas_used / MAX_BLOB_GAS_PER_BLOCK)

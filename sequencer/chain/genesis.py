@@ -8,13 +8,13 @@ timestamp is therefore fixed at 0 rather than read from a clock.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from eth.abc import AtomicDatabaseAPI, ChainAPI
 from eth.chains.base import Chain
 from eth.constants import ZERO_ADDRESS
 from eth.db.atomic import AtomicDB
-from eth_typing import Address
+from eth_typing import Address, BlockNumber
 from eth_utils import to_canonical_address
 
 from ..config import ChainConfig
@@ -69,12 +69,11 @@ def genesis_params(config: ChainConfig) -> dict[str, Any]:
 
 def create_genesis(config: ChainConfig, db: AtomicDatabaseAPI) -> ChainAPI:
     """Write the genesis block and state into ``db`` and return the chain on it."""
-    return chain_class(config.chain.chain_id).from_genesis(
-        db, genesis_params(config), genesis_state(config)
-    )
+    state = cast(Any, genesis_state(config))  # py-evm's AccountDetails is this TypedDict
+    return chain_class(config.chain.chain_id).from_genesis(db, genesis_params(config), state)
 
 
 def genesis_hash(config: ChainConfig) -> bytes:
     """The genesis block hash this config produces (computed in memory)."""
     chain = create_genesis(config, AtomicDB())
-    return chain.get_canonical_block_header_by_number(0).hash
+    return chain.get_canonical_block_header_by_number(BlockNumber(0)).hash
