@@ -57,6 +57,8 @@ class Options:
     deadline: float = 20.0  # PIPE: seconds a parked transaction may wait
     speculative_after: float = 2.0  # bridge: seconds before a slow job is duplicated
     redundancy: int = 1
+    empty_blocks: bool = False  # True: a block every block_time even without transactions
+    accounts: int = 10  # funded dev accounts
 
 
 class RollupStack:
@@ -76,7 +78,8 @@ class RollupStack:
         self.node: subprocess.Popen[bytes] | None = None
         Account.enable_unaudited_hdwallet_features()
         self.accounts: list[LocalAccount] = [
-            Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(10)
+            Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+            for i in range(options.accounts)
         ]
         self.rollup: RollupClient | None = None
         self._nonces: dict[str, int] = {}
@@ -109,9 +112,14 @@ class RollupStack:
         self.rpc_port = free_port()
         o = self.options
         config = {
-            "chain": {"name": "e2e", "chain_id": CHAIN_ID, "block_time": o.block_time},
+            "chain": {
+                "name": "e2e",
+                "chain_id": CHAIN_ID,
+                "block_time": o.block_time,
+                "empty_blocks": o.empty_blocks,
+            },
             "rpc": {"port": self.rpc_port},
-            "dev": {"mnemonic": MNEMONIC, "accounts": 10},
+            "dev": {"mnemonic": MNEMONIC, "accounts": o.accounts},
             "hub": {"port": self.hub.port, "workers": 0, "sprinter_keys": []},
             "inference": {
                 "sprinters": list(self.sprinters.values()),
