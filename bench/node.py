@@ -42,6 +42,7 @@ from sequencer.node import Node
 CHAIN_ID = 31337
 SENDERS = 9  # dev accounts 1..9; account 0 deploys the contract
 RPC_CLIENTS = 4
+RPC_BATCH = 20
 
 COUNTER_SOURCE = """
 // SPDX-License-Identifier: MIT
@@ -109,30 +110,34 @@ def node_seconds(node: Node, raws: Sequence[bytes]) -> float:
 
 
 def _rpc_client(
-    host: str, port: int, raws: Sequence[bytes], ready: Any, go: Any, errors: Any
+    host: str, port: int, raws: Sequence[bytes], batch: int, ready: Any, go: Any, errors: Any
 ) -> None:
-    """A load-generating client process: one keep-alive connection, one request per tx."""
+    """A load-generating client process: one keep-alive connection; one request per tx, or
+    JSON-RPC batches of ``batch`` (ethers v6 batches calls made in the same tick by default)."""
     conn = http.client.HTTPConnection(host, port)
     conn.connect()
     ready.release()
     go.wait()
-    for raw in raws:
-        body = json.dumps(
+    for first in range(0, len(raws), batch):
+        calls = [
             {
                 "jsonrpc": "2.0",
-                "id": 1,
+                "id": i,
                 "method": "eth_sendRawTransaction",
                 "params": ["0x" + raw.hex()],
             }
-        )
+            for i, raw in enumerate(raws[first : first + batch])
+        ]
+        body = json.dumps(calls[0] if batch == 1 else calls)
         conn.request("POST", "/", body=body, headers={"Content-Type": "application/json"})
         reply = json.loads(conn.getresponse().read())
-        if "error" in reply:
-            errors.put(str(reply["error"]))
+        for answer in reply if isinstance(reply, list) else [reply]:
+            if "error" in answer:
+                errors.put(str(answer["error"]))
     conn.close()
 
 
-def rpc_seconds(node: Node, raws: Sequence[bytes]) -> float:
+def rpc_seconds(node: Node, raws: Sequence[bytes], batch: int = 1) -> float:
     """Clients in separate processes (as a wallet or script would be), so client-side
     JSON and HTTP work does not count against the node; they are connected before timing."""
     from sequencer.rpc.server import RpcServer
@@ -143,7 +148,7 @@ def rpc_seconds(node: Node, raws: Sequence[bytes]) -> float:
         procs = [
             ctx.Process(
                 target=_rpc_client,
-                args=(server.host, server.port, raws[i::RPC_CLIENTS], ready, go, errors),
+                args=(server.host, server.port, raws[i::RPC_CLIENTS], batch, ready, go, errors),
             )
             for i in range(RPC_CLIENTS)
         ]
@@ -198,6 +203,14 @@ def measure(n: int, with_rpc: bool, repeat: int = 3) -> list[tuple[str, str, int
             ]
             if with_rpc:
                 paths.append(("node via JSON-RPC", lambda s, r: _on_fresh_node(rpc_seconds, s, r)))
+                paths.append(
+                    (
+                        f"  ... batches of {RPC_BATCH}",
+                        lambda s, r: _on_fresh_node(
+                            lambda node, txs: rpc_seconds(node, txs, RPC_BATCH), s, r
+                        ),
+                    )
+                )
             best = {label: float("inf") for label, _ in paths}
             for _ in range(repeat):  # interleaved, best of `repeat`: the machine is shared
                 for label, run in paths:
