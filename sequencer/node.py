@@ -11,7 +11,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -322,16 +322,38 @@ class Node:
 
     def send_raw_transaction(self, raw: bytes) -> bytes:
         """Validate, journal (fsync) and pool ``raw``; its hash once it is durable."""
-        raw = bytes(raw)
-        tx_hash = self._admit(raw, journal=True)
-        for fn in list(self._pending_listeners):
-            try:
-                fn(tx_hash)
-            except Exception:
-                log.exception("pending listener failed")
-        return tx_hash
+        (result,) = self.send_raw_transactions([raw])
+        if isinstance(result, TransactionRejected):
+            raise result
+        return result
 
-    def _admit(self, raw: bytes, *, journal: bool) -> Hash32:
+    def send_raw_transactions(self, raws: Sequence[bytes]) -> list[bytes | TransactionRejected]:
+        """``send_raw_transaction`` for many (a JSON-RPC batch): one hash or rejection per
+        input, in order, and one fsync for all of them before any hash is returned."""
+        results: list[bytes | TransactionRejected] = []
+        ticket = 0
+        for raw in raws:
+            try:
+                tx_hash, ticket = self._admit(bytes(raw), journal=True)
+                results.append(tx_hash)
+            except TransactionRejected as exc:
+                results.append(exc)
+        if ticket and self.mempool.journal is not None:
+            # durable before the hashes go out; the fsync runs outside the lock and is
+            # shared by every submitter waiting at the same time (group commit)
+            self.mempool.journal.sync(ticket)
+        for result in results:
+            if isinstance(result, TransactionRejected):
+                continue
+            for fn in list(self._pending_listeners):
+                try:
+                    fn(Hash32(result))
+                except Exception:
+                    log.exception("pending listener failed")
+        return results
+
+    def _admit(self, raw: bytes, *, journal: bool) -> tuple[Hash32, int]:
+        """Check and pool one transaction; its hash and its journal ticket (0: none)."""
         tx, sender = decode_transaction(
             raw, self._decode, self.chain_id, self.config.chain.gas_limit
         )
@@ -344,12 +366,8 @@ class Node:
             base_fee = fees.next_base_fee(head) if journal else 0
             self.mempool.add(tx, raw, sender, self._head_state(), base_fee, journal=journal)
             self._pool_version += 1
-            ticket = self.mempool.journal.written if self.mempool.journal else 0
-        if journal and self.mempool.journal is not None:
-            # durable before the hash goes out; the fsync runs outside the lock and is
-            # shared by every submitter waiting at the same time (group commit)
-            self.mempool.journal.sync(ticket)
-        return tx.hash
+            ticket = self.mempool.journal.written if journal and self.mempool.journal else 0
+        return tx.hash, ticket
 
     def drop_transaction(self, tx_hash: bytes) -> bool:
         """Remove a pooled transaction (and its journal record): its sender's nonce slot is

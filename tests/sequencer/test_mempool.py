@@ -277,3 +277,21 @@ def test_journal_replay_keeps_transactions_the_base_fee_has_priced_out(tmp_path:
         assert lookup is not None and lookup.pending  # acknowledged: still there
     finally:
         again.stop()
+
+
+def test_batch_admission_answers_each_and_fsyncs_once(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    _, key = dev_keys(node.config)[0]
+    fsyncs = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd)))
+    raws = [sign(key, 0), sign(key, 0), sign(key, 1), sign(key, 2, gas=1)]
+    results = node.send_raw_transactions(raws)
+    assert isinstance(results[0], bytes) and isinstance(results[2], bytes)
+    assert str(results[1]) == "already known"
+    assert str(results[3]).startswith("intrinsic gas too low")
+    assert len(fsyncs) == 1  # one fsync made the whole batch durable
+    assert [tx.hash for tx in node.mine().transactions] == [results[0], results[2]]
