@@ -12,7 +12,7 @@ onnxruntime run, a ``neurostack node --redis-url`` with empty blocks every
    in this run (close to K·L, also shown);
 2. the same with W workers: the speedup against (1) (target >= 0.8·W) and against K·L;
 3. block intervals while (1) and (2) run, as a node-side poller sees new heads: mean and
-   p95 deviation from the block time (target within 10%);
+   mean and p95 deviation from the block time (target within 10%);
 4. ordinary transfers (pre-signed, sent by 3 threads): included per second without and
    with K inference transactions parked at the same time;
 5. end-to-end latency of one inference transaction at a time (send to receipt), p50
@@ -236,7 +236,8 @@ def main() -> None:
          (f"speedup {t_one / t_w:.2f}x vs 1 worker, {sequential / t_w:.2f}x vs K·L "
          f"(target >= {0.8 * workers:.1f})")),
         ("block interval while inference runs", f"mean {statistics.mean(intervals):.3f} s",
-         (f"p95 deviation {100 * percentile(deviation, 0.95):.1f}%, max "
+         (f"mean |deviation| {100 * statistics.mean(deviation):.1f}%, "
+          f"p95 {100 * percentile(deviation, 0.95):.1f}%, max "
          f"{100 * max(deviation):.1f}% over {len(intervals)} blocks (target 10%)")),
         (f"{args.transfers} transfers, no inference", f"{tps_idle:.0f} tx/s", ""),
         (f"{args.transfers} transfers, {k} inference txs parked", f"{tps_loaded:.0f} tx/s",
