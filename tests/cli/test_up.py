@@ -88,6 +88,15 @@ class Up:
             os.kill(pid, signal.SIGKILL)
 
 
+def logs_tail(project: Path, lines: int = 15) -> str:
+    """The end of every service log: what a failure message needs to be diagnosed."""
+    out = []
+    for log in sorted((project / "data" / "logs").glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        out.append(f"\n--- {log.name} ---\n" + "\n".join(tail))
+    return "".join(out)
+
+
 def rpc(url: str, method: str, *params: Any) -> Any:
     reply = httpx.post(
         url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10
@@ -153,7 +162,7 @@ def test_up_runs_the_whole_stack_and_the_project_tests_pass(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=project, capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
-    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert tests.returncode == 0, tests.stdout + tests.stderr + logs_tail(project)
     assert "6 passed" in tests.stdout  # chain, token, transfer, contract, model call
 
     assert up.stop(signal.SIGTERM) == 0
