@@ -15,13 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import rlp
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
 from eth.constants import ZERO_ADDRESS
 from eth.db.schema import SchemaV1
 from eth.exceptions import BlockNotFound as EVMBlockNotFound
 from eth.exceptions import HeaderNotFound, TransactionNotFound
-from eth.rlp.sedes import chain_gaps
 from eth_keys import keys
 from eth_typing import Address, BlockNumber, Hash32
 from eth_utils import ValidationError
@@ -29,6 +27,7 @@ from eth_utils import ValidationError
 from .chain import execution, fees
 from .chain.builder import BuiltBlock, build_block
 from .chain.genesis import chain_class, create_genesis, genesis_hash
+from .chain.history import rewind_canonical_head
 from .config import ChainConfig
 from .errors import (
     BlockNotFound,
@@ -534,22 +533,8 @@ class Node:
                 return False
             for sid in [s for s in self._snapshots if s >= snapshot_id]:
                 del self._snapshots[sid]
-            target = self._chain.get_block_header_by_hash(target_hash)
-            head = self._head_header().block_number
             with self._store.transaction():
-                for number in range(target.block_number + 1, head + 1):
-                    block = self._chain.get_canonical_block_by_number(number)
-                    for tx in block.transactions:
-                        del self._store[SchemaV1.make_transaction_hash_to_block_lookup_key(tx.hash)]
-                    del self._store[
-                        SchemaV1.make_block_number_to_hash_lookup_key(BlockNumber(number))
-                    ]
-                self._store[SchemaV1.make_canonical_head_hash_lookup_key()] = target_hash
-                # py-evm tracks which block numbers it holds ("gaps"); forget the rewound ones
-                # so the next block at those numbers is an ordinary extension of the chain.
-                known = rlp.encode(((), target.block_number + 1), sedes=chain_gaps)
-                self._store[SchemaV1.make_header_chain_gaps_lookup_key()] = known
-                self._store[SchemaV1.make_chain_gaps_lookup_key()] = known
+                rewind_canonical_head(self._chain, target_hash)
             self._head_cache = None
             self._pool_version += 1
             return True
