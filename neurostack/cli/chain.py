@@ -108,6 +108,8 @@ def node(
         run_node(config, reset=reset, block_time=block_time, redis_url=redis_url or None)
     except (SequencerError, DevnetError) as exc:
         raise fail(str(exc)) from None
+    except OSError as exc:  # e.g. the RPC port was taken after the early check
+        raise fail(f"cannot serve the JSON-RPC: {exc}; change [rpc] in chain.toml") from None
 
 
 def inference_backend(chain: Any, redis_url: str | None) -> Any:
@@ -205,11 +207,15 @@ def up(
         redis_url=redis_url or None,
         block_time=block_time,
     )
-    stop = threading.Event()
+    stop, force = threading.Event(), threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
-        if not stop.is_set():
-            err_console.print(f"\n{signal.Signals(signum).name}: stopping the devnet ...")
+        if stop.is_set():  # asked twice: do not wait for graceful shutdowns any longer
+            err_console.print("Again: killing the remaining services now.")
+            force.set()
+        else:
+            name = signal.Signals(signum).name
+            err_console.print(f"\n{name}: stopping the devnet ... (once more to kill at once)")
         stop.set()
 
     signal.signal(signal.SIGINT, on_signal)
@@ -218,7 +224,7 @@ def up(
         console.print("--reset: deleting chain data and hub state, starting from genesis")
     console.print(f"Starting devnet '{chain.chain.name}' ...")
     try:
-        run_devnet(chain, options, stop, lambda devnet: print_banner(console, devnet))
+        run_devnet(chain, options, stop, lambda devnet: print_banner(console, devnet), force=force)
     except ServiceError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         if exc.log_tail:

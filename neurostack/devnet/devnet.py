@@ -119,11 +119,14 @@ def run_devnet(
     options: DevnetOptions,
     stop: threading.Event,
     on_ready: Callable[[Devnet], None],
+    *,
+    force: threading.Event | None = None,
 ) -> dict[str, int]:
     """Start the devnet, call ``on_ready``, run until ``stop`` is set; return exit codes.
 
     Raises :class:`~neurostack.devnet.errors.ServiceError` when a service fails to
-    start or dies while running; every service is stopped in all cases.
+    start or dies while running; every service is stopped in all cases. Setting
+    ``force`` while stopping cuts the grace period short (SIGKILL at once).
     """
     if options.reset:
         reset_state(config)
@@ -132,7 +135,7 @@ def run_devnet(
     if options.hub:
         services.check_port_free(config.hub.host, config.hub.port, "[hub].port")
     os.makedirs(devnet.log_dir, exist_ok=True)
-    with Supervisor(devnet.log_dir, grace=options.grace) as supervisor:
+    with Supervisor(devnet.log_dir, grace=options.grace, force=force) as supervisor:
         for stage in stages:
             if stop.is_set():
                 break

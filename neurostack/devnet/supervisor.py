@@ -85,9 +85,18 @@ class Supervisor:
     thread that forked the child.
     """
 
-    def __init__(self, log_dir: Path, *, grace: float = 10.0, poll: float = 0.1) -> None:
+    def __init__(
+        self,
+        log_dir: Path,
+        *,
+        grace: float = 10.0,
+        poll: float = 0.1,
+        force: threading.Event | None = None,
+    ) -> None:
         self.log_dir = Path(log_dir)
         self.grace = grace
+        # Set while stopping (a second Ctrl-C): skip what is left of the grace period.
+        self.force = force or threading.Event()
         self.poll = poll
         self.services: list[Service] = []
 
@@ -186,19 +195,25 @@ class Supervisor:
         for service in members:
             _signal_group(service.process.pid, signal.SIGTERM)
         deadline = time.monotonic() + self.grace
+        while (
+            any(s.process.poll() is None for s in members)
+            and time.monotonic() < deadline
+            and not self.force.is_set()
+        ):
+            time.sleep(0.05)
         codes: dict[str, int] = {}
         for service in members:
-            try:
-                codes[service.name] = service.process.wait(
-                    timeout=max(0.0, deadline - time.monotonic())
-                )
-            except subprocess.TimeoutExpired:
+            if service.process.poll() is None:
                 _signal_group(service.process.pid, signal.SIGKILL)
-                codes[service.name] = service.process.wait()
+            codes[service.name] = service.process.wait()
         # The leaders are gone; give the rest of their groups a moment, then no mercy.
         deadline = time.monotonic() + min(self.grace, 3.0)
         groups = [s.process.pid for s in members]
-        while any(_group_alive(g) for g in groups) and time.monotonic() < deadline:
+        while (
+            any(_group_alive(g) for g in groups)
+            and time.monotonic() < deadline
+            and not self.force.is_set()
+        ):
             time.sleep(0.05)
         for group in groups:
             _signal_group(group, signal.SIGKILL)

@@ -91,6 +91,28 @@ def test_a_service_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path: P
     assert time.monotonic() - started < 5
 
 
+def test_force_cuts_the_grace_period_short(tmp_path: Path) -> None:
+    """A second Ctrl-C: `up` sets `force` and stubborn services are killed at once."""
+    spec = ServiceSpec(
+        "stubborn",
+        python("""
+            import signal, time
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            print("SIGTERM " + "IGNORED", flush=True)
+            time.sleep(60)
+        """),
+        lambda: "SIGTERM IGNORED" in (tmp_path / "stubborn.log").read_text(),
+        ready_timeout=20,
+    )
+    force = threading.Event()
+    supervisor = Supervisor(tmp_path, grace=30, force=force)
+    supervisor.start([spec])
+    threading.Timer(0.3, force.set).start()
+    started = time.monotonic()
+    assert supervisor.stop() == {"stubborn": -signal.SIGKILL}
+    assert time.monotonic() - started < 5  # not the 30 s grace period
+
+
 def test_invalid_service_exiting_at_start_is_reported_with_its_log(tmp_path: Path) -> None:
     spec = ServiceSpec(
         "broken",
