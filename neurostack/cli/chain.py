@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -223,8 +224,15 @@ def up(
     if reset:
         console.print("--reset: deleting chain data and hub state, starting from genesis")
     console.print(f"Starting devnet '{chain.chain.name}' ...")
+    started = time.monotonic()
     try:
-        run_devnet(chain, options, stop, lambda devnet: print_banner(console, devnet), force=force)
+        run_devnet(
+            chain,
+            options,
+            stop,
+            lambda devnet: print_banner(console, devnet, time.monotonic() - started),
+            force=force,
+        )
     except ServiceError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         if exc.log_tail:

@@ -8,7 +8,7 @@ from rich.text import Text
 from .devnet import Devnet
 
 
-def print_banner(console: Console, devnet: Devnet) -> None:
+def print_banner(console: Console, devnet: Devnet, ready_after: float | None = None) -> None:
     """Endpoints, chain identity and the funded dev accounts with their keys.
 
     Lines never wrap (``soft_wrap``) so URLs and keys stay copy-pasteable in
@@ -31,7 +31,8 @@ def print_banner(console: Console, devnet: Devnet) -> None:
     rows += [("Data dir", str(devnet.data_dir)), ("Logs", str(devnet.log_dir))]
 
     out = lambda text: console.print(text, soft_wrap=True, highlight=False)
-    out(Text(f"\nNeuro Stack devnet '{config.chain.name}' is ready", style="bold green"))
+    took = f" (in {ready_after:.1f} s)" if ready_after is not None else ""
+    out(Text(f"\nNeuro Stack devnet '{config.chain.name}' is ready{took}", style="bold green"))
     for label, value in rows:
         out(Text.assemble((f"  {label:<11}", "bold"), value))
 
