@@ -15,8 +15,9 @@ power cut (one fsync per block).
 Exclusive use: the store holds an ``flock`` on ``chain.sqlite.lock`` while open, so a second
 node on the same data dir fails with ``StoreError`` instead of forking the chain.
 
-Thread safety: one lock serialises access to the connection; readers in other threads see
-the overlay of an open block (the node's own lock keeps them out while a block is built).
+Isolation: a block transaction's overlay belongs to the thread that opened it. That thread
+reads its own writes; every other thread keeps reading the last committed block, unblocked,
+while the next block is built. One lock serialises statements on the shared connection.
 """
 
 from __future__ import annotations
@@ -64,47 +65,53 @@ class SqliteStore(BaseAtomicDB):
             raise StoreError(
                 f"{self.path}: cannot open the chain database ({exc}); check the file"
             ) from None
-        self._lock = threading.RLock()
-        self._overlay: dict[bytes, bytes | None] | None = None
-        self._depth = 0
+        self._lock = threading.RLock()  # the connection, one statement at a time
+        self._local = threading.local()  # each thread's open block transaction, if any
         self._closed = False
+
+    def _overlay(self) -> dict[bytes, bytes | None] | None:
+        return self._local.__dict__.get("overlay")
 
     # -- key-value API (py-evm DatabaseAPI) --
 
     def __getitem__(self, key: bytes) -> bytes:
+        overlay = self._overlay()
+        if overlay is not None and key in overlay:
+            value = overlay[key]
+            if value is _DELETED:
+                raise KeyError(key)
+            return value
         with self._lock:
-            if self._overlay is not None and key in self._overlay:
-                value = self._overlay[key]
-                if value is _DELETED:
-                    raise KeyError(key)
-                return value
             row = self._conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
         if row is None:
             raise KeyError(key)
         return bytes(row[0])
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
+        overlay = self._overlay()
+        if overlay is not None:
+            overlay[key] = bytes(value)
+            return
         with self._lock:
-            if self._overlay is not None:
-                self._overlay[key] = bytes(value)
-            else:
-                self._conn.execute(
-                    "INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", (key, bytes(value))
-                )
+            self._conn.execute(
+                "INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", (key, bytes(value))
+            )
 
     def __delitem__(self, key: bytes) -> None:
+        if not self._exists(key):
+            raise KeyError(key)
+        overlay = self._overlay()
+        if overlay is not None:
+            overlay[key] = _DELETED
+            return
         with self._lock:
-            if not self._exists(key):
-                raise KeyError(key)
-            if self._overlay is not None:
-                self._overlay[key] = _DELETED
-            else:
-                self._conn.execute("DELETE FROM kv WHERE key = ?", (key,))
+            self._conn.execute("DELETE FROM kv WHERE key = ?", (key,))
 
     def _exists(self, key: bytes) -> bool:
+        overlay = self._overlay()
+        if overlay is not None and key in overlay:
+            return overlay[key] is not _DELETED
         with self._lock:
-            if self._overlay is not None and key in self._overlay:
-                return self._overlay[key] is not _DELETED
             row = self._conn.execute("SELECT 1 FROM kv WHERE key = ?", (key,)).fetchone()
         return row is not None
 
@@ -118,23 +125,28 @@ class SqliteStore(BaseAtomicDB):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside commit together or not at all. Nested calls join the outer one."""
-        with self._lock:
-            outermost = self._depth == 0
-            if outermost:
-                self._overlay = {}
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                self._depth -= 1
-                if outermost:
-                    self._overlay = None
-                raise
-            self._depth -= 1
-            if outermost:
-                overlay, self._overlay = self._overlay, None
-                self._flush(overlay or {})
+        """All writes inside commit together or not at all. Nested calls join the outer one.
+
+        The open transaction belongs to the calling thread: its reads see its own writes,
+        other threads keep reading the last committed data and are not blocked meanwhile.
+        """
+        local = self._local
+        depth = local.__dict__.get("depth", 0)
+        if depth == 0:
+            local.overlay = {}
+        local.depth = depth + 1
+        try:
+            yield
+        except BaseException:
+            local.depth = depth
+            if depth == 0:
+                local.overlay = None
+            raise
+        local.depth = depth
+        if depth == 0:
+            overlay, local.overlay = local.overlay, None
+            with self._lock:
+                self._flush(overlay)
 
     def _flush(self, overlay: dict[bytes, bytes | None]) -> None:
         upserts = [(k, v) for k, v in overlay.items() if v is not _DELETED]

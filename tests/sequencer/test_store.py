@@ -66,3 +66,22 @@ def test_invalid_second_store_on_the_same_data_dir(tmp_path: Path) -> None:
         SqliteStore(tmp_path / "chain.sqlite")
     first.close()
     SqliteStore(tmp_path / "chain.sqlite").close()  # free again once the first one closed
+
+
+def test_an_open_block_is_invisible_to_other_threads_and_does_not_block_them(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    store = SqliteStore(tmp_path / "chain.sqlite")
+    store[b"head"] = b"old"
+    seen: list[bytes] = []
+    with store.transaction():
+        store[b"head"] = b"new"
+        reader = threading.Thread(target=lambda: seen.append(store[b"head"]))
+        reader.start()
+        reader.join(timeout=5)
+        assert not reader.is_alive()  # not blocked by the open transaction
+        assert store[b"head"] == b"new"  # the writing thread reads its own write
+    assert seen == [b"old"]  # the other thread saw only committed data
+    assert store[b"head"] == b"new"
