@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from eth_account import Account
 
 from neurostack.devnet.services import free_port
 from sequencer.config import load_chain_config
@@ -179,6 +180,21 @@ def test_up_again_resumes_the_chain_and_reset_starts_over(
     head = rpc(rpc_url, "eth_getBlockByNumber", "latest", False)
     genesis = rpc(rpc_url, "eth_getBlockByNumber", "0x0", False)
     assert int(head["number"], 16) >= 1
+    # Acknowledged right before Ctrl-C: it must survive the shutdown.
+    sender = load_chain_config(project / "chain.toml").dev_accounts()[5]
+    transfer = Account.sign_transaction(
+        {
+            "chainId": int(rpc(rpc_url, "eth_chainId"), 16),
+            "nonce": int(rpc(rpc_url, "eth_getTransactionCount", sender.address, "pending"), 16),
+            "to": "0x000000000000000000000000000000000000dEaD",
+            "value": 1,
+            "gas": 21_000,
+            "maxFeePerGas": 10**11,
+            "maxPriorityFeePerGas": 10**9,
+        },
+        sender.private_key,
+    )
+    acknowledged = rpc(rpc_url, "eth_sendRawTransaction", "0x" + transfer.raw_transaction.hex())
     assert first.stop(signal.SIGINT) == 0  # Ctrl-C
     assert wait_gone(first.children, 10) == set()
 
@@ -187,6 +203,7 @@ def test_up_again_resumes_the_chain_and_reset_starts_over(
     same = rpc(rpc_url, "eth_getBlockByNumber", head["number"], False)
     assert same["hash"] == head["hash"] and same["stateRoot"] == head["stateRoot"]
     assert int(rpc(rpc_url, "eth_blockNumber"), 16) >= int(head["number"], 16)
+    assert rpc(rpc_url, "eth_getTransactionByHash", acknowledged) is not None
     assert second.stop() == 0
     (project / "hub" / "leftover").mkdir(parents=True, exist_ok=True)
 
