@@ -62,7 +62,8 @@ def test_demo_calls_a_model_from_a_contract_and_verifies_the_proof(
 
     assert result.returncode == 0, result.stdout + result.stderr
     text = result.stdout
-    assert "status: parked" in text and text.count("included") >= 1
+    # PIPE's statuses as the demo saw them (how many it sees depends on timing).
+    assert re.search(r"status: ((parked|dispatched|ready) -> )*included$", text, re.MULTILINE)
     # The output is the sample MLP's, exactly as onnxruntime computes it here.
     y = float(re.search(r"^output\s+y = (\S+)", text, re.MULTILINE).group(1))  # type: ignore[union-attr]
     assert np.float32(y) == mlp_output([500, -1250, 2000, 125])[0, 0]
