@@ -323,12 +323,13 @@ class ReadyQueue:
         base_fee: int,
         is_ready: Callable[[SignedTransactionAPI], bool],
     ) -> None:
-        self._by_sender = by_sender
+        # a copy: the pool may take new transactions while the block is being built
+        self._by_sender = {sender: dict(own) for sender, own in by_sender.items()}
         self._base_fee = base_fee
         self._is_ready = is_ready
         self._heap: list[tuple[int, int, PooledTx]] = []
         self._current: dict[bytes, PooledTx] = {}
-        for sender, own in by_sender.items():
+        for sender, own in self._by_sender.items():
             self._push(own.get(state_nonce(sender)))
 
     def _push(self, pooled: PooledTx | None) -> None:

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +52,6 @@ AdmissionCheck = Callable[[SignedTransactionAPI, Address, StateAPI], None]
 head state); raises ``TransactionRejected`` to refuse it (PIPE's per-sender parking limit)."""
 
 
-class _Skip(Exception):
-    """Abandon a block that turned out empty (its store transaction rolls back)."""
-
-
 class Node:
     """One rollup node: chain + store + mempool + block producer. Thread-safe (one internal RLock)."""
 
@@ -64,6 +61,7 @@ class Node:
         self.dev_methods = config.rpc.dev_methods if dev_methods is None else dev_methods
         self.hooks: BlockHooks = PlainBlocks()
         self._lock = threading.RLock()
+        self._produce_lock = threading.Lock()
         self._notify_lock = threading.Lock()
         self._notifications: list[tuple[BlockAPI, list[ReceiptAPI]]] = []
         self._block_listeners: list[BlockListener] = []
@@ -418,40 +416,53 @@ class Node:
         return self._produce(force=False)
 
     def _produce(self, *, force: bool, timestamp: int | None = None) -> BlockAPI | None:
-        with self._lock:
-            if self._closed:
-                return None
-            parent = self._head_header()
-            if timestamp is not None and timestamp <= parent.timestamp:
-                raise InvalidBlockTimestamp(
-                    f"timestamp {timestamp} is not after the head's {parent.timestamp}"
-                )
-            empty_ok = force or self.config.chain.empty_blocks
-            head_state = self._head_state()
-            if not empty_ok and not self.mempool.executable(head_state.get_nonce):
-                return None
-            ts = timestamp if timestamp is not None else max(self._now(), parent.timestamp + 1)
+        """Build and commit one block. The transactions execute without the node lock, so
+        admissions, reads and calls go on meanwhile; only the commit pauses them."""
+        with self._produce_lock:  # one block at a time (block-time loop, evm_mine, evm_revert)
+            with self._lock:
+                if self._closed:
+                    return None
+                parent = self._head_header()
+                if timestamp is not None and timestamp <= parent.timestamp:
+                    raise InvalidBlockTimestamp(
+                        f"timestamp {timestamp} is not after the head's {parent.timestamp}"
+                    )
+                empty_ok = force or self.config.chain.empty_blocks
+                head_state = self._head_state()
+                if not empty_ok and not self.mempool.executable(head_state.get_nonce):
+                    return None
+                ts = timestamp if timestamp is not None else max(self._now(), parent.timestamp + 1)
+                hooks = self.hooks
+                # a snapshot of the pool: what arrives from now on waits for the next block
+                queue = self.select_ready_transactions(head_state, fees.next_base_fee(parent))
             try:
-                with self._store.transaction():
-                    built = self._build_and_persist(parent, head_state, ts, empty_ok)
-            except _Skip:
-                return None
+                with ExitStack() as block_tx:
+                    block_tx.enter_context(self._store.transaction())  # this thread's overlay
+                    built, env = self._build(parent, queue, hooks, ts)
+                    if not built.block.transactions and not empty_ok:
+                        return None  # leaving the ExitStack rolls the block back
+                    with self._lock:
+                        if self._closed:
+                            return None
+                        self._chain.persist_block(built.block)
+                        hooks.block_persisted(built.block, built.receipts, env)
+                        block_tx.close()  # commit, under the lock: no reader sees half a head
+                        self._head_cache = None
+                        # only once the block is committed: a failed commit leaves the pool
+                        self._update_pool(built)
+                        self._notifications.append((built.block, built.receipts))
             finally:
-                self._head_cache = None
-            # only once the block is committed: a failed commit leaves the pool untouched
-            self._update_pool(built)
-            block, receipts = built.block, built.receipts
-            self._notifications.append((block, receipts))
+                with self._lock:
+                    self._head_cache = None
         self._notify()
-        return block
+        return built.block
 
-    def _build_and_persist(
-        self, parent: BlockHeaderAPI, head_state: StateAPI, timestamp: int, empty_ok: bool
-    ) -> BuiltBlock:
-        """Select ready transactions, build, persist. Inside the block's store transaction."""
-        hooks = self.hooks
+    def _build(
+        self, parent: BlockHeaderAPI, queue: Any, hooks: BlockHooks, timestamp: int
+    ) -> tuple[BuiltBlock, Any]:
+        """Execute the block's transactions (inside the caller's store transaction)."""
         unsealed = self._chain.get_vm_class_for_block_number(
-            parent.block_number + 1
+            BlockNumber(parent.block_number + 1)
         ).create_header_from_parent(
             parent,
             timestamp=timestamp,
@@ -459,7 +470,6 @@ class Node:
             gas_limit=self.config.chain.gas_limit,
         )
         env = hooks.block_environment(unsealed)
-        queue = self.select_ready_transactions(head_state, fees.next_base_fee(parent))
         built = build_block(
             self._chain,
             parent,
@@ -470,11 +480,7 @@ class Node:
             environment=env,
             extra_data=hooks.extra_data,
         )
-        if not built.block.transactions and not empty_ok:
-            raise _Skip
-        self._chain.persist_block(built.block)
-        hooks.block_persisted(built.block, built.receipts, env)
-        return built
+        return built, env
 
     def _update_pool(self, built: BuiltBlock) -> None:
         for tx, reason in built.rejected:
@@ -527,7 +533,7 @@ class Node:
     def revert(self, snapshot_id: int) -> bool:
         """Rewind the canonical chain to the snapshot's head; that snapshot and later ones are used up."""
         self._require_dev("evm_revert")
-        with self._lock:
+        with self._produce_lock, self._lock:
             target_hash = self._snapshots.get(snapshot_id)
             if target_hash is None:
                 return False

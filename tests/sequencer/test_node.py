@@ -276,3 +276,39 @@ def test_invalid_call_and_estimate_beyond_the_balance(node: Node) -> None:
         node.call(params)
     with pytest.raises(InvalidCall, match="insufficient funds"):
         node.estimate_gas(params)
+
+
+def test_admission_and_reads_go_on_while_a_block_is_built(node: Node) -> None:
+    from sequencer.producer import PlainBlocks
+
+    building, release = threading.Event(), threading.Event()
+
+    class SlowBlocks(PlainBlocks):
+        def block_environment(self, header):
+            building.set()
+            release.wait(10)  # a block whose execution takes a while
+
+    node.set_block_hooks(SlowBlocks())
+    keys = dev_keys(node.config)
+    first = node.send_raw_transaction(sign(keys[0][1], 0))
+    mined: list = []
+    miner = threading.Thread(target=lambda: mined.append(node.mine()))
+    miner.start()
+    try:
+        assert building.wait(10)
+        answers: list = []
+        sender = threading.Thread(
+            target=lambda: answers.append(
+                (node.send_raw_transaction(sign(keys[1][1], 0)), node.head().number)
+            )
+        )
+        sender.start()
+        sender.join(timeout=5)
+        assert not sender.is_alive(), "admission waited for the block being built"
+        second, head_meanwhile = answers[0]
+        assert head_meanwhile == 0  # readers see the last committed block
+    finally:
+        release.set()
+        miner.join(timeout=10)
+    assert [tx.hash for tx in mined[0].transactions] == [first]  # the pool as it was
+    assert [tx.hash for tx in node.mine().transactions] == [second]
