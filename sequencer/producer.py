@@ -26,7 +26,10 @@ log = logging.getLogger(__name__)
 
 
 class BlockHooks(Protocol):
-    """What the block builder asks of the inference layer (or of ``PlainBlocks``)."""
+    """What the block builder asks of the inference layer (or of ``PlainBlocks``).
+
+    All run on the producing thread; all but ``block_persisted`` without the node lock.
+    """
 
     def is_ready(self, tx: SignedTransactionAPI) -> bool:
         """May this pending transaction go into the next block? (PIPE parks until resolved.)"""
