@@ -152,8 +152,9 @@ class Node:
         self._producer.start()
 
     def stop(self) -> None:
+        """Stop the block-time loop, let a block being built (evm_mine) finish, close the store."""
         self._producer.stop()
-        with self._lock:
+        with self._produce_lock, self._lock:
             if not self._closed:
                 self._closed = True
                 if self.mempool.journal is not None:
