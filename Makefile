@@ -1,12 +1,13 @@
 # Two entry points for a fresh clone (see README):
 #   make up    install everything, scaffold ./demo once, run it as a devnet with the reference hub
+#   make demo  (second terminal) a contract calls a model; the proof is verified locally
 #   make test  install everything, run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up test lint bench clean
+.PHONY: install up demo test lint bench clean
 
 install: $(STAMP) node_modules/.installed
 
@@ -26,15 +27,21 @@ demo/chain.toml: | $(STAMP)
 up: install demo/chain.toml
 	cd demo && ../$(BIN)/neurostack up
 
+demo: install
+	cd demo && ../$(BIN)/neurostack demo
+
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy --ignore-missing-imports neurostack sequencer bridge hub_client
 
 bench: install
 	$(BIN)/python bench/node.py
+	$(BIN)/python bench/hub.py
+	$(BIN)/python bench/pipe.py
 
 clean:
 	rm -rf $(VENV) node_modules demo .pytest_cache
