@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from neurostack.hub.broker import free_port
 from sequencer.config import ChainConfig
 
 from . import services
@@ -82,7 +83,7 @@ def plan(config: ChainConfig, options: DevnetOptions) -> tuple[list[list[Service
     stages: list[list[ServiceSpec]] = []
     if options.hub:
         if redis_url is None:
-            port = services.free_port()
+            port = free_port()
             redis_dir = config.root / config.hub.store_dir / "redis"
             stages.append([services.redis_spec(redis_dir, port)])
             redis_url = f"redis://127.0.0.1:{port}/0"

@@ -31,13 +31,6 @@ def neurostack_argv(*args: str) -> list[str]:
     return [sys.executable, "-c", "from neurostack.cli.main import app; app()", *args]
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free a moment ago (the OS picks it)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
 def check_port_free(host: str, port: int, setting: str) -> None:
     """Raise :class:`PortInUse` (naming the chain.toml ``setting``) if ``port`` is taken."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from eth_account import Account
 
-from neurostack.devnet.services import free_port
+from neurostack.hub.broker import free_port
 from sequencer.config import load_chain_config
 from tests.devnet.procs import descendants, wait_gone
 

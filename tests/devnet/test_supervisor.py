@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from neurostack.devnet.errors import ServiceExited, ServiceNotReady
-from neurostack.devnet.services import free_port, http_ok
+from neurostack.devnet.services import http_ok
 from neurostack.devnet.supervisor import ServiceSpec, Supervisor
+from neurostack.hub.broker import free_port
 from tests.devnet.procs import alive, descendants, wait_gone
 
 PY = sys.executable

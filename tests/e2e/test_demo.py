@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurostack.devnet.services import free_port
+from neurostack.hub.broker import free_port
 from sequencer.config import load_chain_config
 from tests.cli.test_up import Up
 from tests.devnet.procs import wait_gone
