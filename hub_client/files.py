@@ -15,6 +15,7 @@ from typing import IO, Literal
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -47,7 +48,7 @@ class UploadPlan:
     fields: dict[str, str]
 
 
-def _load_key(private_key: str | bytes) -> Account:
+def _load_key(private_key: str | bytes) -> LocalAccount:
     try:
         return Account.from_key(private_key)
     except (ValueError, TypeError) as exc:

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
+from eth_typing import Address as EvmAddress
 
 from neurostack.protocol.jobs import JobResult
 from neurostack.protocol.receipts import InferenceReceipt
@@ -118,7 +119,9 @@ class _Cached:
 def may_call_models(tx: SignedTransactionAPI, state: StateAPI) -> bool:
     """Whether executing ``tx`` can reach the inference precompile."""
     to = bytes(tx.to or b"")
-    return not to or to == bytes(INFERENCE_PRECOMPILE_ADDRESS) or bool(state.get_code(to))
+    return (
+        not to or to == bytes(INFERENCE_PRECOMPILE_ADDRESS) or bool(state.get_code(EvmAddress(to)))
+    )
 
 
 class InferencePool:
@@ -374,7 +377,11 @@ class InferencePool:
             with self._lock:
                 self._jobs[rid] = _Job(request, future, {tracked.tx_hash})
             self._set_status(tracked, TxStatus.DISPATCHED)
-            future.add_done_callback(lambda _f, rid=rid: self._events.put(("result", rid)))
+
+            def wake(_done: Future[JobResult], rid: RequestId = rid) -> None:
+                self._events.put(("result", rid))
+
+            future.add_done_callback(wake)
         else:
             self._set_status(tracked, TxStatus.DISPATCHED)
 
