@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Annotated
 
 from eth_account import Account
+from eth_keys import keys
+from eth_typing import Address
 from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -66,7 +68,9 @@ class TokenSection(_Section):
 
 
 class SequencerSection(_Section):
-    key_file: Path = Field(Path("keys/sequencer.key"), description="hex private key of the sequencer")
+    key_file: Path = Field(
+        Path("keys/sequencer.key"), description="hex private key of the sequencer"
+    )
     data_dir: Path = Field(Path("data"), description="chain database and mempool journal")
 
 
@@ -128,7 +132,9 @@ class InferenceSection(_Section):
         5.0, gt=0, description="seconds before a slow job gets a speculative duplicate"
     )
     receipt_ttl: int = Field(3600, gt=0, description="seconds a receipt stays valid (expiry)")
-    max_calls_per_tx: int = Field(4, ge=1, le=64, description="model calls one transaction may make")
+    max_calls_per_tx: int = Field(
+        4, ge=1, le=64, description="model calls one transaction may make"
+    )
     max_parked_per_sender: int = Field(16, ge=1, description="parked inference txs per sender")
 
     @field_validator("modes")
@@ -201,6 +207,21 @@ class ChainConfig(_Section):
         for entry in self.alloc:
             balances[entry.address] = balances.get(entry.address, 0) + entry.balance
         return balances
+
+
+def sequencer_address(config: ChainConfig) -> Address:
+    """The address of the sequencer key (``[sequencer].key_file``): the fee recipient of
+    every block and the registry's chain owner. The zero address if there is no key file,
+    so a chain without a key still runs (its tips go to the zero address)."""
+    try:
+        text = Path(config.key_file).read_text().strip()
+    except OSError:
+        return Address(b"\x00" * 20)
+    try:
+        private_key = keys.PrivateKey(bytes.fromhex(text.removeprefix("0x")))
+    except ValueError:
+        raise ConfigError(f"{config.key_file}: not a hex private key") from None
+    return Address(private_key.public_key.to_canonical_address())
 
 
 def load_chain_config(path: Path) -> ChainConfig:

@@ -17,11 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
-from eth.constants import ZERO_ADDRESS
 from eth.db.schema import SchemaV1
 from eth.exceptions import BlockNotFound as EVMBlockNotFound
 from eth.exceptions import HeaderNotFound, TransactionNotFound
-from eth_keys import keys
 from eth_typing import Address, BlockNumber, Hash32
 from eth_utils import ValidationError
 
@@ -29,7 +27,7 @@ from .chain import execution, fees
 from .chain.builder import BuiltBlock, build_block
 from .chain.genesis import chain_class, create_genesis, genesis_hash
 from .chain.history import rewind_canonical_head
-from .config import ChainConfig
+from .config import ChainConfig, sequencer_address
 from .errors import (
     BlockNotFound,
     ConfigError,
@@ -85,7 +83,7 @@ class Node:
             self._store.close()  # release the data dir: the caller may fix the config and retry
             raise
         self._decode = self._chain.get_vm_class_for_block_number(1).get_transaction_builder().decode
-        self.coinbase = self._read_coinbase()
+        self.coinbase = sequencer_address(config)  # fees go to the sequencer key
         self.mempool = Mempool(Journal(data_dir / JOURNAL_FILE))
         self._replay_journal()
         self._producer = BlockProducer(self._produce_scheduled, config.chain.block_time)
@@ -116,21 +114,6 @@ class Node:
                 "another data_dir"
             )
         return chain
-
-    def _read_coinbase(self) -> Address:
-        """Fees go to the sequencer key's address; the zero address if there is no key file."""
-        try:
-            text = Path(self.config.key_file).read_text().strip()
-        except OSError:
-            return ZERO_ADDRESS
-        try:
-            return Address(
-                keys.PrivateKey(
-                    bytes.fromhex(text.removeprefix("0x"))
-                ).public_key.to_canonical_address()
-            )
-        except ValueError:
-            raise ConfigError(f"{self.config.key_file}: not a hex private key") from None
 
     def _replay_journal(self) -> None:
         journal = self.mempool.journal
