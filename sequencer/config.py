@@ -106,6 +106,43 @@ class HubSection(_Section):
     )
 
 
+class GenesisTeeKey(_Section):
+    """A TEE sprinter key admitted in genesis, with the attestation document vouching for it.
+
+    Genesis admits it only after the chain's attestation verifier accepts ``attestation``
+    (signed by one of ``attestation_roots``, for this ``key``, with a measurement in
+    ``approved_measurements``), exactly as ``registerTeeKey`` would; a bad document is a
+    :class:`ConfigError` when the genesis is built.
+    """
+
+    key: str = Field(description="the TEE key's address (it signs TEE receipts)")
+    attestation: str = Field(description="0x-hex attestation document for the key")
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str) -> str:
+        if not is_hex_address(v):
+            raise ValueError(f"{v!r} is not a 20-byte hex address")
+        return to_checksum_address(v)
+
+    @field_validator("attestation")
+    @classmethod
+    def _document(cls, v: str) -> str:
+        digits = v.removeprefix("0x")
+        if not v.startswith("0x") or len(digits) % 2 or not digits:
+            raise ValueError("the attestation document must be 0x-prefixed hex bytes")
+        try:
+            bytes.fromhex(digits)
+        except ValueError:
+            raise ValueError("the attestation document must be 0x-prefixed hex bytes") from None
+        return v.lower()
+
+    @property
+    def document(self) -> bytes:
+        """The attestation document's bytes."""
+        return bytes.fromhex(self.attestation[2:])
+
+
 class InferenceSection(_Section):
     modes: list[str] = Field(
         default_factory=lambda: ["VANILLA", "TEE"],
@@ -119,6 +156,11 @@ class InferenceSection(_Section):
     )
     approved_measurements: list[str] = Field(
         default_factory=list, description="approved TEE code measurements (32-byte hex)"
+    )
+    tee_keys: list[GenesisTeeKey] = Field(
+        default_factory=list,
+        description="TEE keys admitted in genesis, each with its attestation document "
+        "(`neurostack new` signs dev documents for the devnet's sprinter keys)",
     )
     default_model_gas: int = Field(
         50_000, ge=0, description="inference gas of a model the registry does not list"

@@ -34,6 +34,12 @@ from .registry import RegistryView, Status, attestation_root_status
 DEV_ATTESTATION_DOMAIN = b"neurostack.attestation.dev.v1"
 DEV_ATTESTATION_ABI = "(address,bytes32,uint64,bytes)"
 
+DEV_MEASUREMENT: Hash32 = Hash32(keccak(b"neurostack.measurement.dev.v1"))
+"""The code measurement development documents attest: no enclave at all, the devnet's
+ordinary sprinter processes. ``neurostack new`` approves it in ``[inference]
+approved_measurements`` and signs the devnet's sprinter keys with it; a production chain
+approves the measurements of its real enclave images instead, never this one."""
+
 
 @dataclass(frozen=True)
 class Attestation:

@@ -6,6 +6,10 @@ eth-account), written as 0x-prefixed hex with mode 0600; their addresses go into
 chain.toml's [hub] and [inference] sections, which the template leaves empty.
 The example model (models/mlp_regressor.onnx) is copied from Neuro Stack's samples
 rather than committed twice.
+
+TEE mode works out of the box: the development measurement is approved and every
+sprinter key gets a development attestation document signed by the new attestation
+root (``[inference] tee_keys``), which genesis verifies before admitting the key.
 """
 
 from __future__ import annotations
@@ -14,22 +18,24 @@ import os
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 
 WORKERS = int("{{ cookiecutter.workers }}")
 
 
-def write_key(path: Path) -> str:
-    """Create ``path`` holding a new private key (owner-only) and return its address."""
+def write_key(path: Path) -> LocalAccount:
+    """Create ``path`` holding a new private key (owner-only) and return its account."""
     account = Account.create()
     path.parent.mkdir(mode=0o700, exist_ok=True)
     # O_EXCL: never overwrite a key; 0o600 from the first byte, not chmod afterwards.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write("0x" + bytes(account.key).hex() + "\n")
-    return account.address
+    return account
 
 
 def toml_list(items: list[str]) -> str:
@@ -43,6 +49,35 @@ def fill(text: str, key: str, items: list[str]) -> str:
     if count != 1:
         sys.exit(f"template error: chain.toml has no empty `{key} = []` line to fill")
     return text
+
+
+def tee_keys_toml(sprinters: list[LocalAccount], root: LocalAccount) -> str:
+    """``tee_keys = [...]``: a development attestation document for each sprinter key.
+
+    The document's timestamp is now: the key is fresh for TEE_ATTESTATION_TTL of block
+    time from now on, and heartbeats renew it.
+    """
+    from sequencer.chain.inference.attestation import DEV_MEASUREMENT, make_dev_attestation
+
+    now = int(time.time())
+    rows = []
+    for sprinter in sprinters:
+        document = make_dev_attestation(
+            key=bytes.fromhex(sprinter.address[2:]),
+            measurement=DEV_MEASUREMENT,
+            timestamp=now,
+            root_private_key=bytes(root.key),
+        )
+        # Concatenated rather than an f-string: cookiecutter renders this file with Jinja,
+        # which would read doubled braces as its own.
+        rows.append('    { key = "' + sprinter.address + '", attestation = "0x' + document.hex() + '" },')
+    return "tee_keys = [\n" + "\n".join(rows) + "\n]"
+
+
+def dev_measurement() -> str:
+    from sequencer.chain.inference.attestation import DEV_MEASUREMENT
+
+    return "0x" + DEV_MEASUREMENT.hex()
 
 
 def copy_example_model() -> None:
@@ -64,8 +99,18 @@ def main() -> None:
     chain_toml = Path("chain.toml")
     text = chain_toml.read_text()
     text = fill(text, "sprinter_keys", sprinter_files)
-    text = fill(text, "sprinters", sprinters)
-    text = fill(text, "attestation_roots", [attestation_root])
+    text = fill(text, "sprinters", [s.address for s in sprinters])
+    text = fill(text, "attestation_roots", [attestation_root.address])
+    text = fill(text, "approved_measurements", [dev_measurement()])
+    text, count = re.subn(
+        r"^tee_keys = \[\]$",
+        lambda _: tee_keys_toml(sprinters, attestation_root),
+        text,
+        count=1,
+        flags=re.MULTILINE,
+    )
+    if count != 1:
+        sys.exit("template error: chain.toml has no empty `tee_keys = []` line to fill")
     chain_toml.write_text(text)
 
 
