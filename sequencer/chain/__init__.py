@@ -2,4 +2,4 @@
 
 # On-chain inference registers its precompiles, fee hook and genesis hook on import; every
 # node must have them, or genesis and block execution would differ between processes.
-from . import inference as inference  # noqa: E402,F401
+from . import inference as inference
