@@ -1,0 +1,140 @@
+"""TEE mode out of the box: a freshly scaffolded chain (`neurostack new`) run with
+`neurostack up` accepts TEE-mode model calls from its own sprinters, because genesis
+admitted their keys with development attestation documents the chain verified."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from eth_abi import decode, encode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+
+from hub_client import HubClient, RollupClient
+from neurostack.devnet.project import create_project
+from neurostack.hub.broker import free_port
+from neurostack.hub.samples import sample_model_path
+from neurostack.protocol.modes import InferenceMode
+from neurostack.solidity import load_artifact
+from sequencer.chain.inference.attestation import DEV_MEASUREMENT
+from sequencer.config import ChainConfig, load_chain_config
+from tests.cli.test_up import Up, logs_tail
+
+from .models import FEATURES, chain_value, mlp_output
+from .stack import selector
+
+pytestmark = pytest.mark.slow
+
+REGISTRY = "0x00000000000000000000000000000000000000F5"
+GWEI = 10**9
+
+
+@dataclass
+class Devnet:
+    project: Path
+    config: ChainConfig
+    up: Up
+    rpc_url: str
+    hub_url: str
+    accounts: list[LocalAccount]
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        reply = httpx.post(
+            self.rpc_url,
+            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
+            timeout=60,
+        ).json()
+        assert "error" not in reply, f"{method}: {reply['error']}\n{logs_tail(self.project)}"
+        return reply["result"]
+
+    def transact(self, account: LocalAccount, to: str | None, data: bytes) -> dict[str, Any]:
+        tx: dict[str, Any] = {
+            "chainId": self.config.chain.chain_id, "type": 2, "gas": 3_000_000, "value": 0,
+            "nonce": int(self.rpc("eth_getTransactionCount", account.address, "pending"), 16),
+            "maxFeePerGas": 20 * GWEI, "maxPriorityFeePerGas": GWEI, "data": data,
+        }  # fmt: skip
+        if to is not None:
+            tx["to"] = to_checksum_address(to)
+        raw = "0x" + bytes(account.sign_transaction(tx).raw_transaction).hex()
+        tx_hash = self.rpc("eth_sendRawTransaction", raw)
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            receipt = self.rpc("eth_getTransactionReceipt", tx_hash)
+            if receipt is not None:
+                return receipt  # type: ignore[no-any-return]
+            time.sleep(0.1)
+        status = self.rpc("neuro_getInferenceStatus", tx_hash)
+        pytest.fail(f"{tx_hash} not included in 60 s: {status}\n{logs_tail(self.project)}")
+
+    def call(self, to: str, data: bytes) -> bytes:
+        result = self.rpc("eth_call", {"to": to, "data": "0x" + data.hex()}, "latest")
+        return bytes.fromhex(result[2:])
+
+
+@pytest.fixture(scope="module")
+def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
+    rpc_port, hub_port = free_port(), free_port()
+    project = create_project(
+        "teenet",
+        tmp_path_factory.mktemp("tee"),
+        {"rpc_port": rpc_port, "hub_port": hub_port, "block_time": 0.5, "workers": 2},
+    )
+    config = load_chain_config(project / "chain.toml")
+    up = Up(project)
+    try:
+        up.wait_for("Press Ctrl-C to stop.")
+        accounts = [Account.from_key(a.private_key) for a in config.dev_accounts()]
+        yield Devnet(project, config, up, f"http://127.0.0.1:{rpc_port}",
+                     f"http://127.0.0.1:{hub_port}", accounts)  # fmt: skip
+    finally:
+        up.close()
+
+
+def test_tee_mode_call_on_a_new_devnet_is_included_and_verifies(devnet: Devnet) -> None:
+    tee_keys = [entry.key for entry in devnet.config.inference.tee_keys]
+    assert sorted(tee_keys) == sorted(devnet.config.inference.sprinters)  # the workers' keys
+    for key in tee_keys:
+        measurement, _, active = decode(
+            ["bytes32", "uint64", "bool"],
+            devnet.call(REGISTRY, keccak(text="teeKeyOf(address)")[:4] + encode(["address"], [key])),
+        )
+        assert (measurement, active) == (DEV_MEASUREMENT, True)
+
+    with HubClient(devnet.hub_url) as hub:
+        cid = hub.upload_model(sample_model_path("mlp_regressor"), private_key=devnet.accounts[0].key,
+                               name="mlp", progress=False).cid  # fmt: skip
+    artifact = load_artifact("ModelConsumer")
+    deployed = devnet.transact(
+        devnet.accounts[0], None, artifact.bytecode + encode(["string", "uint8"], ["x", 2])
+    )
+    assert deployed["status"] == "0x1"
+    consumer = deployed["contractAddress"]
+    data = selector("ModelConsumer", "predict") + encode(
+        ["string", "int128[]", "int128"], [cid, FEATURES, 3]
+    )
+
+    receipt = devnet.transact(devnet.accounts[1], consumer, data)
+
+    assert receipt["status"] == "0x1", logs_tail(devnet.project)
+    stored = tuple(
+        decode([kind], devnet.call(consumer, selector("ModelConsumer", getter)))[0]
+        for getter, kind in (("lastValue", "int256"), ("lastDecimals", "int128"))
+    )
+    assert stored == chain_value(mlp_output(FEATURES))
+    (call,) = receipt["inferences"]
+    assert call["mode"] in (InferenceMode.TEE, "TEE", hex(InferenceMode.TEE))
+    assert call["sprinter"] in tee_keys
+    with RollupClient(devnet.rpc_url, timeout=60) as rollup:
+        proof = rollup.inference_proof(receipt["transactionHash"])
+        checked = rollup.verify_inference_proof(
+            proof, int(receipt["blockNumber"], 16), expected_signers=tee_keys
+        )
+    assert "0x" + checked.block_hash.hex() == receipt["blockHash"]
+    assert checked.receipt.mode == InferenceMode.TEE
