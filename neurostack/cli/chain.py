@@ -26,6 +26,11 @@ ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="The chain's chain.toml.", dir_okay=False)
 ]
 
+# `node` and `up` override chain.toml's [chain].block_time the same way.
+BlockTimeOption = Annotated[
+    float | None, typer.Option(help="Seconds between blocks (0 = on demand).", min=0)
+]
+
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print a user-facing error (no traceback) and return the exit to raise."""
@@ -90,9 +95,7 @@ def node(
     reset: Annotated[
         bool, typer.Option("--reset", help="Delete the chain's data dir first: start over.")
     ] = False,
-    block_time: Annotated[
-        float | None, typer.Option(help="Seconds between blocks (0 = on demand).", min=0)
-    ] = None,
+    block_time: BlockTimeOption = None,
     redis_url: Annotated[
         str | None,
         typer.Option(
@@ -181,9 +184,7 @@ def up(
     no_hub: Annotated[
         bool, typer.Option("--no-hub", help="Run only the node: no Redis, hub or workers.")
     ] = False,
-    block_time: Annotated[
-        float | None, typer.Option(help="Seconds between blocks (0 = on demand).", min=0)
-    ] = None,
+    block_time: BlockTimeOption = None,
     redis_url: Annotated[
         str | None,
         typer.Option(envvar="REDIS_URL", help="Use this Redis instead of the embedded one."),
