@@ -8,9 +8,9 @@ naming the method, never a ``KeyError`` deep in a caller.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import rlp
@@ -193,7 +193,10 @@ def _quantity(value: Any) -> int:
     return int(str(value), 16) if str(value).startswith(("0x", "0X")) else int(str(value))
 
 
-def _parsed(method: str, build: Any, raw: Any) -> Any:
+_Parsed = TypeVar("_Parsed")
+
+
+def _parsed(method: str, build: Callable[[Any], _Parsed], raw: Any) -> _Parsed:
     try:
         return build(raw)
     except (KeyError, TypeError, ValueError, ProtocolError) as exc:
@@ -212,7 +215,7 @@ def parse_chain_info(raw: Mapping[str, Any]) -> ChainInfo:
             block_time=float(r["blockTime"]),
         )
 
-    return _parsed("neuro_chainInfo", build, raw)  # type: ignore[no-any-return]
+    return _parsed("neuro_chainInfo", build, raw)
 
 
 def header_hash(fields: Mapping[str, str]) -> bytes:
@@ -242,7 +245,7 @@ def parse_header(raw: Mapping[str, Any]) -> BlockHeader:
             fields={k: r[k] for k, _ in HEADER_FIELDS if k in r},
         )
 
-    return _parsed("eth_getBlockByNumber", build, raw)  # type: ignore[no-any-return]
+    return _parsed("eth_getBlockByNumber", build, raw)
 
 
 def parse_witness(raw: Mapping[str, Any]) -> InferenceWitness:
@@ -254,7 +257,7 @@ def parse_witness(raw: Mapping[str, Any]) -> InferenceWitness:
             receipts=tuple(receipt_from_json(dict(x)) for x in r["receipts"]),
         )
 
-    return _parsed("neuro_getInferenceWitness", build, raw)  # type: ignore[no-any-return]
+    return _parsed("neuro_getInferenceWitness", build, raw)
 
 
 def parse_proof(raw: Mapping[str, Any]) -> InferenceProof:
@@ -270,7 +273,7 @@ def parse_proof(raw: Mapping[str, Any]) -> InferenceProof:
             leaf=Hash32(_hex_bytes(r["leaf"])) if r.get("leaf") else None,
         )
 
-    return _parsed("neuro_getInferenceProof", build, raw)  # type: ignore[no-any-return]
+    return _parsed("neuro_getInferenceProof", build, raw)
 
 
 def parse_status(raw: Mapping[str, Any]) -> InferenceStatus:
@@ -292,4 +295,4 @@ def parse_status(raw: Mapping[str, Any]) -> InferenceStatus:
             block_number=None if number is None else _quantity(number),
         )
 
-    return _parsed("neuro_getInferenceStatus", build, raw)  # type: ignore[no-any-return]
+    return _parsed("neuro_getInferenceStatus", build, raw)

@@ -39,7 +39,7 @@ from .errors import (
     ReceiptInvalid,
     UploadRejected,
 )
-from .models import InferenceResult, JobStatus, ModelInfo, TensorSpec
+from .models import InferenceResult, JobState, JobStatus, ModelInfo, TensorSpec
 from .verify import SentRequest, verify_against_request
 
 MODELS_PATH = "/v1/models"
@@ -311,6 +311,10 @@ def read_job_id(response: httpx.Response) -> str:
     return str(job_id)
 
 
+# The states a job may be reported in, typed (a lookup narrows ``str`` to ``JobState``).
+_JOB_STATES: dict[str, JobState] = {"pending": "pending", "done": "done", "failed": "failed"}
+
+
 def read_job(
     response: httpx.Response,
     job_id: str,
@@ -321,12 +325,13 @@ def read_job(
 ) -> JobStatus:
     raise_for_status(response, Area.JOBS)
     body = _json(response)
-    status = str(body.get("status", ""))
-    if status not in ("pending", "done", "failed"):
-        raise HubError(f"the hub reported job {job_id} in an unknown state {status!r}")
+    reported = str(body.get("status", ""))
+    status = _JOB_STATES.get(reported)
+    if status is None:
+        raise HubError(f"the hub reported job {job_id} in an unknown state {reported!r}")
     result = None
     if status == "done" and body.get("result") is not None:
         result = parse_inference(
             body["result"], sent, verify=verify, expected_signers=expected_signers
         )
-    return JobStatus(job_id=job_id, status=status, result=result, error=body.get("error"))  # type: ignore[arg-type]
+    return JobStatus(job_id=job_id, status=status, result=result, error=body.get("error"))
