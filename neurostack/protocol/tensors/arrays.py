@@ -210,7 +210,10 @@ def outputs_to_model_output(outputs: Mapping[str, Any]) -> ModelOutput:
     for name, value in outputs.items():
         if isinstance(value, (np.ndarray, np.generic)):
             t = array_to_tensor(name, value)
-            (numbers if isinstance(t, NumberTensor) else strings).append(t)  # type: ignore[arg-type]
+            if isinstance(t, NumberTensor):
+                numbers.append(t)
+            else:
+                strings.append(t)
         else:
             jsons.append(JsonTensor(name, _to_json_text(name, value)))
     return ModelOutput(tuple(numbers), tuple(strings), tuple(jsons))

@@ -129,7 +129,10 @@ def model_input_from_mapping(values: Mapping[str, Any]) -> ModelInput:
         if not isinstance(name, str) or not name:
             raise InvalidTensor(f"input names must be non-empty strings, got {name!r}")
         t = _friendly_tensor(name, value)
-        (numbers if isinstance(t, NumberTensor) else strings).append(t)  # type: ignore[arg-type]
+        if isinstance(t, NumberTensor):
+            numbers.append(t)
+        else:
+            strings.append(t)
     return ModelInput(tuple(numbers), tuple(strings))
 
 
