@@ -4,6 +4,11 @@ The dispatcher is transport-free and synchronous: the HTTP and WebSocket layers 
 it raw bytes (in a worker thread, since node calls block) and send back what it returns.
 Method tables are plain dicts of :class:`Method`, one per area (``eth.py``, ``net.py``...),
 built with :class:`MethodTable` decorators; the server composes them.
+
+A method may also have a batch handler: in a JSON-RPC batch, a run of consecutive calls of
+that method is answered by one call of it (``eth_sendRawTransaction``: one journal fsync
+for the run instead of one per transaction). Only consecutive calls are grouped, so every
+other call in the batch still sees the effects of the calls before it.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ _PANIC_REASONS = {
 }
 
 Handler = Callable[..., Any]
+# batch(ctx, [args of call 1, args of call 2, ...]) -> one result or exception per call
+BatchHandler = Callable[[Any, list[list[Any]]], list[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,24 +65,31 @@ class Method:
     """One RPC method: its handler ``handler(ctx, *args)`` and its positional parsers.
 
     The first ``required`` parameters must be present; later ones may be omitted or
-    ``null`` and reach the handler as ``None``.
+    ``null`` and reach the handler as ``None``. ``batch``, if set, answers several calls at
+    once with the same results as calling ``handler`` on each in order; it returns an
+    exception object in the place of a call that failed.
     """
 
     name: str
     handler: Handler
     params: tuple[Parser, ...]
     required: int
+    batch: BatchHandler | None = None
 
 
 class MethodTable(dict[str, Method]):
     """A dict of methods with a registering decorator."""
 
     def method(
-        self, name: str, *params: Parser, required: int | None = None
+        self,
+        name: str,
+        *params: Parser,
+        required: int | None = None,
+        batch: BatchHandler | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self[name] = Method(
-                name, handler, params, len(params) if required is None else required
+                name, handler, params, len(params) if required is None else required, batch
             )
             return handler
 
@@ -165,44 +179,116 @@ class Dispatcher:
                         f"batch too large: {len(payload)} requests, at most {self.max_batch} per batch"
                     ),
                 )
-            out = [r for r in (self.handle_one(item, extra) for item in payload) if r is not None]
+            out = [r for r in self._handle_batch(payload, extra) if r is not None]
             return out or None
         return self.handle_one(payload, extra)
 
     def handle_one(self, request: Any, extra: Mapping[str, Method] | None = None) -> dict | None:
-        if not isinstance(request, dict):
-            return _error_response(None, InvalidRequest("invalid request"))
-        is_notification = "id" not in request
-        req_id = request.get("id")
-        if not isinstance(req_id, (str, int, float, type(None))) or isinstance(req_id, bool):
-            return _error_response(
-                None, InvalidRequest("invalid request: id must be a string or number")
-            )
-        name = request.get("method")
-        if request.get("jsonrpc") != "2.0" or not isinstance(name, str) or not name:
-            error = InvalidRequest(
-                'invalid request: need {"jsonrpc": "2.0", "method": ..., "id": ...}'
-            )
-            return None if is_notification else _error_response(req_id, error)
+        call = _frame(request)
+        if not isinstance(call, _Call):
+            return call
         try:
-            result = self.call(name, request.get("params"), extra)
+            result = self.call(call.name, call.params, extra)
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            error = error_from_exception(exc)
-            if self.record is not None:
-                self.record(name, error.code)
-            return None if is_notification else _error_response(req_id, error)
-        if self.record is not None:
-            self.record(name, 0)
-        return None if is_notification else {"jsonrpc": "2.0", "id": req_id, "result": result}
+            return self._failed(call, exc)
+        return self._succeeded(call, result)
 
     def call(self, name: str, raw_params: Any, extra: Mapping[str, Method] | None = None) -> Any:
-        method = (extra.get(name) if extra else None) or self.methods.get(name)
+        method = self._lookup(name, extra)
         if method is None:
             raise MethodNotFound(name)
         args = parse_params(method, raw_params)
         return method.handler(self.ctx, *args)
+
+    def _lookup(self, name: str, extra: Mapping[str, Method] | None) -> Method | None:
+        return (extra.get(name) if extra else None) or self.methods.get(name)
+
+    def _handle_batch(self, items: list[Any], extra: Mapping[str, Method] | None) -> list[Any]:
+        """One reply (or None) per item, in order; runs of a batchable method go together."""
+        calls = [_frame(item) for item in items]
+        batchable: list[Method | None] = []
+        for call in calls:
+            method = self._lookup(call.name, extra) if isinstance(call, _Call) else None
+            batchable.append(method if method is not None and method.batch is not None else None)
+        replies: list[Any] = []
+        start = 0
+        while start < len(items):
+            end = start + 1
+            method = batchable[start]
+            while method is not None and end < len(items) and batchable[end] is method:
+                end += 1
+            if method is not None and method.batch is not None and end - start > 1:
+                run = [call for call in calls[start:end] if isinstance(call, _Call)]
+                replies.extend(self._handle_run(method, method.batch, run))
+            else:
+                replies.append(self.handle_one(items[start], extra))
+            start = end
+        return replies
+
+    def _handle_run(
+        self, method: Method, batch: BatchHandler, calls: list[_Call]
+    ) -> list[dict | None]:
+        replies: list[dict | None] = [None] * len(calls)
+        parsed: list[tuple[int, list[Any]]] = []
+        for index, call in enumerate(calls):
+            try:
+                parsed.append((index, parse_params(method, call.params)))
+            except RpcError as exc:
+                replies[index] = self._failed(call, exc)
+        if parsed:
+            try:
+                results = batch(self.ctx, [args for _, args in parsed])
+            except Exception as exc:  # noqa: BLE001 - the run failed: each call gets the error
+                results = [exc] * len(parsed)
+            for (index, _), result in zip(parsed, results, strict=True):
+                call = calls[index]
+                replies[index] = (
+                    self._failed(call, result)
+                    if isinstance(result, BaseException)
+                    else self._succeeded(call, result)
+                )
+        return replies
+
+    def _succeeded(self, call: _Call, result: Any) -> dict | None:
+        if self.record is not None:
+            self.record(call.name, 0)
+        return None if call.notification else {"jsonrpc": "2.0", "id": call.id, "result": result}
+
+    def _failed(self, call: _Call, exc: BaseException) -> dict | None:
+        error = error_from_exception(exc)
+        if self.record is not None:
+            self.record(call.name, error.code)
+        return None if call.notification else _error_response(call.id, error)
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """A well-formed JSON-RPC request object."""
+
+    id: Any
+    name: str
+    params: Any
+    notification: bool
+
+
+def _frame(request: Any) -> _Call | dict | None:
+    """The call a request object makes, or the reply to a malformed one (None for a
+    malformed notification, which gets no reply)."""
+    if not isinstance(request, dict):
+        return _error_response(None, InvalidRequest("invalid request"))
+    is_notification = "id" not in request
+    req_id = request.get("id")
+    if not isinstance(req_id, (str, int, float, type(None))) or isinstance(req_id, bool):
+        return _error_response(
+            None, InvalidRequest("invalid request: id must be a string or number")
+        )
+    name = request.get("method")
+    if request.get("jsonrpc") != "2.0" or not isinstance(name, str) or not name:
+        error = InvalidRequest('invalid request: need {"jsonrpc": "2.0", "method": ..., "id": ...}')
+        return None if is_notification else _error_response(req_id, error)
+    return _Call(req_id, name, request.get("params"), is_notification)
 
 
 def parse_params(method: Method, raw: Any) -> list[Any]:

@@ -209,7 +209,14 @@ def get_block_receipts(ctx: RpcContext, ref: BlockRef) -> Any:
     return out
 
 
-@METHODS.method("eth_sendRawTransaction", data)
+def send_raw_transactions(ctx: RpcContext, calls: list[list[Any]]) -> list[Any]:
+    """A run of ``eth_sendRawTransaction`` calls in one JSON-RPC batch: admitted in order
+    with one journal fsync for the run (``Node.send_raw_transactions``)."""
+    results = ctx.node.send_raw_transactions([raw for (raw,) in calls])
+    return [result if isinstance(result, Exception) else hexb(result) for result in results]
+
+
+@METHODS.method("eth_sendRawTransaction", data, batch=send_raw_transactions)
 def send_raw_transaction(ctx: RpcContext, raw: bytes) -> str:
     return hexb(ctx.node.send_raw_transaction(raw))
 

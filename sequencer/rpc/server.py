@@ -29,8 +29,9 @@ from starlette.websockets import WebSocket
 from . import dev, eth, net, neuro, web3
 from .context import RpcContext
 from .dispatch import MAX_BATCH, Dispatcher, Method
-from .errors import NotificationsUnsupported, RequestTooLarge
+from .errors import NotificationsUnsupported
 from .filters import FilterRegistry
+from .http import JsonRpcEndpoint, RpcApp
 from .metrics import CallStats, rpc_registry
 from .ws import SubscriptionHub, serve_websocket
 
@@ -73,20 +74,13 @@ def method_table(dev_methods: bool) -> dict[str, Method]:
     return methods
 
 
-def _too_large(limit: int) -> Response:
-    error = RequestTooLarge(
-        f"request body too large: the limit is {limit} bytes; send smaller requests or batches"
-    )
-    return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error.to_json()}, status_code=413)
-
-
 def create_app(
     node: Node,
     *,
     dev_methods: bool | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
     max_batch: int = MAX_BATCH,
-) -> FastAPI:
+) -> RpcApp:
     """The RPC app for ``node``. ``dev_methods`` None follows ``rpc.dev_methods`` in chain.toml."""
     config = node.config
     enable_dev = (
@@ -113,25 +107,14 @@ def create_app(
         finally:
             hub.loop = None
 
-    app = FastAPI(
+    app = RpcApp(
         title="Neuro Stack node JSON-RPC", lifespan=lifespan, docs_url=None, redoc_url=None
     )
     app.state.dispatcher = dispatcher
     app.state.subscriptions = hub
-
-    async def rpc_http(request: Request) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
-            return _too_large(max_body_bytes)
-        chunks = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_body_bytes:
-                return _too_large(max_body_bytes)
-            chunks.append(chunk)
-        reply = await to_thread.run_sync(dispatcher.handle_bytes, b"".join(chunks))
-        return Response(reply or b"", media_type="application/json")
+    # RpcApp answers POST / with this before FastAPI's middleware and routing (http.py says
+    # why); the route stays so the app's route table still describes it.
+    app.json_rpc = JsonRpcEndpoint(dispatcher, max_body_bytes)
 
     async def rpc_ws(websocket: WebSocket) -> None:
         await serve_websocket(websocket, dispatcher, hub)
@@ -146,7 +129,7 @@ def create_app(
 
     app.router.routes.extend(
         [
-            Route("/", rpc_http, methods=["POST"]),
+            Route("/", app.json_rpc, methods=["POST"]),
             WebSocketRoute("/", rpc_ws),
             Route("/health", health, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),

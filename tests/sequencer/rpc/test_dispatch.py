@@ -178,3 +178,104 @@ def test_invalid_unexpected_exception_is_internal_error_without_traceback(caplog
     assert error["code"] == -32603
     assert "secret detail" not in error["message"] and "Traceback" not in error["message"]
     assert "secret detail" in caplog.text  # the operator still sees it in the log
+
+
+# --- batch handlers: a run of consecutive calls of one method answered together ---
+
+
+class Ledger:
+    """A context whose ``test_put`` appends to a list; the batch handler records each run."""
+
+    def __init__(self, fail_run: Exception | None = None) -> None:
+        self.items: list[int] = []
+        self.runs: list[list[int]] = []
+        self.fail_run = fail_run
+
+
+def _put_many(ctx: Ledger, calls: list[list[int]]) -> list[object]:
+    if ctx.fail_run is not None:
+        raise ctx.fail_run
+    ctx.runs.append([value for (value,) in calls])
+    out: list[object] = []
+    for (value,) in calls:
+        if value == 13:  # a per-call refusal, returned in its place
+            out.append(TransactionRejected("unlucky"))
+        else:
+            ctx.items.append(value)
+            out.append(hex(len(ctx.items)))
+    return out
+
+
+BATCH_TABLE = MethodTable()
+
+
+@BATCH_TABLE.method("test_put", quantity, batch=_put_many)
+def _put(ctx: Ledger, value: int) -> str:
+    if value == 13:
+        raise TransactionRejected("unlucky")
+    ctx.items.append(value)
+    return hex(len(ctx.items))
+
+
+@BATCH_TABLE.method("test_count")
+def _count(ctx: Ledger) -> str:
+    return hex(len(ctx.items))
+
+
+def run_batch(calls: list[object], ctx: Ledger) -> list[dict]:
+    reply = Dispatcher(BATCH_TABLE, ctx).handle_bytes(json.dumps(calls))
+    return [] if reply is None else json.loads(reply)
+
+
+def put(req_id: int | None, value: object) -> dict:
+    request = {"jsonrpc": "2.0", "method": "test_put", "params": [value]}
+    return request if req_id is None else {**request, "id": req_id}
+
+
+def test_batch_run_goes_through_batch_handler_with_per_call_answers() -> None:
+    ledger = Ledger()
+    replies = run_batch([put(1, "0x5"), put(2, "0xd"), put(3, "0x7")], ledger)
+    assert ledger.runs == [[5, 13, 7]]
+    assert replies == [
+        {"jsonrpc": "2.0", "id": 1, "result": "0x1"},
+        {"jsonrpc": "2.0", "id": 2, "error": {"code": -32000, "message": "unlucky"}},
+        {"jsonrpc": "2.0", "id": 3, "result": "0x2"},
+    ]
+
+
+def test_batch_runs_stop_at_other_calls_so_they_see_earlier_effects() -> None:
+    ledger = Ledger()
+    count = {"jsonrpc": "2.0", "id": 9, "method": "test_count"}
+    replies = run_batch([put(1, "0x1"), put(2, "0x2"), count, put(3, "0x3"), put(4, "0x4")], ledger)
+    assert ledger.runs == [[1, 2], [3, 4]]
+    assert [r["result"] for r in replies] == ["0x1", "0x2", "0x2", "0x3", "0x4"]
+
+
+def test_invalid_params_in_a_run_answered_alone_and_rest_still_run() -> None:
+    ledger = Ledger()
+    replies = run_batch([put(1, "0x1"), put(2, "zz"), put(None, "0x3"), put(4, "0x4")], ledger)
+    assert ledger.runs == [[1, 3, 4]]  # the notification is executed, it just gets no reply
+    assert [r["id"] for r in replies] == [1, 2, 4]
+    assert replies[1]["error"]["code"] == -32602
+    assert replies[2]["result"] == "0x3"
+
+
+def test_single_call_uses_the_plain_handler() -> None:
+    ledger = Ledger()
+    assert run_batch([put(1, "0x1")], ledger) == [{"jsonrpc": "2.0", "id": 1, "result": "0x1"}]
+    assert ledger.runs == [] and ledger.items == [1]
+
+
+def test_invalid_batch_handler_crash_is_internal_error_for_each_call(caplog) -> None:
+    ledger = Ledger(fail_run=KeyError("boom"))
+    replies = run_batch([put(1, "0x1"), put(2, "0x2")], ledger)
+    assert [r["error"]["code"] for r in replies] == [-32603, -32603]
+    assert "boom" not in json.dumps(replies)
+    assert "unexpected error" in caplog.text
+
+
+def test_batch_run_counts_each_call_in_metrics() -> None:
+    seen: list[tuple[str, int]] = []
+    dispatcher = Dispatcher(BATCH_TABLE, Ledger(), record=lambda m, c: seen.append((m, c)))
+    dispatcher.handle_bytes(json.dumps([put(1, "0x1"), put(2, "0xd"), put(3, "zz")]))
+    assert sorted(seen) == [("test_put", -32602), ("test_put", -32000), ("test_put", 0)]

@@ -166,6 +166,47 @@ def test_invalid_raw_transactions_get_geth_errors_and_node_keeps_serving(rpc: Rp
     assert w3.eth.block_number >= 1  # still serving
 
 
+def test_batch_of_raw_transactions_answers_each_in_order_with_one_fsync(
+    rpc: Rpc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import httpx
+
+    w3 = rpc.w3
+    sender, other = rpc.accounts[3], rpc.accounts[1]
+    nonce = w3.eth.get_transaction_count(sender.address, "pending")
+    first = sign(rpc, sender)
+    second = sign(rpc, sender, nonce=nonce + 1)
+    third = sign(rpc, other)
+    tampered = first[:-32] + b"\xff" * 32
+
+    def send(req_id: int, raw: bytes) -> dict[str, Any]:
+        return {"jsonrpc": "2.0", "id": req_id, "method": "eth_sendRawTransaction",
+                "params": ["0x" + raw.hex()]}  # fmt: skip
+
+    real_fsync = os.fsync
+    fsyncs: list[int] = []
+    monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd))[1])
+    batch = [send(1, first), send(2, second), send(3, first), send(4, tampered),
+             {"jsonrpc": "2.0", "id": 5, "method": "eth_getTransactionCount",
+              "params": [sender.address, "pending"]},
+             send(6, third)]  # fmt: skip
+    replies = httpx.post(rpc.url, json=batch, timeout=30).json()
+    assert [r["id"] for r in replies] == [1, 2, 3, 4, 5, 6]
+    assert replies[0]["result"] == "0x" + w3.keccak(first).hex().removeprefix("0x")
+    assert replies[1]["result"] == "0x" + w3.keccak(second).hex().removeprefix("0x")
+    assert replies[2]["error"] == {"code": -32000, "message": "already known"}
+    assert replies[3]["error"] == {"code": -32000, "message": "invalid sender"}
+    assert replies[4]["result"] == hex(nonce + 2)  # sees the run before it
+    assert replies[5]["result"] == "0x" + w3.keccak(third).hex().removeprefix("0x")
+    assert len(fsyncs) == 2  # one journal fsync per run of sends, not one per transaction
+    monkeypatch.undo()
+    rpc.mine()
+    for reply in (replies[0], replies[1], replies[5]):
+        assert w3.eth.get_transaction_receipt(reply["result"])["status"] == 1
+
+
 @pytest.mark.parametrize(
     ("method", "params", "code"),
     [

@@ -46,10 +46,15 @@ def server() -> Iterator[RpcServer]:
         yield srv
 
 
-def post(server: RpcServer, body: Any, **kw: Any) -> httpx.Response:
+def post(
+    server: RpcServer, body: Any, headers: dict[str, str] | None = None, **kw: Any
+) -> httpx.Response:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     return httpx.post(
-        server.url, content=content, headers={"content-type": "application/json"}, **kw
+        server.url,
+        content=content,
+        headers={"content-type": "application/json", **(headers or {})},
+        **kw,
     )
 
 
@@ -97,6 +102,37 @@ def test_cors_preflight_allows_any_origin(server: RpcServer) -> None:
     )
     assert reply.status_code == 200
     assert reply.headers["access-control-allow-origin"] in ("*", "chrome-extension://metamask")
+
+
+def test_json_rpc_post_carries_the_same_cors_headers_as_other_routes(server: RpcServer) -> None:
+    origin = {"origin": "https://dapp.example"}
+    rpc = post(server, {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, headers=origin)
+    health = httpx.get(server.url + "health", headers=origin)
+    for reply in (rpc, health):
+        assert reply.headers["access-control-allow-origin"] == "*"
+        assert reply.headers["vary"] == "Origin"
+    assert (
+        "access-control-allow-origin"
+        not in post(server, {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}).headers
+    )
+
+
+def test_invalid_streamed_body_over_the_cap_is_413(server: RpcServer) -> None:
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the cap applies as bytes arrive
+        yield b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":["'
+        for _ in range(6):
+            yield b"a" * (1 << 20)
+        yield b'"]}'
+
+    reply = httpx.post(server.url, content=chunks(), headers={"content-type": "application/json"})
+    assert reply.status_code == 413
+    assert reply.json()["error"]["code"] == -32600
+    assert post(server, {"jsonrpc": "2.0", "id": 2, "method": "eth_chainId"}).status_code == 200
+
+
+def test_invalid_http_method_on_the_rpc_path_is_405(server: RpcServer) -> None:
+    assert httpx.get(server.url).status_code == 405
+    assert httpx.put(server.url, content=b"{}").status_code == 405
 
 
 def test_invalid_dev_methods_absent_when_disabled(server: RpcServer) -> None:
