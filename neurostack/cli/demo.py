@@ -222,13 +222,14 @@ def transact(
 ) -> dict[str, Any]:
     tx_hash = send(rollup, account, to, data)
     end = time.monotonic() + timeout
+    receipt: dict[str, Any] | None
     while (receipt := rollup.request("eth_getTransactionReceipt", tx_hash)) is None:
         if time.monotonic() > end:
             raise TimeoutError(f"transaction {tx_hash} not included after {timeout:g} s")
         time.sleep(0.1)
     if receipt["status"] != "0x1":
         raise DemoError(f"transaction {tx_hash} reverted")
-    return receipt  # type: ignore[no-any-return]
+    return receipt
 
 
 def follow_status(rollup: RollupClient, tx_hash: str, timeout: float) -> None:
