@@ -162,6 +162,11 @@ class InferenceSection(_Section):
         description="TEE keys admitted in genesis, each with its attestation document "
         "(`neurostack new` signs dev documents for the devnet's sprinter keys)",
     )
+    attestation_root_key: Path | None = Field(
+        None,
+        description="hex private key of a dev attestation root; with it `neurostack up` "
+        "renews [inference] tee_keys with heartbeats, paid from the root's account (devnets)",
+    )
     default_model_gas: int = Field(
         50_000, ge=0, description="inference gas of a model the registry does not list"
     )

@@ -20,6 +20,7 @@ from sequencer.config import ChainConfig
 
 from . import services
 from .errors import ProjectError
+from .heartbeat import TeeHeartbeats
 from .supervisor import ServiceSpec, Supervisor
 
 
@@ -143,5 +144,6 @@ def run_devnet(
             supervisor.start(stage, stop=stop)
         if not stop.is_set():
             on_ready(devnet)
+            TeeHeartbeats(config, devnet.rpc_http).start(stop)  # renews dev TEE keys
             supervisor.watch(stop)
         return supervisor.stop()

@@ -18,6 +18,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
 from hub_client import HubClient, RollupClient
+from neurostack.devnet.heartbeat import CHECK_INTERVAL_S, RENEW_AFTER_S
 from neurostack.devnet.project import create_project
 from neurostack.hub.broker import free_port
 from neurostack.hub.samples import sample_model_path
@@ -101,10 +102,7 @@ def test_tee_mode_call_on_a_new_devnet_is_included_and_verifies(devnet: Devnet) 
     tee_keys = [entry.key for entry in devnet.config.inference.tee_keys]
     assert sorted(tee_keys) == sorted(devnet.config.inference.sprinters)  # the workers' keys
     for key in tee_keys:
-        measurement, _, active = decode(
-            ["bytes32", "uint64", "bool"],
-            devnet.call(REGISTRY, keccak(text="teeKeyOf(address)")[:4] + encode(["address"], [key])),
-        )
+        measurement, _, active = tee_key_of(devnet, key)
         assert (measurement, active) == (DEV_MEASUREMENT, True)
 
     with HubClient(devnet.hub_url) as hub:
@@ -138,3 +136,34 @@ def test_tee_mode_call_on_a_new_devnet_is_included_and_verifies(devnet: Devnet) 
         )
     assert "0x" + checked.block_hash.hex() == receipt["blockHash"]
     assert checked.receipt.mode == InferenceMode.TEE
+
+
+def tee_key_of(devnet: Devnet, key: str) -> tuple[bytes, int, bool]:
+    data = keccak(text="teeKeyOf(address)")[:4] + encode(["address"], [key])
+    measurement, attested_at, active = decode(
+        ["bytes32", "uint64", "bool"], devnet.call(REGISTRY, data)
+    )
+    return measurement, attested_at, active
+
+
+def test_up_renews_aging_tee_keys_with_heartbeats(devnet: Devnet) -> None:
+    """Runs last: it moves the chain's clock half a TTL ahead of the hub's."""
+    keys = [entry.key for entry in devnet.config.inference.tee_keys]
+    before = {key: tee_key_of(devnet, key)[1] for key in keys}
+
+    devnet.rpc("evm_increaseTime", RENEW_AFTER_S + 60)
+    devnet.rpc("evm_mine")
+    chain_now = int(devnet.rpc("eth_getBlockByNumber", "latest", False)["timestamp"], 16)
+
+    end = time.monotonic() + CHECK_INTERVAL_S + 30
+    while time.monotonic() < end:
+        now = {key: tee_key_of(devnet, key) for key in keys}
+        if all(attested > before[key] for key, (_, attested, _) in now.items()):
+            break
+        time.sleep(0.5)
+    else:
+        output = devnet.up.output[-3000:] + logs_tail(devnet.project)
+        pytest.fail(f"no heartbeat renewed {keys} in time:\n{output}")
+    for measurement, attested, active in now.values():
+        assert active and measurement == DEV_MEASUREMENT
+        assert attested >= chain_now  # a fresh document, verified by the chain

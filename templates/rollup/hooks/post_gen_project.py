@@ -111,6 +111,10 @@ def main() -> None:
     )
     if count != 1:
         sys.exit("template error: chain.toml has no empty `tee_keys = []` line to fill")
+    text += (
+        "\n# The dev attestation root pays for the TEE heartbeats `neurostack up` sends.\n"
+        f'[[alloc]]\naddress = "{attestation_root.address}"\nbalance = "100 ether"\n'
+    )
     chain_toml.write_text(text)
 
 
