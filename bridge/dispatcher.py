@@ -112,9 +112,7 @@ class CeleryBridge:
             existing = self._jobs.get(rid)
             if existing is not None:
                 return existing.future
-            entry = _Outstanding(
-                job, Future(), time.time() + self.speculative_after, copies=0
-            )
+            entry = _Outstanding(job, Future(), time.time() + self.speculative_after, copies=0)
             self._jobs[rid] = entry
         try:
             stored = self._redis.get(job_keys.result_key(rid))
@@ -204,14 +202,21 @@ class CeleryBridge:
             elif error is not None:
                 self._resolve(entry, _parse(error))
             elif now >= entry.job.deadline:
-                self._resolve(entry, JobResult(
-                    entry.job.request_id, None,
-                    f"no sprinter answered within the deadline ({entry.copies} copies sent)",
-                ))
+                self._resolve(
+                    entry,
+                    JobResult(
+                        entry.job.request_id,
+                        None,
+                        f"no sprinter answered within the deadline ({entry.copies} copies sent)",
+                    ),
+                )
             elif now >= entry.speculate_at and not entry.speculated:
                 entry.speculated = True
-                log.info("job %s slow after %.1fs: sending a speculative duplicate",
-                         entry.rid, self.speculative_after)
+                log.info(
+                    "job %s slow after %.1fs: sending a speculative duplicate",
+                    entry.rid,
+                    self.speculative_after,
+                )
                 self._send(entry)
 
     def _resolve(self, entry: _Outstanding, result: JobResult | None) -> None:
