@@ -3,8 +3,15 @@
 Jobs travel through Celery (task ``INFER_TASK_NAME`` on queue ``INFER_QUEUE``); results
 come back through Redis: a sprinter stores the winning ``JobResult`` under
 ``neurostack:result:<requestId>`` and publishes the id on ``neurostack:done``. One
-pub/sub listener per API process wakes the waiting requests; each waiter also re-reads
-the key every ``POLL_INTERVAL`` so a message lost during a Redis restart only delays it.
+pub/sub listener per API process wakes the waiting requests: for each completion message it reads the request's
+status once and hands it to every waiter of that id. Each waiter also re-reads the key
+every ``POLL_INTERVAL`` so a message lost during a Redis restart only delays it.
+
+Round trips are what a request costs on a small machine (each loopback write wakes
+another process), so the fast path :meth:`Dispatcher.run` makes three: one script that
+answers from a stored result or marks the job submitted, the Celery publish, and the one
+status read after the completion message. Waiters are registered before the job is sent,
+so they cannot miss its message and need no first read.
 
 Each submitted job is watched until its deadline: if no result came within
 ``speculative_after`` seconds, one speculative duplicate is sent, which another worker
@@ -19,6 +26,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -47,6 +55,28 @@ class JobStatus:
     error: str | None = None
 
 
+# Atomically: a stored result answers at once ({1, result}); a live submission of the same
+# request is joined ({2}); otherwise the job is marked submitted, an old failure of the
+# same request forgotten ({0}) and the caller sends it.
+_SUBMIT = """
+local result = redis.call('GET', KEYS[1])
+if result then return {1, result} end
+local marker = redis.call('GET', KEYS[2])
+if marker then
+  local ok, decoded = pcall(cjson.decode, marker)
+  if ok and type(decoded) == 'table' and tonumber(decoded['deadline'] or 0) > tonumber(ARGV[1]) then
+    return {2}
+  end
+end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+redis.call('DEL', KEYS[3])
+return {0}
+"""
+_STORED, _JOINED = 1, 2
+
+Waiter = asyncio.Future[JobStatus]
+
+
 class Dispatcher:
     """Submits jobs, duplicates slow ones, and waits for their results."""
 
@@ -61,7 +91,8 @@ class Dispatcher:
         self.redis = redis_client
         self.speculative_after = speculative_after
         self.metrics = metrics
-        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._submit_script = redis_client.register_script(_SUBMIT)
+        self._waiters: dict[str, set[Waiter]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._listener: asyncio.Task[None] | None = None
         self._stopping = False
@@ -88,13 +119,14 @@ class Dispatcher:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(keys.DONE_CHANNEL)
-                self._wake_all()  # anything published while we were away: re-read keys
+                for rid in list(self._waiters):  # published while we were away: re-read
+                    self._deliver(rid)
                 async for message in pubsub.listen():
                     rid = message["data"]
                     if isinstance(rid, bytes):
                         rid = rid.decode()
-                    for event in self._waiters.get(rid, ()):
-                        event.set()
+                    if rid in self._waiters:
+                        self._deliver(rid)
             except (RedisError, OSError) as exc:
                 if self._stopping:
                     return
@@ -104,34 +136,73 @@ class Dispatcher:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(pubsub.aclose(), timeout=1)
 
-    def _wake_all(self) -> None:
-        for events in self._waiters.values():
-            for event in events:
-                event.set()
+    def _deliver(self, rid: str) -> None:
+        """Read ``rid``'s status once (in a task, so the listener goes on) for all its waiters."""
+        self._spawn(self._read_and_deliver(rid))
+
+    async def _read_and_deliver(self, rid: str) -> None:
+        status = await self._finished(rid)
+        if status is not None:
+            for waiter in self._waiters.get(rid, ()):
+                if not waiter.done():
+                    waiter.set_result(status)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _expect(self, rid: str) -> Waiter:
+        waiter: Waiter = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(rid, set()).add(waiter)
+        return waiter
+
+    def _forget(self, rid: str, waiter: Waiter) -> None:
+        waiters = self._waiters.get(rid)
+        if waiters is not None:
+            waiters.discard(waiter)
+            if not waiters:
+                del self._waiters[rid]
 
     # -- submitting -----------------------------------------------------------------
 
-    async def submit(self, job: InferenceJob) -> None:
-        """Queue ``job`` unless it already has a result or a live submission."""
+    async def run(self, job: InferenceJob) -> JobStatus | None:
+        """Submit ``job`` and wait for its outcome until its deadline (``None``: none came).
+        A stored result of the same request answers without queuing anything."""
         rid = keys.request_hex(job.request_id)
-        result, marker = await self.redis.mget(keys.result_key(rid), keys.job_key(rid))
-        if result is not None:
-            return
-        if marker is not None and json.loads(marker)["deadline"] > time.time():
-            return  # the same request is already queued and watched
-        ttl = max(1, int(job.deadline - time.time()) + JOB_MARKER_GRACE)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.set(
-            keys.job_key(rid),
-            json.dumps({"deadline": job.deadline, "submitted": time.time()}),
-            ex=ttl,
+        waiter = self._expect(rid)
+        try:
+            stored = await self.submit(job)
+            if stored is not None:
+                return stored
+            return await self.wait(rid, job.deadline, expected=waiter)
+        finally:
+            self._forget(rid, waiter)
+
+    async def submit(self, job: InferenceJob) -> JobStatus | None:
+        """Queue ``job`` unless it already has a result (returned as a ``done`` status) or
+        a live submission (then ``None``, as for a job queued now)."""
+        rid = keys.request_hex(job.request_id)
+        now = time.time()
+        ttl = max(1, int(job.deadline - now) + JOB_MARKER_GRACE)
+        marker = json.dumps({"deadline": job.deadline, "submitted": now})
+        reply = await self._submit_script(
+            keys=[keys.result_key(rid), keys.job_key(rid), keys.error_key(rid)],
+            args=[repr(now), marker, ttl],
         )
-        pipe.delete(keys.error_key(rid))  # a resubmission starts afresh
-        await pipe.execute()
-        await self._send(job, rid, "first")
-        task = asyncio.create_task(self._watch(job, rid))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if reply[0] == _STORED:
+            return JobStatus("done", _result(reply[1]))
+        if reply[0] == _JOINED:
+            return None  # the same request is already queued and watched
+        # The watcher's waiter exists before the job is sent, so no answer can slip past it.
+        watcher = self._expect(rid)
+        try:
+            await self._send(job, rid, "first")
+        except BaseException:
+            self._forget(rid, watcher)
+            raise
+        self._spawn(self._watch(job, rid, watcher))
+        return None
 
     async def _send(self, job: InferenceJob, rid: str, kind: str) -> None:
         task_id = rid if kind == "first" else f"{rid}-{kind}"
@@ -142,6 +213,10 @@ class Dispatcher:
                 args=[job.to_message()],
                 queue=INFER_QUEUE,
                 task_id=task_id,
+                # Celery would otherwise build a safe repr of the whole input for its logs
+                # on every send (a sixth of send_task's time for a small job).
+                argsrepr=f"[job {task_id}]",
+                kwargsrepr="{}",
                 # Results come back through neurostack:result:<id>; Celery's own result
                 # path would subscribe a pub/sub channel per sent task (~10 ms each here).
                 ignore_result=True,
@@ -153,9 +228,12 @@ class Dispatcher:
             ) from exc
         self.metrics.jobs_sent.labels(kind=kind).inc()
 
-    async def _watch(self, job: InferenceJob, rid: str) -> None:
+    async def _watch(self, job: InferenceJob, rid: str, watcher: Waiter) -> None:
         speculate_at = min(time.time() + self.speculative_after, job.deadline)
-        status = await self.wait(rid, speculate_at)
+        try:
+            status = await self.wait(rid, speculate_at, expected=watcher)
+        finally:
+            self._forget(rid, watcher)
         if status is None and time.time() < job.deadline:
             log.info(
                 "no result for %s after %.1fs: sending a speculative duplicate",
@@ -185,27 +263,34 @@ class Dispatcher:
             return JobStatus("pending")
         return None
 
-    async def wait(self, rid: str, until: float) -> JobStatus | None:
-        """Wait until the request is done or failed, or ``until`` (unix time) passes."""
-        event = asyncio.Event()
-        self._waiters.setdefault(rid, set()).add(event)
+    async def wait(
+        self, rid: str, until: float, *, expected: Waiter | None = None
+    ) -> JobStatus | None:
+        """Wait until the request is done or failed, or ``until`` (unix time) passes.
+
+        ``expected`` is a waiter registered before the job was sent: it cannot have missed
+        the completion message, so the first read of the keys is skipped.
+        """
+        waiter = expected if expected is not None else self._expect(rid)
         try:
-            while True:
+            if expected is None:
                 status = await self._finished(rid)
                 if status is not None:
                     return status
+            while not waiter.done():
                 remaining = until - time.time()
                 if remaining <= 0:
                     return None
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(event.wait(), timeout=min(remaining, POLL_INTERVAL))
-                event.clear()
+                await asyncio.wait((waiter,), timeout=min(remaining, POLL_INTERVAL))
+                if waiter.done():
+                    break
+                status = await self._finished(rid)  # a message lost in a Redis restart
+                if status is not None:
+                    return status
+            return waiter.result()
         finally:
-            waiters = self._waiters.get(rid)
-            if waiters is not None:
-                waiters.discard(event)
-                if not waiters:
-                    del self._waiters[rid]
+            if expected is None:
+                self._forget(rid, waiter)
 
     async def _finished(self, rid: str) -> JobStatus | None:
         try:

@@ -3,7 +3,10 @@
 The task is declared with ``shared_task`` under the protocol's ``INFER_TASK_NAME`` so the
 hub API and ``bridge/`` send jobs by name without importing this module. It is
 idempotent by request id (a late-acknowledged task may run twice) and retried only for
-transient failures, never past the job's deadline and never for invalid input.
+transient failures, never past the job's deadline and never for invalid input. Its
+return value is not stored by Celery (``ignore_result``): requesters read the Redis result
+contract of :mod:`neurostack.protocol.job_keys`, for jobs sent by the hub and by
+``bridge/`` alike.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ RETRY_DELAY = 0.5  # seconds between attempts after a transient failure
 MAX_RETRIES = 20
 
 
-@shared_task(name=INFER_TASK_NAME, bind=True)
+# ignore_result: results travel through neurostack:result:<id> (protocol.job_keys); Celery
+# would otherwise also write every return value to its result backend and publish it.
+@shared_task(name=INFER_TASK_NAME, bind=True, ignore_result=True)
 def infer(self: Task, message: dict[str, Any]) -> dict[str, Any]:
     """Run one ``InferenceJob`` message; returns its ``JobResult`` message."""
     try:
