@@ -34,7 +34,7 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check .
+	$(BIN)/ruff check --cache-dir .ruff_cache .  # one cache: not one inside the template
 	$(BIN)/lint-imports
 	$(BIN)/mypy --ignore-missing-imports neurostack sequencer bridge hub_client
 
