@@ -396,6 +396,12 @@ class Node:
     def _now(self) -> int:
         return int(time.time()) + self._time_offset
 
+    def chain_time(self) -> int:
+        """The chain's clock: what the next block's timestamp is based on (wall clock plus
+        ``evm_increaseTime``). Receipt expiries are judged against block timestamps, so
+        they are set from this clock, not the wall clock."""
+        return self._now()
+
     def _produce_scheduled(self) -> BlockAPI | None:
         return self._produce(force=False)
 

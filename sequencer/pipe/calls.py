@@ -31,16 +31,17 @@ def describe(request: InferenceRequest) -> str:
 
 
 def make_job(
-    request: InferenceRequest, *, receipt_ttl: int, deadline: float, now: float
+    request: InferenceRequest, *, receipt_ttl: int, deadline: float, chain_now: int
 ) -> InferenceJob:
-    """The job of one request: the receipt expires ``receipt_ttl`` s from now."""
+    """The job of one request: the receipt expires ``receipt_ttl`` s after ``chain_now``
+    (chain time, which block timestamps follow); ``deadline`` is wall-clock time."""
     return InferenceJob(
         request_id=request.request_id,
         chain_id=request.chain_id,
         model_cid=request.model_cid,
         mode=request.mode,
         input_abi=request.input_abi,
-        expiry=int(now) + receipt_ttl,
+        expiry=int(chain_now) + receipt_ttl,
         deadline=deadline,
     )
 
@@ -56,16 +57,23 @@ class WaitingRecorder:
         receipt_ttl: int,
         on_receipt: Callable[[InferenceReceipt], None] = lambda r: None,
         clock: Callable[[], float] = time.time,
+        chain_clock: Callable[[], float] = time.time,
     ) -> None:
         self.backend = backend
         self.timeout = timeout
         self.receipt_ttl = receipt_ttl
         self.on_receipt = on_receipt
         self.clock = clock
+        self.chain_clock = chain_clock
 
     def on_unknown(self, request: InferenceRequest) -> InferenceReceipt:
         now = self.clock()
-        job = make_job(request, receipt_ttl=self.receipt_ttl, deadline=now + self.timeout, now=now)
+        job = make_job(
+            request,
+            receipt_ttl=self.receipt_ttl,
+            deadline=now + self.timeout,
+            chain_now=int(self.chain_clock()),
+        )
         future = self.backend.submit(job)
         try:
             result = future.result(timeout=self.timeout)

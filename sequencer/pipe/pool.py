@@ -249,6 +249,7 @@ class InferencePool:
             receipt_ttl=self.settings.receipt_ttl,
             on_receipt=self._remember,
             clock=self._clock,
+            chain_clock=self.node.chain_time,
         )
         return block_environment(
             self.policy,
@@ -365,11 +366,10 @@ class InferencePool:
             if job is not None:
                 job.waiters.add(tracked.tx_hash)
         if job is None:
-            now = self._clock()
             try:
                 future = self.backend.submit(
                     make_job(request, receipt_ttl=self.settings.receipt_ttl,
-                             deadline=tracked.deadline, now=now)
+                             deadline=tracked.deadline, chain_now=self.node.chain_time())
                 )  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - broker down: the tx cannot be served now
                 self._drop(tracked, f"inference backend unavailable: {exc}")
@@ -445,11 +445,12 @@ class InferencePool:
 
     def _prune_receipts(self) -> None:
         now = self._clock()
+        chain_now = self.node.chain_time()
         with self._lock:
             wanted = {r.request_id for t in self._tracked.values() for r in t.requests}
             for rid in [
                 rid for rid, c in self._receipts.items()
-                if c.receipt.expiry <= now or (rid not in wanted and now - c.added > RECEIPT_KEEP)
+                if c.receipt.expiry <= chain_now or (rid not in wanted and now - c.added > RECEIPT_KEEP)
             ]:  # fmt: skip
                 del self._receipts[rid]
 

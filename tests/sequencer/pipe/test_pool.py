@@ -242,3 +242,19 @@ def test_invalid_receipt_of_a_revoked_sprinter_drops_the_tx(
     assert record.status.value == "dropped"
     assert "inference receipt rejected" in record.reason and "revoked" in record.reason
     assert pipe.node.transaction(tx_hash) is None
+
+
+def test_receipt_expiry_follows_chain_time_after_increase_time(
+    pipe: Pipe, consumer: bytes, consumer_abi: CompiledContract
+) -> None:
+    """Block timestamps follow the chain clock (evm_increaseTime moves it), so a receipt's
+    expiry must too: one set from the wall clock would already be expired here."""
+    ttl = pipe.node.config.inference.receipt_ttl
+    pipe.node.increase_time(2 * ttl)
+    tx_hash = pipe.wallets[1].send(consumer, predict(consumer_abi, [1, 2]))
+    pipe.settle()
+    (job,) = pipe.backend.open_jobs()
+    assert job.expiry >= int(time.time()) + 2 * ttl + ttl - 5
+    pipe.backend.answer(job)
+    pipe.settle()
+    assert included(pipe.mine(), tx_hash)
