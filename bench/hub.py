@@ -199,6 +199,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="sequential requests per row")
     parser.add_argument("--duration", type=float, default=2.0, help="seconds per concurrent row")
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight")
+    parser.add_argument("--pool", help="the workers' Celery pool (default: the CLI's)")
     args = parser.parse_args()
     rng = np.random.default_rng(7)
     # Shared machines: the load beside the benchmark moves every latency; print it.
@@ -206,7 +207,7 @@ def main() -> None:
     rows = [bench_raw(inputs(rng, max(args.requests, 1000)))]
     with (
         tempfile.TemporaryDirectory(prefix="bench-hub-") as tmp,
-        HubStack(Path(tmp), workers=2) as stack,
+        HubStack(Path(tmp), workers=2, pool=args.pool) as stack,
     ):
         cid = stack.upload(sample_model_path(MODEL))["cid"]
         warm_up(stack.url, cid, rng)

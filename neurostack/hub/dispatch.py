@@ -2,16 +2,18 @@
 
 Jobs travel through Celery (task ``INFER_TASK_NAME`` on queue ``INFER_QUEUE``); results
 come back through Redis: a sprinter stores the winning ``JobResult`` under
-``neurostack:result:<requestId>`` and publishes the id on ``neurostack:done``. One
-pub/sub listener per API process wakes the waiting requests: for each completion message it reads the request's
-status once and hands it to every waiter of that id. Each waiter also re-reads the key
-every ``POLL_INTERVAL`` so a message lost during a Redis restart only delays it.
+``neurostack:result:<requestId>``, publishes it on the hub's ``RESULT_CHANNEL`` and the
+id on the shared ``neurostack:done``. One pub/sub listener per API process resolves the
+waiting requests straight from the result message; an id on the done channel that no
+result message answered (a job finished by some other sprinter) is read from its key
+once for all its waiters. Each waiter also re-reads the key every ``POLL_INTERVAL`` so a
+message lost during a Redis restart only delays it.
 
 Round trips are what a request costs on a small machine (each loopback write wakes
-another process), so the fast path :meth:`Dispatcher.run` makes three: one script that
-answers from a stored result or marks the job submitted, the Celery publish, and the one
-status read after the completion message. Waiters are registered before the job is sent,
-so they cannot miss its message and need no first read.
+another process), so the fast path :meth:`Dispatcher.run` makes two: one script that
+answers from a stored result or marks the job submitted, and the Celery publish; the
+answer then arrives by itself. Waiters are registered before the job is sent, so they
+cannot miss its message and need no first read.
 
 Each submitted job is watched until its deadline: if no result came within
 ``speculative_after`` seconds, one speculative duplicate is sent, which another worker
@@ -37,8 +39,10 @@ from redis.exceptions import RedisError
 from starlette.concurrency import run_in_threadpool
 
 from neurostack.protocol import job_keys as keys
+from neurostack.protocol.errors import ProtocolError
 from neurostack.protocol.jobs import INFER_QUEUE, INFER_TASK_NAME, InferenceJob, JobResult
 
+from .channels import RESULT_CHANNEL
 from .errors import BrokerError
 from .metrics import HubMetrics
 
@@ -118,15 +122,11 @@ class Dispatcher:
         while not self._stopping:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(keys.DONE_CHANNEL)
+                await pubsub.subscribe(RESULT_CHANNEL, keys.DONE_CHANNEL)
                 for rid in list(self._waiters):  # published while we were away: re-read
                     self._deliver(rid)
                 async for message in pubsub.listen():
-                    rid = message["data"]
-                    if isinstance(rid, bytes):
-                        rid = rid.decode()
-                    if rid in self._waiters:
-                        self._deliver(rid)
+                    self._on_message(message["channel"], message["data"])
             except (RedisError, OSError) as exc:
                 if self._stopping:
                     return
@@ -136,6 +136,31 @@ class Dispatcher:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(pubsub.aclose(), timeout=1)
 
+    def _on_message(self, channel: bytes | str, data: bytes | str) -> None:
+        if isinstance(channel, bytes):
+            channel = channel.decode()
+        if channel == RESULT_CHANNEL:
+            # The outcome itself: resolve the waiters without reading Redis.
+            try:
+                outcome = _result(data)
+            except (ValueError, ProtocolError) as exc:
+                log.warning("ignored a malformed result message: %s", exc)
+                return
+            rid = keys.request_hex(outcome.request_id)
+            if rid in self._waiters:
+                self._resolve(rid, _outcome_status(outcome))
+            return
+        rid = data.decode() if isinstance(data, bytes) else data
+        # A sprinter of this hub sent the result message first (same connection, so it was
+        # handled already); a waiter still unresolved heard of its job from elsewhere.
+        if any(not w.done() for w in self._waiters.get(rid, ())):
+            self._deliver(rid)
+
+    def _resolve(self, rid: str, status: JobStatus) -> None:
+        for waiter in self._waiters.get(rid, ()):
+            if not waiter.done():
+                waiter.set_result(status)
+
     def _deliver(self, rid: str) -> None:
         """Read ``rid``'s status once (in a task, so the listener goes on) for all its waiters."""
         self._spawn(self._read_and_deliver(rid))
@@ -143,9 +168,7 @@ class Dispatcher:
     async def _read_and_deliver(self, rid: str) -> None:
         status = await self._finished(rid)
         if status is not None:
-            for waiter in self._waiters.get(rid, ()):
-                if not waiter.done():
-                    waiter.set_result(status)
+            self._resolve(rid, status)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
@@ -255,8 +278,7 @@ class Dispatcher:
         if result is not None:
             return JobStatus("done", _result(result))
         if error is not None:
-            failed = _result(error)
-            return JobStatus("failed", failed, failed.error)
+            return _outcome_status(_result(error))
         if marker is not None:
             if json.loads(marker)["deadline"] < time.time():
                 return JobStatus("failed", None, "no sprinter answered before the job's deadline")
@@ -302,6 +324,12 @@ class Dispatcher:
                 return None  # marker deadline passed; the caller's own deadline decides
             return status
         return None
+
+
+def _outcome_status(outcome: JobResult) -> JobStatus:
+    if outcome.receipt is not None:
+        return JobStatus("done", outcome)
+    return JobStatus("failed", outcome, outcome.error)
 
 
 def _result(raw: bytes | str) -> JobResult:

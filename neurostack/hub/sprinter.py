@@ -32,6 +32,7 @@ from neurostack.protocol.tensors import (
     outputs_to_model_output,
 )
 
+from .channels import RESULT_CHANNEL
 from .errors import JobRejected, TransientError
 from .sessions import LoadedModel, ProviderChoice, SessionCache
 from .settings import HubSettings
@@ -41,8 +42,9 @@ log = logging.getLogger(__name__)
 ERROR_TTL = 60  # seconds a failure stays visible to GET /v1/jobs/{id}
 LATE = "the job's deadline passed before a sprinter ran it"
 
-# Atomically: first result wins, the request is counted once, waiters are told, and the
-# worker's running mark goes.
+# Atomically: first result wins, the request is counted once, waiters are told (the hub
+# API gets the result itself, before the id goes out on the shared done channel), and
+# the worker's running mark goes.
 _STORE_RESULT = """
 redis.call('HDEL', KEYS[6], ARGV[4])
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
@@ -50,6 +52,7 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
   redis.call('EXPIRE', KEYS[2], ARGV[2])
   redis.call('INCR', KEYS[3])
   redis.call('DEL', KEYS[4])
+  redis.call('PUBLISH', KEYS[7], ARGV[1])
   redis.call('PUBLISH', KEYS[5], ARGV[3])
   return 1
 end
@@ -152,6 +155,7 @@ class Sprinter:
                 keys.error_key(rid),
                 keys.DONE_CHANNEL,
                 keys.running_key(rid),
+                RESULT_CHANNEL,
             ],
             args=[json.dumps(result), ttl, rid, self.name],
         )
@@ -164,7 +168,9 @@ class Sprinter:
     def _fail(self, job: InferenceJob, rid: str, reason: str) -> dict[str, Any]:
         result = JobResult(job.request_id, None, reason, self.name).to_message()
         pipe = self.redis.pipeline()
-        pipe.set(keys.error_key(rid), json.dumps(result), ex=ERROR_TTL)
+        message = json.dumps(result)
+        pipe.set(keys.error_key(rid), message, ex=ERROR_TTL)
+        pipe.publish(RESULT_CHANNEL, message)
         pipe.publish(keys.DONE_CHANNEL, rid)
         pipe.hdel(keys.running_key(rid), self.name)
         pipe.execute()

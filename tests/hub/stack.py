@@ -72,6 +72,7 @@ class HubStack:
         speculative_after: float = 5.0,
         job_deadline: float = 30.0,
         max_upload_bytes: int | None = None,
+        pool: str | None = None,
     ) -> None:
         self.root = Path(root)
         self.store_dir = self.root / "store"
@@ -81,6 +82,7 @@ class HubStack:
         self.speculative_after = speculative_after
         self.job_deadline = job_deadline
         self.max_upload_bytes = max_upload_bytes
+        self.pool = pool  # the workers' Celery pool; None: the CLI's default
         self.redis = EmbeddedRedis(self.root / "redis")
         self.port = 0
         self.api: subprocess.Popen[bytes] | None = None
@@ -166,6 +168,7 @@ class HubStack:
                 str(self.worker_delay),
                 "--loglevel",
                 "WARNING",
+                *(["--pool", self.pool] if self.pool else []),
             ],
         )
 

@@ -17,6 +17,7 @@ import redis
 import redis.asyncio as aioredis
 
 from neurostack.hub.broker import EmbeddedRedis
+from neurostack.hub.channels import RESULT_CHANNEL
 from neurostack.hub.dispatch import Dispatcher
 from neurostack.hub.metrics import HubMetrics
 from neurostack.protocol import job_keys as keys
@@ -187,3 +188,25 @@ def test_invalid_stale_job_marker_does_not_block_a_resubmission(url: str) -> Non
 
     celery = asyncio.run(_with_dispatcher(url, 10, body))
     assert celery.sent == [(INFER_TASK_NAME, rid)]
+
+
+def test_run_is_answered_by_the_result_message_of_a_hub_sprinter(url: str) -> None:
+    job = _job(7.0)
+    rid = keys.request_hex(job.request_id)
+    message = {"version": 1, "requestId": rid, "receipt": None, "error": "bad input", "worker": "w"}
+    outcome: dict[str, Any] = {}
+
+    def publish_result_only() -> None:  # no key written: only the message can answer
+        client = redis.Redis.from_url(url)
+        client.publish(RESULT_CHANNEL, json.dumps(message))
+        client.close()
+
+    async def body(d: Dispatcher) -> None:
+        start = time.monotonic()
+        asyncio.get_running_loop().call_later(0.05, publish_result_only)
+        outcome["status"] = await d.run(job)
+        outcome["waited"] = time.monotonic() - start
+
+    asyncio.run(_with_dispatcher(url, 10, body))
+    assert outcome["status"].status == "failed" and outcome["status"].error == "bad input"
+    assert outcome["waited"] < 0.4
