@@ -124,6 +124,37 @@ def bench_floor(url: str, redis_url: str, n: int) -> list[Row]:
     ]
 
 
+def group_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process ``pid`` and the processes of the
+    process group it leads (the stack starts each service in its own group); Linux /proc
+    only (0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # exited meanwhile
+        # after the name: state ppid pgrp ... utime (12th) stime (13th)
+        if int(fields[2]) == pid or stat.parent.name == str(pid):
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def cpu_per_request(stack: HubStack, run: Callable[[], Row]) -> tuple[Row, dict[str, float]]:
+    """``run()``'s row and the CPU milliseconds each process spent per request meanwhile:
+    on a shared 2-core machine latency follows CPU time, and CPU time is far steadier
+    between runs than latency."""
+    groups = {"API": stack.api.pid if stack.api else 0, "Redis": stack.redis.pid or 0}
+    groups |= {f"worker {n}": w.proc.pid for n, w in stack.workers.items() if w.proc}
+    before = {name: group_cpu_seconds(pid) for name, pid in groups.items()}
+    client_before = sum(os.times()[:2])
+    row = run()
+    spent = {name: group_cpu_seconds(pid) - before[name] for name, pid in groups.items()}
+    spent["bench client"] = sum(os.times()[:2]) - client_before
+    return row, {name: s / row.requests * 1e3 for name, s in spent.items()}
+
+
 def bench_sdk(url: str, cid: str, xs: list[np.ndarray], workers: str) -> Row:
     with HubClient(url) as hub:
         samples = time_each([lambda x=x: hub.infer(cid, {"x": x}) for x in xs])
@@ -218,7 +249,10 @@ def main() -> None:
             bench_sdk(stack.url, cid, inputs(rng, args.requests), "2"),
         ]
         stop_worker(stack, "w1")  # the 1-worker rows: w0 alone, already warm
-        rows.append(bench_sequential(stack.url, cid, inputs(rng, args.requests), "1"))
+        seq1, cpu = cpu_per_request(
+            stack, lambda: bench_sequential(stack.url, cid, inputs(rng, args.requests), "1")
+        )
+        rows.append(seq1)
         rows.append(bench_concurrent(stack.url, cid, rng, "1", args.concurrency, args.duration))
         rows.extend(two)
     print(
@@ -230,6 +264,11 @@ def main() -> None:
     print()
     print(
         f"per-request overhead of the hub path (p50, 1 worker): {seq1.p50_ms - raw.p50_ms:.2f} ms"
+    )
+    print(
+        "CPU per request (1 worker, 1 in flight): "
+        + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu.items())
+        + f"; total {sum(cpu.values()):.2f} ms"
     )
     print(
         f"raw onnxruntime / hub throughput: {raw.per_second / best.per_second:.0f}x "

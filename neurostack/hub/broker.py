@@ -136,6 +136,11 @@ class EmbeddedRedis:
         self._proc = None
 
     @property
+    def pid(self) -> int | None:
+        """The redis-server's process id while it runs (for benchmarks and tests)."""
+        return self._proc.pid if self.running and self._proc is not None else None
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
