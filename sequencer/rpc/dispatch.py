@@ -165,8 +165,22 @@ class Dispatcher:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             return _encode(_error_response(None, ParseError("parse error")))
+        return self.handle_json(payload, extra)
+
+    def handle_json(self, payload: Any, extra: Mapping[str, Method] | None = None) -> bytes | None:
+        """``handle_bytes`` for a body the caller has already decoded."""
         response = self.handle(payload, extra)
         return None if response is None else _encode(response)
+
+    def batchable(self, name: Any) -> bool:
+        """Whether ``name`` is a method with a batch handler (worth coalescing)."""
+        method = self.methods.get(name) if isinstance(name, str) else None
+        return method is not None and method.batch is not None
+
+    def handle_together(self, requests: list[Any]) -> list[bytes | None]:
+        """Single requests that arrived separately (from different HTTP clients), answered as
+        the items of one batch would be: one encoded reply (or None) per request, in order."""
+        return [None if r is None else _encode(r) for r in self._handle_batch(requests, None)]
 
     def handle(self, payload: Any, extra: Mapping[str, Method] | None = None) -> Any:
         if isinstance(payload, list):

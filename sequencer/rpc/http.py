@@ -14,7 +14,10 @@ FastAPI as before. The endpoint keeps what the routed version promised:
   allows any origin without credentials: ``Access-Control-Allow-Origin: *`` when the request
   has an ``Origin``, and ``Vary: Origin`` always);
 - metrics, since the dispatcher counts every call;
-- the dispatcher runs in a worker thread, so a slow ``eth_call`` never blocks the loop;
+- the dispatcher runs off the event loop, so a slow ``eth_call`` never blocks it: in a
+  worker thread, or, for a method with a batch handler (``eth_sendRawTransaction``), on the
+  :class:`~sequencer.rpc.coalesce.Coalescer`'s thread, which answers requests that queue
+  up at the same time together;
 - an unexpected exception is logged and answered 500, as Starlette's error middleware does.
 """
 
@@ -28,6 +31,7 @@ from typing import Any
 from anyio import to_thread
 from fastapi import FastAPI
 
+from .coalesce import Coalescer
 from .dispatch import Dispatcher
 from .errors import RequestTooLarge
 
@@ -62,9 +66,12 @@ class _ClientGone(Exception):
 class JsonRpcEndpoint:
     """ASGI handler for ``POST /``: read the body (capped), dispatch in a thread, answer."""
 
-    def __init__(self, dispatcher: Dispatcher, max_body_bytes: int) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, max_body_bytes: int, coalescer: Coalescer | None = None
+    ) -> None:
         self.dispatcher = dispatcher
         self.max_body_bytes = max_body_bytes
+        self.coalescer = coalescer  # used while it runs (the app's lifespan starts it)
         self._too_large = too_large_body(max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -87,13 +94,23 @@ class JsonRpcEndpoint:
             await _answer(send, 413, self._too_large, cors)
             return
         try:
-            reply = await to_thread.run_sync(self.dispatcher.handle_bytes, body)
+            reply = await self._dispatch(body)
         except Exception:
             # the dispatcher turns every error into a JSON-RPC answer; this is a bug
             log.exception("unexpected error while serving a JSON-RPC request over HTTP")
             await _answer(send, 500, b"Internal Server Error", cors, b"text/plain; charset=utf-8")
             return
         await _answer(send, 200, reply or b"", cors)
+
+    async def _dispatch(self, body: bytes) -> bytes | None:
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return self.dispatcher.handle_bytes(body)  # the parse error; no node call
+        coalescer = self.coalescer
+        if coalescer is not None and coalescer.running and coalescer.wants(payload):
+            return await coalescer.submit(payload)
+        return await to_thread.run_sync(self.dispatcher.handle_json, payload)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         """The request body; None once it passes the cap."""

@@ -27,6 +27,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from . import dev, eth, net, neuro, web3
+from .coalesce import Coalescer
 from .context import RpcContext
 from .dispatch import MAX_BATCH, Dispatcher, Method
 from .errors import NotificationsUnsupported
@@ -97,15 +98,19 @@ def create_app(
     node.add_pending_listener(hub.on_pending)
     node.add_pending_listener(filters.on_pending)
 
+    coalescer = Coalescer(dispatcher, max_batch)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         import asyncio
 
         hub.loop = asyncio.get_running_loop()
+        coalescer.start(hub.loop)
         try:
             yield
         finally:
             hub.loop = None
+            await to_thread.run_sync(coalescer.stop)
 
     app = RpcApp(
         title="Neuro Stack node JSON-RPC", lifespan=lifespan, docs_url=None, redoc_url=None
@@ -114,7 +119,7 @@ def create_app(
     app.state.subscriptions = hub
     # RpcApp answers POST / with this before FastAPI's middleware and routing (http.py says
     # why); the route stays so the app's route table still describes it.
-    app.json_rpc = JsonRpcEndpoint(dispatcher, max_body_bytes)
+    app.json_rpc = JsonRpcEndpoint(dispatcher, max_body_bytes, coalescer)
 
     async def rpc_ws(websocket: WebSocket) -> None:
         await serve_websocket(websocket, dispatcher, hub)
