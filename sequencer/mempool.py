@@ -26,7 +26,7 @@ import os
 import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -72,9 +72,12 @@ class PooledTx:
     def nonce(self) -> int:
         return self.tx.nonce
 
-    @property
-    def cost(self) -> int:
-        return self.tx.gas * self.tx.max_fee_per_gas + self.tx.value
+    # the most the transaction can spend: summed over a sender's queue on every admission,
+    # so computed once here rather than through py-evm's field accessors each time
+    cost: int = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cost", self.tx.gas * self.tx.max_fee_per_gas + self.tx.value)
 
     def tip_at(self, base_fee: int) -> int:
         return min(self.tx.max_priority_fee_per_gas, self.tx.max_fee_per_gas - base_fee)
