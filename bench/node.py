@@ -19,6 +19,7 @@ import argparse
 import http.client
 import json
 import multiprocessing
+import socket
 import sys
 import tempfile
 import time
@@ -113,11 +114,13 @@ def _rpc_client(
     host: str, port: int, raws: Sequence[bytes], batch: int, ready: Any, go: Any, errors: Any
 ) -> None:
     """A load-generating client process: one keep-alive connection; one request per tx, or
-    JSON-RPC batches of ``batch`` (ethers v6 batches calls made in the same tick by default)."""
-    conn = http.client.HTTPConnection(host, port)
-    conn.connect()
-    ready.release()
-    go.wait()
+    JSON-RPC batches of ``batch`` (ethers v6 batches calls made in the same tick by default).
+
+    The clients share the node's two cores, so they are kept lean: the requests are encoded
+    before the clock starts and the replies are read with a minimal HTTP/1.1 reader instead
+    of ``http.client`` (measured: 45 instead of 140 us of CPU per request). Every reply is
+    still parsed as JSON and checked for errors."""
+    requests = []
     for first in range(0, len(raws), batch):
         calls = [
             {
@@ -128,13 +131,28 @@ def _rpc_client(
             }
             for i, raw in enumerate(raws[first : first + batch])
         ]
-        body = json.dumps(calls[0] if batch == 1 else calls)
-        conn.request("POST", "/", body=body, headers={"Content-Type": "application/json"})
-        reply = json.loads(conn.getresponse().read())
+        body = json.dumps(calls[0] if batch == 1 else calls).encode()
+        head = f"POST / HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+        requests.append(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    sock = socket.create_connection((host, port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    replies = sock.makefile("rb")
+    ready.release()
+    go.wait()
+    for request in requests:
+        sock.sendall(request)
+        status = replies.readline()
+        length = 0
+        while (line := replies.readline()) not in (b"\r\n", b""):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        reply = json.loads(replies.read(length))
+        if not status.startswith(b"HTTP/1.1 200"):
+            errors.put(f"HTTP {status!r}")
         for answer in reply if isinstance(reply, list) else [reply]:
             if "error" in answer:
                 errors.put(str(answer["error"]))
-    conn.close()
+    sock.close()
 
 
 def rpc_seconds(node: Node, raws: Sequence[bytes], batch: int = 1) -> float:
