@@ -4,8 +4,9 @@
 if a job with that id already completed; refuses jobs whose deadline passed; otherwise
 loads the model (local store, else the hub's ``/v1/models/{cid}/file`` with its CID
 checked), runs onnxruntime, signs the receipt, and stores the result with ``SET NX``
-so that the first result wins and a request id is counted as completed exactly once.
-The Celery task in :mod:`neurostack.hub.tasks` is a thin wrapper around it.
+so that the first result wins and a request id is counted as completed exactly once;
+the same script publishes the result on the hub's ``RESULT_CHANNEL`` and the id on the
+shared ``DONE_CHANNEL``. The Celery task in :mod:`neurostack.hub.tasks` is a thin wrapper around it.
 """
 
 from __future__ import annotations
