@@ -42,7 +42,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-_JSON = (b"content-type", b"application/json")
 _VARY = (b"vary", b"Origin")
 _ANY_ORIGIN = (b"access-control-allow-origin", b"*")
 

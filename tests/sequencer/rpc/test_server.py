@@ -135,6 +135,20 @@ def test_invalid_http_method_on_the_rpc_path_is_405(server: RpcServer) -> None:
     assert httpx.put(server.url, content=b"{}").status_code == 405
 
 
+def test_invalid_dispatcher_bug_is_a_plain_500_and_the_server_keeps_serving(
+    server: RpcServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(payload: Any) -> bytes:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(server.app.json_rpc.dispatcher, "handle_json", broken)
+    reply = post(server, {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"})
+    assert reply.status_code == 500 and b"secret detail" not in reply.content
+    assert "secret detail" in caplog.text  # the operator sees it in the log
+    monkeypatch.undo()
+    assert post(server, {"jsonrpc": "2.0", "id": 2, "method": "eth_chainId"}).status_code == 200
+
+
 def test_invalid_dev_methods_absent_when_disabled(server: RpcServer) -> None:
     error = post(server, {"jsonrpc": "2.0", "id": 1, "method": "evm_mine"}).json()["error"]
     assert error == {
