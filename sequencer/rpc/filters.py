@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,7 @@ class LogCriteria:
     to_block: BlockRef = BlockRef(tag="latest")  # noqa: RUF009
     block_hash: bytes | None = None
 
-    def matches(self, log_address: bytes, log_topics: tuple[int, ...] | list[int]) -> bool:
+    def matches(self, log_address: bytes, log_topics: Sequence[int]) -> bool:
         if self.addresses is not None and log_address not in self.addresses:
             return False
         if len(self.topics) > len(log_topics):

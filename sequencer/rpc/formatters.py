@@ -10,7 +10,7 @@ after the merge).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import rlp
 from eth._utils.address import generate_contract_address
@@ -25,6 +25,13 @@ def hexb(value: bytes) -> str:
 
 def bloom_hex(bloom: int) -> str:
     return "0x" + bloom.to_bytes(256, "big").hex()
+
+
+def base_fee(header: BlockHeaderAPI) -> int:
+    """The header's base fee; every block of a Neuro chain has one (London and later)."""
+    if header.base_fee_per_gas is None:
+        raise ValueError(f"block {header.block_number} has no base fee (a pre-London header)")
+    return header.base_fee_per_gas
 
 
 def format_header(header: BlockHeaderAPI) -> dict[str, Any]:
@@ -46,7 +53,7 @@ def format_header(header: BlockHeaderAPI) -> dict[str, Any]:
         "extraData": hexb(header.extra_data),
         "mixHash": hexb(header.mix_hash),
         "nonce": hexb(header.nonce) if header.nonce else ZERO_NONCE,
-        "baseFeePerGas": hex(header.base_fee_per_gas),
+        "baseFeePerGas": hex(base_fee(header)),
     }
     for key, attr in (
         ("withdrawalsRoot", "withdrawals_root"),
@@ -118,9 +125,7 @@ def format_transaction(
         out["maxFeePerGas"] = hex(tx.max_fee_per_gas)
         out["maxPriorityFeePerGas"] = hex(tx.max_priority_fee_per_gas)
         price = (
-            effective_gas_price(tx, header.base_fee_per_gas)
-            if header is not None
-            else tx.max_fee_per_gas
+            effective_gas_price(tx, base_fee(header)) if header is not None else tx.max_fee_per_gas
         )
         out["gasPrice"] = hex(price)
     else:
@@ -133,11 +138,11 @@ def format_transaction(
             }
             for addr, keys in tx.access_list
         ]
-        out["chainId"] = hex(tx.chain_id)
+        out["chainId"] = hex(cast(int, tx.chain_id))  # typed transactions always carry one
         out["v"] = hex(tx.y_parity)
         out["yParity"] = hex(tx.y_parity)
     else:
-        out["v"] = hex(tx.v)
+        out["v"] = hex(cast(Any, tx).v)  # legacy transactions carry v itself
         if tx.chain_id is not None:
             out["chainId"] = hex(tx.chain_id)
     out["r"] = hex(tx.r)
@@ -190,7 +195,7 @@ def format_receipt(block: BlockAPI, receipts: Sequence[ReceiptAPI], index: int) 
         "blockNumber": hex(header.block_number),
         "contractAddress": (None if tx.to else hexb(generate_contract_address(sender, tx.nonce))),
         "cumulativeGasUsed": hex(receipt.gas_used),
-        "effectiveGasPrice": hex(effective_gas_price(tx, header.base_fee_per_gas)),
+        "effectiveGasPrice": hex(effective_gas_price(tx, base_fee(header))),
         "from": hexb(sender),
         "gasUsed": hex(receipt.gas_used - previous_cumulative),
         "logs": [

@@ -81,9 +81,13 @@ def get_inference_proof(ctx: RpcContext, key: bytes) -> dict[str, Any] | None:
     else:
         block_hash = store.block_of_request(key)
         block = ctx.node.block_by_hash(block_hash) if block_hash is not None else None
-        canonical = block is not None and ctx.node.block_by_number(block.header.block_number)
-        if not canonical or canonical.hash != block.hash:
+        canonical = (
+            ctx.node.block_by_number(block.header.block_number) if block is not None else None
+        )
+        if block is None or canonical is None or canonical.hash != block.hash:
             return None
+    if block is None:
+        return None
     witness = store.load(block.hash).receipts
     if receipt_index(witness, request_id) is None:
         return None
