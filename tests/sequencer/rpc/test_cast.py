@@ -1,0 +1,95 @@
+"""Foundry's ``cast`` (the @foundry-rs/cast npm package, pinned in package.json) against a
+node with a real block producer: reads, a signed transfer, a contract deploy and call,
+logs and a revert reason, as a dApp developer would type them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import CHAIN_ID, Rpc
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[3]
+CAST = REPO / "node_modules" / ".bin" / "cast"
+
+
+@pytest.fixture(scope="module")
+def live(rpc_factory: Any) -> Rpc:
+    assert CAST.exists(), "run `make install` (npm ci) first"
+    return rpc_factory(block_time=0.2)
+
+
+def run_cast(live: Rpc, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        # options before the positional arguments: `send --create CODE SIG ARGS...` takes
+        # everything after the signature as constructor arguments
+        [str(CAST), args[0], "--rpc-url", live.url, *args[1:]],
+        capture_output=True, text=True, timeout=60, check=False, cwd=REPO,
+    )  # fmt: skip
+
+
+def cast(live: Rpc, *args: str) -> str:
+    proc = run_cast(live, *args)
+    if proc.returncode != 0:
+        raise AssertionError(f"cast {' '.join(args)} failed: {proc.stderr[-2000:]}")
+    return proc.stdout.strip()
+
+
+def test_cast_reads_chain_and_accounts(live: Rpc) -> None:
+    assert cast(live, "chain-id") == str(CHAIN_ID)
+    account = live.accounts[0].address
+    assert int(cast(live, "balance", account)) == live.node.config.dev.balance
+    assert int(cast(live, "nonce", account)) == live.node.pending_nonce(bytes.fromhex(account[2:]))
+    block = json.loads(cast(live, "block", "latest", "--json"))
+    number = int(block["number"], 16)
+    assert block["hash"] == "0x" + live.node.block_by_number(number).hash.hex()
+
+
+def test_cast_send_transfer_is_mined(live: Rpc) -> None:
+    sender, recipient = live.accounts[1], live.accounts[2]
+    before = live.w3.eth.get_balance(recipient.address)
+    receipt = json.loads(
+        cast(
+            live, "send", recipient.address, "--value", "1.5ether",
+            "--private-key", "0x" + bytes(sender.key).hex(), "--json",
+        )
+    )  # fmt: skip
+    assert int(receipt["status"], 16) == 1 and int(receipt["gasUsed"], 16) == 21000
+    assert live.w3.eth.get_balance(recipient.address) == before + 15 * 10**17
+    tx = json.loads(cast(live, "tx", receipt["transactionHash"], "--json"))
+    assert tx["from"].lower() == sender.address.lower()
+
+
+def test_cast_deploys_calls_and_reads_logs(live: Rpc, counter_artifact: dict[str, Any]) -> None:
+    key = "0x" + bytes(live.accounts[3].key).hex()
+    bytecode = counter_artifact["bytecode"]
+    bytecode = bytecode if bytecode.startswith("0x") else "0x" + bytecode
+    deployed = json.loads(
+        cast(live, "send", "--private-key", key, "--json", "--create", bytecode,
+             "constructor(uint256)", "41")
+    )  # fmt: skip
+    address = deployed["contractAddress"]
+    assert int(deployed["status"], 16) == 1 and address
+    assert cast(live, "call", address, "count()(uint256)") == "41"
+
+    sent = json.loads(
+        cast(live, "send", address, "increment(string)", "from cast",
+             "--private-key", key, "--json")
+    )  # fmt: skip
+    assert int(sent["status"], 16) == 1
+    assert cast(live, "call", address, "count()(uint256)") == "42"
+    logs = json.loads(
+        cast(live, "logs", "--address", address, "--from-block", "0", "--json",
+             "Incremented(address indexed,uint256 indexed,string)")
+    )  # fmt: skip
+    assert len(logs) == 1 and int(logs[0]["topics"][2], 16) == 42
+
+    # the revert reason reaches the terminal (cast 1.7.1 reports it on stderr)
+    reverted = run_cast(live, "call", address, "fail()")
+    assert "execution reverted: always fails" in reverted.stdout + reverted.stderr
