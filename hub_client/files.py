@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import IO, Literal
 
 from eth_account import Account
-from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.progress import (
@@ -28,6 +27,7 @@ from rich.progress import (
 
 from neurostack.protocol.cid import cid_digest, parse_model_cid
 from neurostack.protocol.errors import ProtocolError
+from neurostack.protocol.uploads import sign_upload
 
 from ._wire import checked_cid
 from .errors import HubError, UploadRejected
@@ -77,7 +77,7 @@ def plan_upload(
             f"cannot read {file}: {exc.strerror or exc}", hint="check the path"
         ) from None
     account = _load_key(private_key)
-    signature = account.sign_message(encode_defunct(primitive=digest)).signature
+    signature = sign_upload(digest, account.key)
     fields = {
         "owner": account.address,
         "signature": "0x" + bytes(signature).hex(),

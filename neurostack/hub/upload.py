@@ -6,7 +6,7 @@ body is fed chunk by chunk through ``python_multipart``'s streaming parser strai
 into the store's :class:`~neurostack.hub.store.UploadSink`, which stops at the limit.
 
 Authorisation: the ``signature`` field is an EIP-191 personal-sign, by ``owner``, of the
-file's sha256 digest (``eth_account.messages.encode_defunct(primitive=digest)``), so
+file's sha256 digest (``neurostack.protocol.uploads``), so
 nobody can publish a model under another address.
 """
 
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from eth_account import Account
-from eth_account.messages import encode_defunct
 from eth_utils import is_hex_address, to_checksum_address
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+
+from neurostack.protocol.uploads import InvalidUploadSignature, recover_upload_signer
 
 from .errors import InvalidUpload, UploadForbidden, UploadUnauthorized
 from .store import UploadSink
@@ -121,10 +121,9 @@ def check_upload_signature(owner: str, signature: str, file_sha256: bytes) -> st
             "the upload is not signed: send 'signature', the owner's EIP-191 personal-sign of "
             "the file's sha256 digest (eth_account encode_defunct(primitive=digest))"
         )
-    message = encode_defunct(primitive=file_sha256)
     try:
-        signer = Account.recover_message(message, signature=signature)
-    except Exception:  # noqa: BLE001 - malformed hex, wrong length, bad v: several types
+        signer = recover_upload_signer(file_sha256, signature)
+    except InvalidUploadSignature:
         raise UploadUnauthorized(
             "the signature is malformed: expected 65 bytes of hex, an EIP-191 personal-sign "
             "of the file's sha256 digest"
