@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -156,13 +155,7 @@ class RollupStack:
     def stop(self) -> None:
         if self.rollup is not None:
             self.rollup.close()
-        if self.node is not None and self.node.poll() is None:
-            os.killpg(self.node.pid, signal.SIGTERM)
-            try:
-                self.node.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.node.pid, signal.SIGKILL)
-                self.node.wait(timeout=5)
+        _stop(self.node, grace=20)
         self.hub.stop()
 
     def __enter__(self) -> Self:
