@@ -17,7 +17,7 @@ from eth_account import Account
 from eth_keys import keys
 from eth_typing import Address
 from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
 
@@ -40,7 +40,8 @@ def parse_amount(value: int | str) -> int:
     raise ValueError(f"cannot read amount {value!r}: use an integer of wei or '<n> ether'")
 
 
-Wei = Annotated[int, Field(ge=0)]
+# An amount of wei; chain.toml may also write it as "10000 ether" or "1 gwei".
+Wei = Annotated[int, BeforeValidator(parse_amount), Field(ge=0)]
 
 
 class _Section(BaseModel):
@@ -54,11 +55,6 @@ class ChainSection(_Section):
     gas_limit: int = Field(30_000_000, ge=5_000, description="block gas limit")
     base_fee: Wei = Field(1_000_000_000, description="base fee per gas of the genesis block, wei")
     empty_blocks: bool = Field(False, description="produce blocks when there are no transactions")
-
-    @field_validator("base_fee", mode="before")
-    @classmethod
-    def _amount(cls, v: int | str) -> int:
-        return parse_amount(v)
 
 
 class TokenSection(_Section):
@@ -88,11 +84,6 @@ class DevSection(_Section):
     )
     accounts: int = Field(10, ge=0, le=100, description="how many dev accounts to fund")
     balance: Wei = Field(10_000 * WEI_PER_TOKEN, description="premine of each dev account, wei")
-
-    @field_validator("balance", mode="before")
-    @classmethod
-    def _amount(cls, v: int | str) -> int:
-        return parse_amount(v)
 
 
 class HubSection(_Section):
@@ -206,11 +197,6 @@ class Allocation(_Section):
         if v != v.lower() and not is_checksum_address(v):
             raise ValueError(f"{v!r} has a bad EIP-55 checksum")
         return to_checksum_address(v)
-
-    @field_validator("balance", mode="before")
-    @classmethod
-    def _amount(cls, v: int | str) -> int:
-        return parse_amount(v)
 
 
 class DevAccount(BaseModel):
