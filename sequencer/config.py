@@ -9,7 +9,7 @@ CLI reads files and environment variables and passes the result down.
 from __future__ import annotations
 
 import tomllib
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -24,20 +24,36 @@ from .errors import ConfigError
 WEI_PER_TOKEN = 10**18
 
 
+UNITS = {"wei": 1, "gwei": 10**9, "ether": WEI_PER_TOKEN, "eth": WEI_PER_TOKEN,
+         "token": WEI_PER_TOKEN, "tokens": WEI_PER_TOKEN}  # fmt: skip
+
+
 def parse_amount(value: int | str) -> int:
-    """Turn ``"10000 ether"``, ``"1.5 token"``, ``"1000000 wei"`` or an int into wei."""
+    """Turn ``"10000 ether"``, ``"1.5 token"``, ``"2 gwei"``, ``"1000000"`` (wei) or an int
+    into wei; a value that is not a whole number of wei is refused, never rounded."""
     if isinstance(value, int):
         return value
-    parts = str(value).replace("_", "").split()
-    if len(parts) == 1:
-        return int(parts[0], 0)
-    if len(parts) == 2 and parts[1].lower() in ("ether", "eth", "token", "tokens"):
-        return int(Decimal(parts[0]) * WEI_PER_TOKEN)
-    if len(parts) == 2 and parts[1].lower() == "gwei":
-        return int(Decimal(parts[0]) * 10**9)
-    if len(parts) == 2 and parts[1].lower() == "wei":
-        return int(parts[0])
-    raise ValueError(f"cannot read amount {value!r}: use an integer of wei or '<n> ether'")
+    problem = f"cannot read amount {value!r}: use an integer of wei, '<n> gwei' or '<n> ether'"
+    text = str(value).replace("_", "").strip()
+    if text.lower().startswith("0x"):
+        try:
+            return int(text, 16)
+        except ValueError:
+            raise ValueError(problem) from None
+    parts = text.split()
+    if len(parts) not in (1, 2):
+        raise ValueError(problem)
+    unit = UNITS.get(parts[1].lower()) if len(parts) == 2 else 1
+    try:
+        number = Decimal(parts[0])
+    except InvalidOperation:
+        raise ValueError(problem) from None
+    if unit is None or not number.is_finite():
+        raise ValueError(problem)
+    wei = number * unit
+    if wei != wei.to_integral_value():
+        raise ValueError(f"amount {value!r} is not a whole number of wei")
+    return int(wei)
 
 
 # An amount of wei; chain.toml may also write it as "10000 ether" or "1 gwei".

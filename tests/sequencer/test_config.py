@@ -1,0 +1,67 @@
+"""chain.toml as a chain builder writes it: amounts, paths, and the errors for bad fields."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sequencer.config import load_chain_config
+from sequencer.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "chain.toml"
+    path.write_text(text)
+    return path
+
+
+def test_amounts_in_wei_gwei_or_ether(tmp_path: Path) -> None:
+    config = load_chain_config(
+        write(
+            tmp_path,
+            """
+[chain]
+name = "t"
+chain_id = 7
+base_fee = "0x77359400"
+[dev]
+accounts = 1
+balance = "1.5 ether"
+[[alloc]]
+address = "0x1111111111111111111111111111111111111111"
+balance = 42
+""",
+        )
+    )
+    assert config.chain.base_fee == 2 * 10**9
+    assert config.dev.balance == 15 * 10**17
+    premine = config.premine()
+    assert premine["0x1111111111111111111111111111111111111111"] == 42
+    assert premine[config.dev_accounts()[0].address] == 15 * 10**17
+    assert config.data_dir == tmp_path.resolve() / "data"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("base_fee", '"lots"', "chain.base_fee: Value error, cannot read amount 'lots'"),
+        ("base_fee", '"1 foo"', "chain.base_fee: Value error, cannot read amount '1 foo'"),
+        ("base_fee", '"nan ether"', "cannot read amount 'nan ether'"),
+        ("base_fee", '"0.5 wei"', "amount '0.5 wei' is not a whole number of wei"),
+        ("base_fee", "-1", "chain.base_fee: Input should be greater than or equal to 0"),
+        ("chain_id", "0", "chain.chain_id: Input should be greater than 0"),
+    ],
+)
+def test_invalid_fields_name_the_field(
+    tmp_path: Path, field: str, value: str, message: str
+) -> None:
+    lines = {"name": '"t"', "chain_id": "7", field: value}
+    body = "\n".join(f"{k} = {v}" for k, v in lines.items())
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        load_chain_config(write(tmp_path, f"[chain]\n{body}\n"))
+
+
+def test_invalid_missing_file_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="neurostack new"):
+        load_chain_config(tmp_path / "chain.toml")
