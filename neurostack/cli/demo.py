@@ -34,7 +34,7 @@ from neurostack.solidity import load_artifact
 
 DEFAULT_FEATURES = "0.5,-1.25,2.0,0.125"
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
-REGISTRY = "0x00000000000000000000000000000000000000F5"  # the chain's sprinter registry
+REGISTRY = "0x4E53000000000000000000000000000000000001"  # the chain's sprinter registry
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 

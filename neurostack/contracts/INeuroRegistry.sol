@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.20;
 
-/// @title The sprinter/model registry of a Neuro Stack chain (system contract at 0x…F5)
+/// @title The sprinter/model registry of a Neuro Stack chain (system contract at 0x4E53…0001)
 /// @notice A native system contract: its storage is ordinary chain state, read by the
 /// state-transition function when it verifies inference receipts. Mirrors the ABI of
 /// sequencer/chain/inference/system_contract.py (a test keeps the two equal).
@@ -97,5 +97,5 @@ interface INeuroRegistry {
 }
 
 // The registry's fixed address.
-address constant NEURO_REGISTRY_ADDRESS = 0x00000000000000000000000000000000000000F5;
+address constant NEURO_REGISTRY_ADDRESS = 0x4E53000000000000000000000000000000000001;
 INeuroRegistry constant NEURO_REGISTRY = INeuroRegistry(NEURO_REGISTRY_ADDRESS);

@@ -41,7 +41,7 @@ class Chain:
 
     def tee_key(self, key: str) -> tuple[bytes, int, bool]:
         data = registry_calldata("teeKeyOf", to_canonical_address(key))
-        raw = self.rpc("eth_call", {"to": "0x" + "00" * 19 + "f5", "data": "0x" + data.hex()})
+        raw = self.rpc("eth_call", {"to": "0x4E53000000000000000000000000000000000001", "data": "0x" + data.hex()})
         measurement, attested_at, active = decode(
             ["bytes32", "uint64", "bool"], bytes.fromhex(raw[2:])
         )
@@ -91,7 +91,7 @@ def test_aging_keys_are_renewed_once_and_revoked_keys_never(chain: Chain) -> Non
     owner = Account.from_key(chain.config.key_file.read_text().strip())
     revoked = keys[0]
     tx = {
-        "chainId": chain.config.chain.chain_id, "type": 2, "to": "0x" + "00" * 19 + "F5",
+        "chainId": chain.config.chain.chain_id, "type": 2, "to": "0x4E53000000000000000000000000000000000001",
         "nonce": int(chain.rpc("eth_getTransactionCount", owner.address, "pending"), 16),
         "gas": 200_000, "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9, "value": 0,
         "data": registry_calldata("revokeTeeKey", to_canonical_address(revoked)),

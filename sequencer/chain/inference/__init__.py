@@ -1,4 +1,4 @@
-"""On-chain inference: the ``0x…F4`` precompile, the ``0x…F5`` registry, receipt verification.
+"""On-chain inference: the ``0x…F4`` precompile, the registry system contract (``0x4E53…0001``), receipt verification.
 
 Importing this package installs it into the Neuro fork (idempotently): the two precompiles
 into ``sequencer.chain.fork.EXTRA_PRECOMPILES``, the fee hook into ``TRANSACTION_HOOKS``

@@ -12,14 +12,17 @@ from typing import Final
 from eth_typing import Address
 
 from neurostack.protocol.modes import InferenceMode
+from neurostack.protocol.registry import REGISTRY_ADDRESS as PROTOCOL_REGISTRY_ADDRESS
 
 # --- addresses (py-evm's ``Address`` type: they go straight into the VM) -----------------
 
 INFERENCE_PRECOMPILE_ADDRESS: Final = Address(bytes.fromhex("00" * 19 + "f4"))
 """``runModelInference`` (DESIGN.md section 4)."""
 
-REGISTRY_ADDRESS: Final = Address(bytes.fromhex("00" * 19 + "f5"))
-"""The sprinter/model registry: a native system contract whose storage lives here."""
+REGISTRY_ADDRESS: Final = Address(PROTOCOL_REGISTRY_ADDRESS)
+"""The sprinter/model registry: a native system contract whose storage lives here
+(``0x4E53…0001``, see :mod:`neurostack.protocol.registry`; ``0x…F5`` stays free for
+OpenGradient's price-history precompile)."""
 
 REGISTRY_CODE: Final = b"\xfe"
 """Code placed at the registry address in genesis. Never executed (the precompile runs

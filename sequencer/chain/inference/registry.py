@@ -1,201 +1,80 @@
-"""The sprinter/model registry as chain state: storage layout, typed reads, writes.
+"""The registry as py-evm state: views over a live state or a persisted state root.
 
-The registry lives in the storage of :data:`~.constants.REGISTRY_ADDRESS`. Its admin ABI
-is the native system contract in :mod:`.system_contract`; this module only knows the
-layout. Every slot is ``keccak256("neurostack.registry." ‖ namespace ‖ 0x00 ‖ key)`` (a
-word-sized integer; entries spanning several words use the following slots), so entries
-never collide and any tool can read them with ``eth_getStorageAt``:
-
-============================  =======================  =================================
-namespace                      key                      value (uint256 words)
-============================  =======================  =================================
-``owner``                      (none)                   chain owner address
-``sprinter``                   address (20 bytes)       status: 0 unknown, 1 active, 2 revoked
-``measurement``                measurement (32 bytes)   status: 1 approved, 2 revoked
-``root``                       address                  attestation root status: 1 active, 2 revoked
-``teekey``                     address                  +0 measurement, +1 attestedAt, +2 status
-``model``                      keccak256(utf8(cid))     +0 modelHash, +1 owner,
-                                                        +2 ``1<<128 | inferenceGas<<16 | royaltyBps``
-============================  =======================  =================================
-
-The state transition reads the registry through a :class:`RegistryView` over the *parent*
-block's state (:func:`registry_at`), so a change made in block N (a revoked key, a new
-model price) applies from block N+1 on and every transaction of a block sees the same
-registry, which keeps PIPE pre-execution stable. View functions called by contracts read
-the live state (:func:`live_registry`).
+The layout, typed reads and writes are protocol knowledge shared with light clients and
+live in :mod:`neurostack.protocol.registry` (re-exported here); this module only binds a
+:class:`RegistryView` to py-evm state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from enum import IntEnum
-
 from eth.abc import AtomicDatabaseAPI, StateAPI
 from eth.db.account import AccountDB
+from eth_typing import Address as EvmAddress
 from eth_typing import Hash32 as EvmHash32
-from eth_utils import keccak
 
-from neurostack.protocol.types import Address, Hash32, ModelCID
+from neurostack.protocol.registry import (
+    OWNER_SLOT,
+    REGISTRY_ADDRESS,
+    ModelEntry,
+    RegistryView,
+    Status,
+    StorageReader,
+    StorageWriter,
+    TeeKey,
+    attestation_root_status,
+    chain_owner,
+    measurement_status,
+    model_of,
+    model_slot,
+    registry_from_storage,
+    set_attestation_root,
+    set_chain_owner,
+    set_measurement,
+    set_model,
+    set_sprinter,
+    set_tee_key,
+    slot_of,
+    sprinter_status,
+    tee_key_of,
+)
+from neurostack.protocol.types import Hash32
 
-from .constants import REGISTRY_ADDRESS
+__all__ = [
+    "OWNER_SLOT",
+    "ModelEntry",
+    "RegistryView",
+    "Status",
+    "StorageReader",
+    "StorageWriter",
+    "TeeKey",
+    "attestation_root_status",
+    "chain_owner",
+    "live_registry",
+    "measurement_status",
+    "model_of",
+    "model_slot",
+    "registry_at",
+    "registry_from_storage",
+    "set_attestation_root",
+    "set_chain_owner",
+    "set_measurement",
+    "set_model",
+    "set_sprinter",
+    "set_tee_key",
+    "slot_of",
+    "sprinter_status",
+    "tee_key_of",
+]
 
-StorageReader = Callable[[int], int]
-StorageWriter = Callable[[int, int], None]
-
-_NS = b"neurostack.registry."
-
-
-class Status(IntEnum):
-    """Status word of sprinters, measurements, attestation roots and TEE keys."""
-
-    UNKNOWN = 0
-    ACTIVE = 1
-    REVOKED = 2
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """A registered model: what its calls cost and who earns royalties."""
-
-    model_hash: Hash32
-    owner: Address
-    inference_gas: int
-    royalty_bps: int
-
-
-@dataclass(frozen=True)
-class TeeKey:
-    """A sprinter key admitted through a TEE attestation document."""
-
-    key: Address
-    measurement: Hash32
-    attested_at: int
-    status: Status
-
-
-@dataclass(frozen=True)
-class RegistryView:
-    """Read access to registry storage; ``read(slot) -> word``."""
-
-    read: StorageReader
-
-
-def slot_of(namespace: bytes, key: bytes = b"") -> int:
-    """The storage slot of ``key`` in ``namespace`` (see the module docstring)."""
-    return int.from_bytes(keccak(_NS + namespace + b"\x00" + key), "big")
-
-
-OWNER_SLOT = slot_of(b"owner")
-
-
-def model_slot(model_cid: str) -> int:
-    """The first of a model entry's three slots."""
-    return slot_of(b"model", keccak(model_cid.encode()))
-
-
-# --- constructing views ----------------------------------------------------------------
+_REGISTRY = EvmAddress(REGISTRY_ADDRESS)
 
 
 def live_registry(state: StateAPI) -> RegistryView:
     """The registry as the given (possibly mid-block) state holds it."""
-    return RegistryView(lambda slot: state.get_storage(REGISTRY_ADDRESS, slot))
+    return RegistryView(lambda slot: state.get_storage(_REGISTRY, slot))
 
 
 def registry_at(db: AtomicDatabaseAPI, state_root: Hash32) -> RegistryView:
     """The registry at a persisted state root (the parent block's), read-only."""
     accounts = AccountDB(db, EvmHash32(state_root))
-    return RegistryView(lambda slot: accounts.get_storage(REGISTRY_ADDRESS, slot))
-
-
-def registry_from_storage(storage: dict[int, int]) -> RegistryView:
-    """A registry over a plain slot map (genesis previews, unit tests)."""
-    return RegistryView(lambda slot: storage.get(slot, 0))
-
-
-# --- reads -----------------------------------------------------------------------------
-
-
-def _address(word: int) -> Address:
-    return Address(word.to_bytes(32, "big")[12:])
-
-
-def chain_owner(view: RegistryView) -> Address:
-    """The address allowed to call admin functions (the sequencer key's address)."""
-    return _address(view.read(OWNER_SLOT))
-
-
-def sprinter_status(view: RegistryView, sprinter: Address) -> Status:
-    """Whether a key may sign VANILLA receipts."""
-    return Status(view.read(slot_of(b"sprinter", sprinter)))
-
-
-def measurement_status(view: RegistryView, measurement: Hash32) -> Status:
-    """Whether a TEE code measurement is approved (ACTIVE), revoked or unknown."""
-    return Status(view.read(slot_of(b"measurement", measurement)))
-
-
-def attestation_root_status(view: RegistryView, root: Address) -> Status:
-    """Whether an attestation root key may sign (dev) attestation documents."""
-    return Status(view.read(slot_of(b"root", root)))
-
-
-def tee_key_of(view: RegistryView, key: Address) -> TeeKey | None:
-    """The TEE admission of ``key``, or ``None`` when it was never admitted."""
-    base = slot_of(b"teekey", key)
-    status = Status(view.read(base + 2))
-    if status is Status.UNKNOWN:
-        return None
-    return TeeKey(
-        key=key,
-        measurement=Hash32(view.read(base).to_bytes(32, "big")),
-        attested_at=view.read(base + 1),
-        status=status,
-    )
-
-
-def model_of(view: RegistryView, model_cid: ModelCID | str) -> ModelEntry | None:
-    """The registry entry of a model, or ``None`` when the model is not registered."""
-    base = model_slot(model_cid)
-    packed = view.read(base + 2)
-    if not packed >> 128:
-        return None
-    return ModelEntry(
-        model_hash=Hash32(view.read(base).to_bytes(32, "big")),
-        owner=_address(view.read(base + 1)),
-        inference_gas=(packed >> 16) & (2**64 - 1),
-        royalty_bps=packed & 0xFFFF,
-    )
-
-
-# --- writes (used by the system contract and genesis) ----------------------------------
-
-
-def set_chain_owner(write: StorageWriter, owner: Address) -> None:
-    write(OWNER_SLOT, int.from_bytes(owner, "big"))
-
-
-def set_sprinter(write: StorageWriter, sprinter: Address, status: Status) -> None:
-    write(slot_of(b"sprinter", sprinter), int(status))
-
-
-def set_measurement(write: StorageWriter, measurement: Hash32, status: Status) -> None:
-    write(slot_of(b"measurement", measurement), int(status))
-
-
-def set_attestation_root(write: StorageWriter, root: Address, status: Status) -> None:
-    write(slot_of(b"root", root), int(status))
-
-
-def set_tee_key(write: StorageWriter, entry: TeeKey) -> None:
-    base = slot_of(b"teekey", entry.key)
-    write(base, int.from_bytes(entry.measurement, "big"))
-    write(base + 1, entry.attested_at)
-    write(base + 2, int(entry.status))
-
-
-def set_model(write: StorageWriter, model_cid: str, entry: ModelEntry) -> None:
-    base = model_slot(model_cid)
-    write(base, int.from_bytes(entry.model_hash, "big"))
-    write(base + 1, int.from_bytes(entry.owner, "big"))
-    write(base + 2, 1 << 128 | entry.inference_gas << 16 | entry.royalty_bps)
+    return RegistryView(lambda slot: accounts.get_storage(_REGISTRY, slot))

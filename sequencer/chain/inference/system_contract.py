@@ -1,4 +1,4 @@
-"""The registry system contract at ``0x…F5``: a native contract administering the registry.
+"""The registry system contract at ``0x4E53…0001``: a native contract administering the registry.
 
 It is a precompile whose storage lives at its own address (:mod:`.registry` owns the
 layout), so its state is ordinary chain state: in the state root, journaled, reverted with

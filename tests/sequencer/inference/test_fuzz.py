@@ -1,4 +1,4 @@
-"""Robustness: arbitrary calldata to 0x…F4 and 0x…F5 never escapes as a Python error.
+"""Robustness: arbitrary calldata to 0x…F4 and 0x4E53…0001 never escapes as a Python error.
 
 A call either succeeds, reverts/fails inside the EVM, or (0x…F4 only) stops at a
 well-formed inference request. Anything else would escape block building and halt the

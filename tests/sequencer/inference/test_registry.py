@@ -1,4 +1,4 @@
-"""The registry system contract at 0x…F5: genesis seed, owner-only admin, TEE admission,
+"""The registry system contract at 0x4E53…0001: genesis seed, owner-only admin, TEE admission,
 and registry changes taking effect for receipts from the next block on."""
 
 from __future__ import annotations
