@@ -1,0 +1,5 @@
+"""placeholder"""
+
+from .dispatch import MethodTable
+
+METHODS = MethodTable()
