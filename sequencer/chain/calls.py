@@ -67,4 +67,6 @@ def call_transaction(
         unsigned = builder.new_unsigned_dynamic_fee_transaction(**fees, **typed)
         recorded = builder.new_dynamic_fee_transaction(**fees, **typed, **zero_signature)
     executable = cast(SignedTransactionAPI, SpoofTransaction(unsigned, from_=sender))
-    return CallTransaction(executable, recorded, sender)
+    # py-evm's inherited constructors make the fork that defined them (London's typed
+    # transaction); the block's sedes wants this fork's class, which decoding gives
+    return CallTransaction(executable, builder.decode(recorded.encode()), sender)
