@@ -57,7 +57,7 @@ def create_access_list(
     nonce = params.nonce if params.nonce is not None else vm.state.get_nonce(sender)
     recipient = Address(params.to or generate_contract_address(sender, nonce))
     precompiles = set(vm.state.computation_class.get_precompiles())
-    excluded = {sender, recipient, *precompiles}
+    excluded: set[bytes] = {sender, recipient, *precompiles}
     access_list = AccessListTracer(params.access_list, excluded).access_list()
     for _ in range(MAX_RUNS):
         tracer = AccessListTracer(access_list, excluded)

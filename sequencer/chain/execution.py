@@ -65,7 +65,7 @@ def run_call(
     state = vm.state
     sender = Address(params.sender or ZERO_ADDRESS)
     nonce = params.nonce if params.nonce is not None else state.get_nonce(sender)
-    fields = {
+    fields: dict[str, Any] = {
         "nonce": nonce,
         "gas_price": _gas_price(params),
         "gas": gas if gas is not None else (params.gas or header.gas_limit),
@@ -73,8 +73,10 @@ def run_call(
         "value": params.value,
         "data": params.data,
     }
+    unsigned: Any
     if params.access_list:  # EIP-2930: warm accounts and slots, paid for up front
-        unsigned = vm.get_transaction_builder().new_unsigned_access_list_transaction(
+        builder: Any = vm.get_transaction_builder()
+        unsigned = builder.new_unsigned_access_list_transaction(
             chain_id=chain.chain_id, access_list=params.access_list, **fields
         )
     else:

@@ -149,7 +149,7 @@ def simulate(
 ) -> list[SimulatedBlock]:
     """Simulate ``blocks`` on the state after ``base``; raises ``SimulationRejected``."""
     check_limits(blocks)
-    scratch = type(chain)(ScratchDB(chain.chaindb.db))
+    scratch: ChainAPI = cast(Any, type(chain))(ScratchDB(chain.chaindb.db))
     budget = [GAS_BUDGET]
     out: list[SimulatedBlock] = []
     parent = base
@@ -185,7 +185,8 @@ def plan_blocks(
     base: BlockHeaderAPI, blocks: Sequence[SimulatedBlockInput]
 ) -> list[tuple[int, int, SimulatedBlockInput]]:
     """(number, timestamp, input) of every block to build, gaps filled (geth's sanitizeChain)."""
-    prev_number, prev_time = base.block_number, base.timestamp
+    prev_number: int = base.block_number
+    prev_time: int = base.timestamp
     planned: list[tuple[int, int, SimulatedBlockInput]] = []
     for spec in blocks:
         wanted = spec.overrides
@@ -237,7 +238,9 @@ def _simulate_block(
     spec: SimulatedBlockInput, validation: bool, trace_transfers: bool, environment: Any,
     budget: list[int],
 ) -> SimulatedBlock:  # fmt: skip
-    vm = scratch.get_vm(_header(scratch, parent, number, timestamp, spec.overrides, validation))
+    vm: Any = scratch.get_vm(
+        _header(scratch, parent, number, timestamp, spec.overrides, validation)
+    )
     vm.environment = environment  # type: ignore[attr-defined]
     state = vm.state
     base_class = state.computation_class
@@ -311,7 +314,7 @@ def _simulate_block(
         )
         header = vm.add_receipt_to_header(header, receipt)
         logs = tuple(
-            SimulatedLog(address, tuple(topics), data, log_index + i)
+            SimulatedLog(Address(address), tuple(topics), data, log_index + i)
             for i, (_, address, topics, data) in enumerate(entries)
         )
         log_index += len(logs)

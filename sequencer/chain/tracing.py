@@ -20,7 +20,7 @@ from eth.abc import ComputationAPI, StateAPI
 from eth.vm import opcode_values as op
 from eth_typing import Address
 
-AccessList = tuple[tuple[Address, tuple[int, ...]], ...]
+AccessList = tuple[tuple[bytes, tuple[int, ...]], ...]
 """EIP-2930: ``((address, (slot, ...)), ...)``."""
 
 OpcodeHook = Callable[[ComputationAPI, int], None]
@@ -103,9 +103,9 @@ class AccessListTracer:
     The result is sorted by address, then slot, as geth sorts it.
     """
 
-    def __init__(self, initial: AccessList, excluded: set[Address]) -> None:
+    def __init__(self, initial: AccessList, excluded: set[bytes]) -> None:
         self.excluded = excluded
-        self.touched: dict[Address, set[int]] = {}
+        self.touched: dict[bytes, set[int]] = {}
         for address, slots in initial:
             if address in excluded:
                 continue
@@ -136,7 +136,7 @@ class AccessListTracer:
         if word is not None and stack_item(computation, 5) is not None:
             self._add(as_address(word))
 
-    def _add(self, address: Address) -> None:
+    def _add(self, address: bytes) -> None:
         if address not in self.excluded:
             self.touched.setdefault(address, set())
 

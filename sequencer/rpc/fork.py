@@ -28,6 +28,7 @@ from eth.vm.forks.prague.constants import (
     TARGET_BLOB_GAS_PER_BLOCK,
     WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
 )
+from eth_typing import Address
 
 from ..chain.inference import INFERENCE_PRECOMPILE_ADDRESS, REGISTRY_ADDRESS
 from .context import RpcContext
@@ -101,7 +102,7 @@ def config(ctx: RpcContext) -> dict[str, Any]:
     system = {
         name: address
         for name, address in PRAGUE_SYSTEM_CONTRACTS.items()
-        if state.get_code(address)
+        if state.get_code(Address(address))
     }
     system.update(NEURO_SYSTEM_CONTRACTS)
     current = {

@@ -11,7 +11,7 @@ sends the bare reason). Overrides this chain cannot honour (``blobBaseFee``: no 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from eth_typing import Address
 
@@ -175,7 +175,10 @@ def format_simulated(result: SimulatedBlock, full: bool) -> dict[str, Any]:
     for index, (tx, call) in enumerate(zip(block.transactions, result.calls, strict=True)):
         entry: dict[str, Any] = {
             "returnData": hexb(call.return_data),
-            "logs": [format_log(log, block.header, tx.hash, index, log.index) for log in call.logs],
+            "logs": [
+                format_log(cast(Any, log), block.header, tx.hash, index, log.index)
+                for log in call.logs
+            ],
             "gasUsed": hex(call.gas_used),
             "maxUsedGas": hex(call.max_used_gas),
             "status": "0x0" if call.reverted or call.failure else "0x1",
