@@ -4,23 +4,12 @@
 // answer a JsonRpcSigner gets. Usage:
 //   node tests/js/ethers_spec.mjs <http_url> <artifact.json> <dev_private_key>
 // Prints one JSON object; the pytest test asserts on it. Any failure exits non-zero.
-import fs from "node:fs";
 import { ethers } from "ethers";
+import { connect, step } from "./harness.mjs";
 
 const [url, artifactPath, key] = process.argv.slice(2);
-const artifact = JSON.parse(fs.readFileSync(artifactPath, "utf8"));
-const provider = new ethers.JsonRpcProvider(url, undefined, { pollingInterval: 100, cacheTimeout: -1 });
-const wallet = new ethers.Wallet(key, provider);
+const { provider, wallet, artifact } = connect(url, key, artifactPath);
 const out = {};
-let lastStep = "start";
-const step = (s) => {
-  lastStep = s;
-  process.stderr.write(`step: ${s}\n`);
-};
-setTimeout(() => {
-  console.error(`timed out at step: ${lastStep}`);
-  process.exit(3);
-}, 45_000).unref();
 
 step("deploy");
 const factory = new ethers.ContractFactory(artifact.abi, artifact.bytecode, wallet);
