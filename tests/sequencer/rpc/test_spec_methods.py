@@ -379,3 +379,21 @@ def test_transactions_carry_their_block_timestamp(live: Rpc) -> None:
     tx = live.request("eth_getTransactionByHash", [tx_hash])["result"]
     block = live.w3.eth.get_block(int(tx["blockNumber"], 16))
     assert int(tx["blockTimestamp"], 16) == block["timestamp"]
+
+
+def test_simulate_v1_on_an_older_block_sees_that_block_state(live: Rpc, counter: Any) -> None:
+    deployed_in = next(
+        n
+        for n in range(1, live.w3.eth.block_number + 1)
+        if any(
+            (r["contractAddress"] or "").lower() == counter.address.lower()
+            for r in live.request("eth_getBlockReceipts", [hex(n)])["result"]
+        )
+    )
+    read = {"to": counter.address, "input": counter.encode_abi("count")}
+    before, at = (
+        live.request("eth_simulateV1", [{"blockStateCalls": [{"calls": [read]}]}, hex(n)])["result"]
+        for n in (deployed_in - 1, deployed_in)
+    )
+    assert before[0]["number"] == hex(deployed_in) and before[0]["calls"][0]["returnData"] == "0x"
+    assert at[0]["number"] == hex(deployed_in + 1) and int(at[0]["calls"][0]["returnData"], 16) >= 7
