@@ -14,9 +14,16 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
+from eth.abc import (
+    BlockAPI,
+    BlockHeaderAPI,
+    ChainAPI,
+    ReceiptAPI,
+    SignedTransactionAPI,
+    StateAPI,
+)
 from eth.db.schema import SchemaV1
 from eth.exceptions import BlockNotFound as EVMBlockNotFound
 from eth.exceptions import HeaderNotFound, TransactionNotFound
@@ -45,6 +52,7 @@ log = logging.getLogger(__name__)
 
 BlockListener = Callable[[BlockAPI, list[ReceiptAPI]], None]
 PendingListener = Callable[[Hash32], None]
+T = TypeVar("T")
 AdmissionCheck = Callable[[SignedTransactionAPI, Address, StateAPI], None]
 """Called under the node lock before a transaction enters the pool (with its sender and the
 head state); raises ``TransactionRejected`` to refuse it (PIPE's per-sender parking limit)."""
@@ -269,6 +277,14 @@ class Node:
             self._pending_cache = (key, vm.state)
             return vm.state
 
+    def pool_content(self) -> tuple[list[SignedTransactionAPI], list[SignedTransactionAPI]]:
+        """The pool as ``txpool_content`` shows it: (executable, waiting behind a nonce gap)."""
+        with self._lock:
+            executable = self.mempool.executable(self._head_state().get_nonce)
+            ready = {p.hash for p in executable}
+            queued = [p.tx for p in self.mempool.all() if p.hash not in ready]
+            return [p.tx for p in executable], queued
+
     def pending_nonce(self, address: bytes) -> int:
         with self._lock:
             sender = Address(address)
@@ -300,6 +316,18 @@ class Node:
             env = self.hooks.call_environment(header) if environment is None else environment
             state = self._chain.get_vm(header).state
         return execution.estimate_gas(self._chain, header, tx, env, state.get_balance)
+
+    def execute(
+        self, run: Callable[[ChainAPI, BlockHeaderAPI, Any], T], block_number: int | None = None
+    ) -> T:
+        """Run a read-only execution ``run(chain, header, environment)`` on the state after a
+        block (``None``: the head): ``eth_createAccessList``, ``eth_simulateV1``. Like ``call``
+        it runs outside the node lock, with ``hooks.call_environment`` as the environment;
+        ``run`` must not write to the chain's database."""
+        with self._lock:
+            header = self._call_header(block_number)
+            env = self.hooks.call_environment(header)
+        return run(self._chain, header, env)
 
     def send_raw_transaction(self, raw: bytes) -> bytes:
         """Validate, journal (fsync) and pool ``raw``; its hash once it is durable."""

@@ -65,14 +65,22 @@ def run_call(
     state = vm.state
     sender = Address(params.sender or ZERO_ADDRESS)
     nonce = params.nonce if params.nonce is not None else state.get_nonce(sender)
-    unsigned = vm.create_unsigned_transaction(
-        nonce=nonce,
-        gas_price=_gas_price(params),
-        gas=gas if gas is not None else (params.gas or header.gas_limit),
-        to=Address(params.to or CREATE_CONTRACT_ADDRESS),
-        value=params.value,
-        data=params.data,
-    )
+    fields: dict[str, Any] = {
+        "nonce": nonce,
+        "gas_price": _gas_price(params),
+        "gas": gas if gas is not None else (params.gas or header.gas_limit),
+        "to": Address(params.to or CREATE_CONTRACT_ADDRESS),
+        "value": params.value,
+        "data": params.data,
+    }
+    unsigned: Any
+    if params.access_list:  # EIP-2930: warm accounts and slots, paid for up front
+        builder: Any = vm.get_transaction_builder()
+        unsigned = builder.new_unsigned_access_list_transaction(
+            chain_id=chain.chain_id, access_list=params.access_list, **fields
+        )
+    else:
+        unsigned = vm.create_unsigned_transaction(**fields)
     # duck-typed as a signed transaction whose sender is given, as py-evm's own eth_call does
     tx = cast(SignedTransactionAPI, SpoofTransaction(unsigned, from_=sender))
     try:

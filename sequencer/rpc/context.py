@@ -20,6 +20,7 @@ class RpcContext:
     config: ChainConfig
     filters: FilterRegistry
     client_version: str
+    served: frozenset[str] = frozenset()  # the method table's names (eth_capabilities)
 
 
 def block_number_of(ctx: RpcContext, ref: BlockRef | None) -> int:

@@ -13,6 +13,9 @@ Tree::
     ├── InternalError         -32603         an unexpected exception; details go to the log only
     ├── ServerError           -32000         the node refused (nonce too low, header not found, ...)
     ├── LimitExceeded         -32005         a query passes a configured cap (eth_getLogs range)
+    ├── UnsupportedFork       -38005         a method of a fork after Prague (eth_getBlockAccessList)
+    ├── SimulationError       -380xx, -32015 eth_simulateV1's codes (execution-apis error groups:
+    │                                        nonce, fee, gas, block order, client limits)
     └── RevertError           3              execution reverted; revert data in ``data``
 
 Node errors (``sequencer.errors``) are mapped onto this tree in one place,
@@ -91,6 +94,38 @@ class ServerError(RpcError):
 
 class LimitExceeded(RpcError):
     code = -32005
+
+
+class UnsupportedFork(RpcError):
+    """The method needs a fork this chain does not run; the Engine API's code for that."""
+
+    code = -38005
+
+    def __init__(self, method: str, fork: str, feature: str) -> None:
+        super().__init__(
+            f"unsupported fork: {method} needs {feature} ({fork}); this chain runs Prague"
+        )
+
+
+class SimulationError(RpcError):
+    """An error with one of the codes execution-apis gives ``eth_simulateV1`` (geth's)."""
+
+    NONCE_TOO_LOW = -38010
+    NONCE_TOO_HIGH = -38011
+    BASE_FEE_TOO_LOW = -38012
+    INTRINSIC_GAS = -38013
+    INSUFFICIENT_FUNDS = -38014
+    BLOCK_GAS_LIMIT = -38015
+    BLOCK_NUMBER = -38020
+    BLOCK_TIMESTAMP = -38021
+    PRECOMPILE_SELF_MOVE = -38022
+    PRECOMPILE_DOUBLE_MOVE = -38023
+    CLIENT_LIMIT = -38026
+    VM_ERROR = -32015
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class RevertError(RpcError):

@@ -9,23 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..chain.fees import next_base_fee
 from ..errors import BlockNotFound
 from ..types import CallParams
 from .context import RpcContext, block_number_of, state_for
 from .dispatch import MethodTable
-from .errors import InvalidParams
+from .errors import InvalidParams, SimulationError
 from .filters import LogCriteria, get_logs, log_criteria
 from .formatters import format_block, format_receipt, format_transaction, hexb
 from .neuro import records, transaction_inferences
 from .params import (
     ArgumentError,
     BlockRef,
+    access_list,
     address,
     block_number,
     block_ref,
     boolean,
     data,
     field,
+    filter_id,
     hash32,
     int_or_quantity,
     obj,
@@ -64,6 +67,7 @@ def call_params(value: Any) -> CallParams:
         value=field(spec, "value", quantity, go) or 0,
         data=payload if payload is not None else (legacy_payload or b""),
         nonce=field(spec, "nonce", uint64, go),
+        access_list=field(spec, "accessList", access_list, go) or (),
     )
 
 
@@ -103,7 +107,8 @@ def accounts(ctx: RpcContext) -> list[str]:
     return []  # the node holds no user keys; sign in the client
 
 
-def _block(ctx: RpcContext, ref: BlockRef) -> Any:
+def find_block(ctx: RpcContext, ref: BlockRef) -> Any:
+    """The block a reference names, or None (a number past the head, an unknown hash)."""
     if ref.hash is not None:
         return ctx.node.block_by_hash(ref.hash)
     try:
@@ -115,7 +120,7 @@ def _block(ctx: RpcContext, ref: BlockRef) -> Any:
 
 @METHODS.method("eth_getBlockByNumber", block_number, boolean, required=1)
 def get_block_by_number(ctx: RpcContext, ref: BlockRef, full: bool | None) -> Any:
-    block = _block(ctx, ref)
+    block = find_block(ctx, ref)
     return None if block is None else format_block(block, bool(full))
 
 
@@ -129,7 +134,7 @@ def get_block_by_hash(ctx: RpcContext, block_hash: bytes, full: bool | None) -> 
 def tx_count_by_number(ctx: RpcContext, ref: BlockRef) -> str | None:
     if ref.tag == "pending":
         return hex(len(ctx.node.pending_transactions()))
-    block = _block(ctx, ref)
+    block = find_block(ctx, ref)
     return None if block is None else hex(len(block.transactions))
 
 
@@ -141,7 +146,7 @@ def tx_count_by_hash(ctx: RpcContext, block_hash: bytes) -> str | None:
 
 @METHODS.method("eth_getUncleCountByBlockNumber", block_number)
 def uncle_count_by_number(ctx: RpcContext, ref: BlockRef) -> str | None:
-    return None if _block(ctx, ref) is None else "0x0"
+    return None if find_block(ctx, ref) is None else "0x0"
 
 
 @METHODS.method("eth_getUncleCountByBlockHash", hash32)
@@ -171,7 +176,7 @@ def _tx_in_block(block: Any, index: int) -> Any:
 
 @METHODS.method("eth_getTransactionByBlockNumberAndIndex", block_number, quantity)
 def tx_by_number_and_index(ctx: RpcContext, ref: BlockRef, index: int) -> Any:
-    return _tx_in_block(_block(ctx, ref), index)
+    return _tx_in_block(find_block(ctx, ref), index)
 
 
 @METHODS.method("eth_getTransactionByBlockHashAndIndex", hash32, quantity)
@@ -196,7 +201,7 @@ def get_transaction_receipt(ctx: RpcContext, tx_hash: bytes) -> Any:
 
 @METHODS.method("eth_getBlockReceipts", block_ref)
 def get_block_receipts(ctx: RpcContext, ref: BlockRef) -> Any:
-    block = _block(ctx, ref)
+    block = find_block(ctx, ref)
     if block is None:
         return None
     receipts = ctx.node.receipts(block)
@@ -247,10 +252,44 @@ def get_storage_at(ctx: RpcContext, account: bytes, slot: int, ref: BlockRef | N
     return "0x" + value.to_bytes(32, "big").hex()
 
 
+MAX_STORAGE_SLOTS = 1024  # geth's maxGetStorageSlots
+
+
+def storage_requests(value: Any) -> dict[bytes, list[int]]:
+    """eth_getStorageValues' ``{address: [slot, ...]}``."""
+    spec = obj(value, "map[common.Address][]common.Hash")
+    out: dict[bytes, list[int]] = {}
+    for key, slots in spec.items():
+        if not isinstance(slots, list):
+            raise ArgumentError(
+                f"json: cannot unmarshal non-array into Go value of type []common.Hash (address {key})"
+            )
+        out[address(key)] = [storage_slot(slot) for slot in slots]
+    return out
+
+
+@METHODS.method("eth_getStorageValues", storage_requests, block_ref, required=1)
+def get_storage_values(
+    ctx: RpcContext, requests: dict[bytes, list[int]], ref: BlockRef | None
+) -> dict[str, list[str]]:
+    total = sum(len(slots) for slots in requests.values())
+    if total > MAX_STORAGE_SLOTS:
+        raise SimulationError(
+            SimulationError.CLIENT_LIMIT, f"too many slots (max {MAX_STORAGE_SLOTS})"
+        )
+    if total == 0:
+        raise InvalidParams("empty request")
+    state = state_for(ctx, ref)
+    return {
+        hexb(account): [f"0x{state.get_storage(account, slot):064x}" for slot in slots]
+        for account, slots in requests.items()
+    }
+
+
 # --- execution ---------------------------------------------------------------------------
 
 
-def _execution_block(ctx: RpcContext, ref: BlockRef | None) -> int | None:
+def execution_block(ctx: RpcContext, ref: BlockRef | None) -> int | None:
     """``None`` asks the node for its pending state; geth's eth_call default is ``latest``."""
     if ref is not None and ref.tag == "pending":
         return None
@@ -265,13 +304,13 @@ def no_overrides(value: Any) -> None:
 
 @METHODS.method("eth_call", call_params, block_ref, no_overrides, required=1)
 def call(ctx: RpcContext, params: CallParams, ref: BlockRef | None, _: None) -> str:
-    return hexb(ctx.node.call(params, _execution_block(ctx, ref)))
+    return hexb(ctx.node.call(params, execution_block(ctx, ref)))
 
 
 @METHODS.method("eth_estimateGas", call_params, block_ref, no_overrides, required=1)
 def estimate_gas(ctx: RpcContext, params: CallParams, ref: BlockRef | None, _: None) -> str:
     # geth estimates against the pending state unless a block is named.
-    block = None if ref is None else _execution_block(ctx, ref)
+    block = None if ref is None else execution_block(ctx, ref)
     return hex(ctx.node.estimate_gas(params, block))
 
 
@@ -286,6 +325,12 @@ def gas_price(ctx: RpcContext) -> str:
 @METHODS.method("eth_maxPriorityFeePerGas")
 def max_priority_fee(ctx: RpcContext) -> str:
     return hex(ctx.node.max_priority_fee())
+
+
+@METHODS.method("eth_baseFee")
+def base_fee(ctx: RpcContext) -> str:
+    """The next block's base fee (geth; execution-apis after 1.0.0-beta.7)."""
+    return hex(next_base_fee(ctx.node.head().header))
 
 
 @METHODS.method("eth_blobBaseFee")
@@ -337,16 +382,16 @@ def new_pending_filter(ctx: RpcContext, full: bool | None) -> str:
     return ctx.filters.new_pending_filter()
 
 
-@METHODS.method("eth_getFilterChanges", string)
+@METHODS.method("eth_getFilterChanges", filter_id)
 def get_filter_changes(ctx: RpcContext, filter_id: str) -> list[Any]:
     return ctx.filters.changes(filter_id)
 
 
-@METHODS.method("eth_getFilterLogs", string)
+@METHODS.method("eth_getFilterLogs", filter_id)
 def get_filter_logs(ctx: RpcContext, filter_id: str) -> list[dict[str, Any]]:
     return ctx.filters.logs(filter_id)
 
 
-@METHODS.method("eth_uninstallFilter", string)
+@METHODS.method("eth_uninstallFilter", filter_id)
 def uninstall_filter(ctx: RpcContext, filter_id: str) -> bool:
     return ctx.filters.uninstall(filter_id)

@@ -182,7 +182,9 @@ class FilterRegistry:
         self._lock = threading.Lock()
 
     def _install(self, flt: InstalledFilter) -> str:
-        filter_id = "0x" + secrets.token_hex(16)
+        # geth's rpc.NewID: 128 random bits as a hex quantity (no leading zeros), the
+        # canonical form filter_id() turns a client's re-encoding back into
+        filter_id = hex(secrets.randbits(128))
         with self._lock:
             self._expire()
             self._filters[filter_id] = flt

@@ -68,8 +68,13 @@ def format_header(header: BlockHeaderAPI) -> dict[str, Any]:
     return out
 
 
-def format_block(block: BlockAPI, full_transactions: bool) -> dict[str, Any]:
-    """``eth_getBlockBy*``: header fields, size, uncles, withdrawals, transactions."""
+def format_block(
+    block: BlockAPI, full_transactions: bool, senders: Sequence[bytes] | None = None
+) -> dict[str, Any]:
+    """``eth_getBlockBy*``: header fields, size, uncles, withdrawals, transactions.
+
+    ``senders`` (one per transaction) replaces signature recovery, see ``format_transaction``.
+    """
     header = block.header
     out = format_header(header)
     out["size"] = hex(len(rlp.encode(block)))
@@ -85,7 +90,8 @@ def format_block(block: BlockAPI, full_transactions: bool) -> dict[str, Any]:
     ]
     if full_transactions:
         out["transactions"] = [
-            format_transaction(tx, header, i) for i, tx in enumerate(block.transactions)
+            format_transaction(tx, header, i, sender=senders[i] if senders else None)
+            for i, tx in enumerate(block.transactions)
         ]
     else:
         out["transactions"] = [hexb(tx.hash) for tx in block.transactions]
@@ -104,14 +110,23 @@ def effective_gas_price(tx: SignedTransactionAPI, base_fee: int) -> int:
 
 
 def format_transaction(
-    tx: SignedTransactionAPI, header: BlockHeaderAPI | None = None, index: int | None = None
+    tx: SignedTransactionAPI,
+    header: BlockHeaderAPI | None = None,
+    index: int | None = None,
+    *,
+    sender: bytes | None = None,
 ) -> dict[str, Any]:
-    """A transaction as geth's ``RPCTransaction``; ``header`` is None while pending."""
+    """A transaction as geth's ``RPCTransaction``; ``header`` is None while pending.
+
+    ``sender`` replaces signature recovery for transactions that carry no real signature
+    (``eth_simulateV1``'s calls, signed with zeros as geth does).
+    """
     kind = tx_type(tx)
     out: dict[str, Any] = {
         "blockHash": hexb(header.hash) if header is not None else None,
         "blockNumber": hex(header.block_number) if header is not None else None,
-        "from": hexb(tx.sender),
+        "blockTimestamp": hex(header.timestamp) if header is not None else None,
+        "from": hexb(tx.sender if sender is None else sender),
         "gas": hex(tx.gas),
         "hash": hexb(tx.hash),
         "input": hexb(tx.data),

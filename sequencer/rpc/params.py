@@ -119,6 +119,17 @@ def string(value: Any) -> str:
     return value
 
 
+def filter_id(value: Any) -> str:
+    """A filter id, canonicalised: ids are hex quantities, and a client may send one back
+    with leading zeros or in upper case. A string that is not hex stays as it is (and is
+    then ``filter not found``)."""
+    text = string(value)
+    body = text[2:] if text.startswith(("0x", "0X")) else ""
+    if body and len(body) <= 64 and _HEX_DIGITS.issuperset(body):
+        return hex(int(body, 16))
+    return text
+
+
 def block_number(value: Any) -> BlockRef:
     """A block tag or number (no hash): eth_getBlockByNumber, filter ranges."""
     if isinstance(value, str) and value in BLOCK_TAGS:
@@ -165,6 +176,26 @@ def percentiles(value: Any) -> list[float]:
         if i and p < out[i - 1]:
             raise ArgumentError(f"invalid reward percentile: #{i - 1}:{out[i - 1]} > #{i}:{p}")
     return out
+
+
+def access_list(value: Any) -> tuple[tuple[bytes, tuple[int, ...]], ...]:
+    """An EIP-2930 access list: ``[{"address": ..., "storageKeys": [...]}, ...]``."""
+    if not isinstance(value, list):
+        raise ArgumentError(
+            "json: cannot unmarshal non-array into Go value of type types.AccessList"
+        )
+    out = []
+    for entry in value:
+        item = obj(entry, "types.AccessTuple")
+        keys = item.get("storageKeys") or []
+        if not isinstance(keys, list):
+            raise ArgumentError(
+                "json: cannot unmarshal non-array into Go value of type []common.Hash"
+            )
+        out.append(
+            (address(item.get("address")), tuple(int.from_bytes(hash32(k), "big") for k in keys))
+        )
+    return tuple(out)
 
 
 def obj(value: Any, go_type: str) -> dict[str, Any]:

@@ -1,26 +1,12 @@
 // ethers v6 against a Neuro Stack node: what a dApp does first.
 // Usage: node tests/js/ethers_basics.mjs <http_url> <ws_url> <artifact.json> <dev_private_key>
 // Prints one JSON object; the pytest test asserts on it. Any failure exits non-zero.
-import fs from "node:fs";
 import { ethers } from "ethers";
+import { connect, step } from "./harness.mjs";
 
 const [url, wsUrl, artifactPath, key] = process.argv.slice(2);
-const artifact = JSON.parse(fs.readFileSync(artifactPath, "utf8"));
-// cacheTimeout -1: ethers otherwise answers a repeated getTransactionCount within 250 ms from
-// its cache, which hands out a used nonce on a chain with sub-second blocks.
-const provider = new ethers.JsonRpcProvider(url, undefined, { pollingInterval: 100, cacheTimeout: -1 });
-const wallet = new ethers.Wallet(key, provider);
+const { provider, wallet, artifact } = connect(url, key, artifactPath);
 const out = {};
-let lastStep = "start";
-const step = (s) => {
-  lastStep = s;
-  process.stderr.write(`step: ${s}\n`);
-};
-// Never hang the test suite: report where it stalled and fail.
-setTimeout(() => {
-  console.error(`timed out at step: ${lastStep}`);
-  process.exit(3);
-}, 45_000).unref();
 const str = (v) => (v === null || v === undefined ? null : v.toString());
 
 step("network");

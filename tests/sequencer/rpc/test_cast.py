@@ -105,3 +105,30 @@ def test_cast_deploys_calls_and_reads_logs(live: Rpc, counter_artifact: dict[str
     # the revert reason reaches the terminal (cast 1.7.1 reports it on stderr)
     reverted = run_cast(live, "call", address, "fail()")
     assert "execution reverted: always fails" in reverted.stdout + reverted.stderr
+
+
+def test_cast_access_list_and_a_transaction_that_uses_it(
+    live: Rpc, counter_artifact: dict[str, Any]
+) -> None:
+    key = "0x" + bytes(live.accounts[2].key).hex()
+    sender = live.accounts[2].address
+    bytecode = counter_artifact["bytecode"]
+    bytecode = bytecode if bytecode.startswith("0x") else "0x" + bytecode
+    address = json.loads(
+        cast(live, "send", "--private-key", key, "--json", "--create", bytecode,
+             "constructor(uint256)", "1")
+    )["contractAddress"]  # fmt: skip
+    found = json.loads(
+        cast(live, "access-list", address, "add(uint256)", "2", "--from", sender, "--json")
+    )
+    slot0 = "0x" + "00" * 32
+    assert [(e["address"].lower(), e["storageKeys"]) for e in found["accessList"]] == [
+        (address.lower(), [slot0])
+    ]
+    sent = json.loads(
+        cast(live, "send", address, "add(uint256)", "2", "--private-key", key, "--json",
+             "--access-list", json.dumps(found["accessList"]))
+    )  # fmt: skip
+    assert int(sent["status"], 16) == 1
+    assert int(sent["gasUsed"], 16) == int(found["gasUsed"], 16)
+    assert cast(live, "call", address, "count()(uint256)") == "3"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web3 import Web3
 
 from .conftest import CHAIN_ID, Rpc
 
@@ -57,3 +58,32 @@ def test_ethers_v6_basics(rpc_factory: Any, counter_artifact: dict[str, Any]) ->
     assert out["wsBlock"] is not None and out["wsBlock"] > out["block"]["number"]
     # what ethers saw is what the chain holds
     assert live.w3.eth.get_block(out["block"]["number"])["hash"].hex() == out["block"]["hash"][2:]
+
+
+SPEC_SCRIPT = REPO / "tests" / "js" / "ethers_spec.mjs"
+
+
+def test_ethers_v6_uses_the_added_execution_apis_methods(
+    rpc_factory: Any, counter_artifact: dict[str, Any]
+) -> None:
+    node_bin = shutil.which("node")
+    assert node_bin, "node is required (the Solidity toolchain needs it too)"
+    live: Rpc = rpc_factory(block_time=0.2)
+    key = live.node.config.dev_accounts()[0].private_key
+    proc = subprocess.run(
+        [node_bin, str(SPEC_SCRIPT), live.url, counter_artifact["path"], key],
+        check=False, capture_output=True, text=True, timeout=90, cwd=REPO,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+
+    counter = Web3.to_checksum_address(out["accessList"][0]["address"])  # ethers checksums
+    assert [e["storageKeys"] for e in out["accessList"]] == [["0x" + "00" * 32]]
+    # the list ethers signed is the one the node made, and its gas is what the block charged
+    assert out["sentAccessList"] == [[counter, ["0x" + "00" * 32]]]
+    assert out["fetchedType"] == 2 and out["fetchedAccessList"] == out["sentAccessList"]
+    assert out["usedGas"] == out["estimatedGas"]
+    assert out["event"] == "with a list"  # delivered through eth_newFilter/eth_getFilterChanges
+    assert out["simulatedCount"] == out["simulatedEvent"] == str(int(out["countAfter"]) + 10)
+    assert out["configChainId"] == str(CHAIN_ID)
+    assert "unknown account" in out["keyless"]
