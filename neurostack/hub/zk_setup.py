@@ -1,0 +1,218 @@
+"""Making a model's ZK circuit once, in the background (``POST /v1/models`` with ``zk``).
+
+The HTTP request only marks the model ``pending`` and queues it. One thread runs the
+queue, one setup at a time, each in a fresh child process (``spawn``): ezkl holds the
+GIL while it works (measured: a Python thread ran 4 % of its idle speed during a proof),
+which would stall the API's event loop, and a child can be killed when it passes
+``zk_setup_timeout`` or dies without taking the API down. The child runs the backend's
+steps (settings, calibrate, compile, SRS, keys, test proof), rewrites the model's
+:class:`~neurostack.hub.zk_store.ZkRecord` as each starts and ends (the CLI shows them
+live), stores the artefacts as content-addressed blobs and ends with ``ready`` or
+``failed(reason)``. Setups left ``pending`` by a stopped hub are queued again at start.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .settings import HubSettings
+from .store import ModelRecord, ModelStore
+from .zk_store import ZkRecord, ZkStep, ZkStore
+
+log = logging.getLogger(__name__)
+
+_STOP = ""
+
+
+@dataclass(frozen=True)
+class SetupJob:
+    """What the child process needs (picklable: it crosses a spawn)."""
+
+    cid: str
+    model: Path
+    store_dir: Path
+    scale: int
+    max_logrows: int
+    srs_dir: Path | None  # a ceremony directory, or None for development SRS files
+
+
+class ZkSetupRunner:
+    """Queues ZK setups and runs them one by one in child processes."""
+
+    def __init__(self, settings: HubSettings, store: ModelStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.zk = ZkStore(store.root)
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._child: multiprocessing.process.BaseProcess | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        for cid, record in self.zk.records().items():
+            if record.status == "pending":
+                log.warning("ZK setup of %s was interrupted; running it again", cid)
+                self._queue.put(cid)
+        self._thread = threading.Thread(target=self._loop, name="neurostack-zk-setup", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._queue.put(_STOP)
+        with self._lock:
+            if self._child is not None and self._child.is_alive():
+                self._child.kill()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def request(self, record: ModelRecord) -> ZkRecord:
+        """Queue a setup unless one is pending or done; a failed one is tried again."""
+        with self._lock:
+            current = self.zk.record(record.cid)
+            if current is not None and current.status in ("pending", "ready"):
+                return current
+            pending = self.zk.pending(record.cid)
+        self._queue.put(record.cid)
+        return pending
+
+    def _loop(self) -> None:
+        while True:
+            cid = self._queue.get()
+            if cid == _STOP:
+                return
+            try:
+                self._run(cid)
+            except Exception:  # one bad setup must not end the queue
+                log.exception("ZK setup of %s failed unexpectedly", cid)
+                self._fail(cid, "the hub failed while running the setup; see its log")
+
+    def _run(self, cid: str) -> None:
+        s = self.settings
+        job = SetupJob(
+            cid=cid,
+            model=self.store.model_path(cid),
+            store_dir=self.store.root,
+            scale=s.zk_scale,
+            max_logrows=s.zk_max_logrows,
+            srs_dir=s.zk_srs_dir,
+        )
+        child = multiprocessing.get_context("spawn").Process(
+            target=run_setup, args=(job,), name=f"neurostack-zk-setup-{cid[-8:]}", daemon=True
+        )
+        with self._lock:
+            self._child = child
+        child.start()
+        child.join(timeout=s.zk_setup_timeout)
+        if child.is_alive():
+            child.kill()
+            child.join()
+            self._fail(
+                cid,
+                f"the setup took longer than {s.zk_setup_timeout:g} s (zk_setup_timeout); "
+                "raise it for large models",
+            )
+        with self._lock:
+            self._child = None
+        record = self.zk.record(cid)
+        if record is not None and record.status == "pending":
+            self._fail(cid, f"the setup process ended with exit code {child.exitcode}")
+        shutil.rmtree(self.zk.work / cid, ignore_errors=True)
+
+    def _fail(self, cid: str, reason: str) -> None:
+        record = self.zk.record(cid)
+        if record is None or record.status != "pending":
+            return
+        self.zk.write(
+            cid,
+            record.model_copy(
+                update={"status": "failed", "reason": reason, "finished": time.time()}
+            ),
+        )
+
+
+def run_setup(job: SetupJob) -> None:
+    """The child process: run the backend's setup and record every step of it."""
+    zk = ZkStore(job.store_dir)
+    log_fd = os.open(zk.logs / f"{job.cid}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(log_fd, 1)  # ezkl prints tables and notices from Rust, straight to fds 1 and 2
+    os.dup2(log_fd, 2)
+    record = zk.record(job.cid) or zk.pending(job.cid)
+    steps: list[ZkStep] = []
+
+    def on_step(name: str, seconds: float | None) -> None:
+        nonlocal record
+        if seconds is None:
+            steps.append(ZkStep(name=name))
+        else:
+            steps[-1] = ZkStep(name=name, seconds=round(seconds, 3))
+        record = record.model_copy(update={"steps": tuple(steps)})
+        zk.write(job.cid, record)
+
+    try:
+        from neurostack.zk import SetupOptions, SrsSource, ZkError, backend_for, parse_settings
+
+        try:
+            backend = backend_for("ezkl")
+            srs = (
+                SrsSource(job.srs_dir, generate=False)
+                if job.srs_dir is not None
+                else SrsSource(zk.srs_dir, generate=True)
+            )
+            result = backend.setup(
+                job.model,
+                zk.work / job.cid,
+                srs=srs,
+                options=SetupOptions(scale=job.scale, max_logrows=job.max_logrows),
+                on_step=on_step,
+            )
+        except ZkError as exc:
+            zk.write(job.cid, _failed(record, str(exc)))
+            return
+        settings_file = zk.work / job.cid / "circuit-settings.json"
+        settings_file.write_bytes(result.settings)
+        parsed = parse_settings(result.settings)
+        settings_hash, _ = zk.add_blob(settings_file)
+        vk_hash, vk_size = zk.add_blob(result.verifying_key)
+        pk_hash, pk_size = zk.add_blob(result.proving_key)
+        circuit_hash, _ = zk.add_blob(result.circuit)
+        srs_hash, _ = zk.add_blob(result.srs)
+        zk.write(
+            job.cid,
+            record.model_copy(
+                update={
+                    "status": "ready",
+                    "finished": time.time(),
+                    "backend": parsed.backend,
+                    "backendVersion": parsed.backend_version,
+                    "logrows": parsed.logrows,
+                    "inputScales": tuple(t.scale for t in parsed.inputs),
+                    "outputScales": tuple(t.scale for t in parsed.outputs),
+                    "proofBytes": parsed.proof_bytes,
+                    "developmentSrs": job.srs_dir is None,
+                    "settingsHash": settings_hash,
+                    "verifyingKeyHash": vk_hash,
+                    "provingKeyHash": pk_hash,
+                    "circuitHash": circuit_hash,
+                    "srsHash": srs_hash,
+                    "provingKeyBytes": pk_size,
+                    "verifyingKeyBytes": vk_size,
+                }
+            ),
+        )
+    except Exception as exc:  # the reason goes to the record; the traceback to the log
+        zk.write(job.cid, _failed(record, f"setup failed: {type(exc).__name__}: {exc}"))
+        raise
+
+
+def _failed(record: ZkRecord, reason: str) -> ZkRecord:
+    return record.model_copy(update={"status": "failed", "reason": reason, "finished": time.time()})
+
+
+__all__ = ["SetupJob", "ZkSetupRunner", "run_setup"]
