@@ -1,8 +1,10 @@
 """Making a model's ZK circuit once, in the background (``POST /v1/models`` with ``zk``).
 
 The HTTP request only marks the model ``pending`` and queues it. One thread runs the
-queue, one setup at a time, each in a fresh child process (``spawn``): ezkl holds the
-GIL while it works (measured: a Python thread ran 4 % of its idle speed during a proof),
+queue, one setup at a time, each in a fresh child process
+(``python -m neurostack.hub.zk_setup JOB``, which imports only what a setup needs, unlike
+``multiprocessing``'s spawn, which re-imports the CLI's main module): ezkl holds the GIL
+while it works (measured: a Python thread ran 4 % of its idle speed during a proof),
 which would stall the API's event loop, and a child can be killed when it passes
 ``zk_setup_timeout`` or dies without taking the API down. The child runs the backend's
 steps (settings, calibrate, compile, SRS, keys, test proof), rewrites the model's
@@ -13,14 +15,15 @@ live), stores the artefacts as content-addressed blobs and ends with ``ready`` o
 
 from __future__ import annotations
 
+import json
 import logging
-import multiprocessing
-import os
 import queue
 import shutil
+import subprocess
+import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .settings import HubSettings
@@ -34,7 +37,7 @@ _STOP = ""
 
 @dataclass(frozen=True)
 class SetupJob:
-    """What the child process needs (picklable: it crosses a spawn)."""
+    """What the child process needs (JSON on its command line)."""
 
     cid: str
     model: Path
@@ -42,6 +45,21 @@ class SetupJob:
     scale: int
     max_logrows: int
     srs_dir: Path | None  # a ceremony directory, or None for development SRS files
+
+    def to_json(self) -> str:
+        return json.dumps({k: None if v is None else str(v) for k, v in asdict(self).items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> SetupJob:
+        d = json.loads(text)
+        return cls(
+            cid=d["cid"],
+            model=Path(d["model"]),
+            store_dir=Path(d["store_dir"]),
+            scale=int(d["scale"]),
+            max_logrows=int(d["max_logrows"]),
+            srs_dir=None if d["srs_dir"] is None else Path(d["srs_dir"]),
+        )
 
 
 class ZkSetupRunner:
@@ -53,7 +71,7 @@ class ZkSetupRunner:
         self.zk = ZkStore(store.root)
         self._queue: queue.Queue[str] = queue.Queue()
         self._thread: threading.Thread | None = None
-        self._child: multiprocessing.process.BaseProcess | None = None
+        self._child: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -67,7 +85,7 @@ class ZkSetupRunner:
     def stop(self) -> None:
         self._queue.put(_STOP)
         with self._lock:
-            if self._child is not None and self._child.is_alive():
+            if self._child is not None and self._child.poll() is None:
                 self._child.kill()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -103,16 +121,22 @@ class ZkSetupRunner:
             max_logrows=s.zk_max_logrows,
             srs_dir=s.zk_srs_dir,
         )
-        child = multiprocessing.get_context("spawn").Process(
-            target=run_setup, args=(job,), name=f"neurostack-zk-setup-{cid[-8:]}", daemon=True
-        )
+        with (self.zk.logs / f"{cid}.log").open("wb") as log_file:
+            # ezkl prints tables and notices from Rust straight to fds 1 and 2
+            child = subprocess.Popen(
+                [sys.executable, "-m", "neurostack.hub.zk_setup", job.to_json()],
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         with self._lock:
             self._child = child
-        child.start()
-        child.join(timeout=s.zk_setup_timeout)
-        if child.is_alive():
+        try:
+            child.wait(timeout=s.zk_setup_timeout)
+        except subprocess.TimeoutExpired:
             child.kill()
-            child.join()
+            child.wait()
             self._fail(
                 cid,
                 f"the setup took longer than {s.zk_setup_timeout:g} s (zk_setup_timeout); "
@@ -122,7 +146,7 @@ class ZkSetupRunner:
             self._child = None
         record = self.zk.record(cid)
         if record is not None and record.status == "pending":
-            self._fail(cid, f"the setup process ended with exit code {child.exitcode}")
+            self._fail(cid, f"the setup process ended with exit code {child.returncode}")
         shutil.rmtree(self.zk.work / cid, ignore_errors=True)
 
     def _fail(self, cid: str, reason: str) -> None:
@@ -140,9 +164,6 @@ class ZkSetupRunner:
 def run_setup(job: SetupJob) -> None:
     """The child process: run the backend's setup and record every step of it."""
     zk = ZkStore(job.store_dir)
-    log_fd = os.open(zk.logs / f"{job.cid}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.dup2(log_fd, 1)  # ezkl prints tables and notices from Rust, straight to fds 1 and 2
-    os.dup2(log_fd, 2)
     record = zk.record(job.cid) or zk.pending(job.cid)
     steps: list[ZkStep] = []
 
@@ -216,3 +237,6 @@ def _failed(record: ZkRecord, reason: str) -> ZkRecord:
 
 
 __all__ = ["SetupJob", "ZkSetupRunner", "run_setup"]
+
+if __name__ == "__main__":
+    run_setup(SetupJob.from_json(sys.argv[1]))
