@@ -33,8 +33,6 @@ from types import ModuleType
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
-import onnx
-from onnx import helper
 
 from ..protocol.tensors import encode_model_input, encode_model_output, model_input_from_mapping
 from .backend import Proof, ProverFiles, SetupOptions, SetupResult, SrsSource, StepCallback
@@ -73,6 +71,9 @@ def _ezkl_message(exc: BaseException) -> str:
 
 def _onnx_signature(model: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(name, numpy dtype) of the model's inputs and outputs; numbers only."""
+    import onnx  # only setup reads ONNX; verifiers need not pay for the import
+    from onnx import helper
+
     proto = onnx.load(str(model), load_external_data=False)
     initializers = {i.name for i in proto.graph.initializer}
 
