@@ -26,10 +26,10 @@ pytestmark = pytest.mark.slow
 X = np.array([[0.5, -1.0, 2.0, 0.25]], np.float32)
 
 
-def zk_mlp(path: Path) -> Path:
+def zk_mlp(path: Path, doc: str = "ZK test copy") -> Path:
     """The sample MLP, same weights, other bytes: a CID of its own on the shared hub."""
     model = onnx.load(str(sample_model_path("mlp_regressor")))
-    model.doc_string = "ZK test copy"
+    model.doc_string = doc
     onnx.save(model, str(path))
     return path
 
@@ -148,7 +148,8 @@ def test_invalid_zk_requests_refused_before_queuing(
         assert batch.status_code == 422
         assert "does not fit the circuit" in batch.json()["detail"]
         assert "[1, 4]" in batch.json()["detail"]
-        plain = hub_stack.upload(sample_model_path("mlp_regressor"), name="mlp")
+        plain_path = zk_mlp(zk_model["path"].with_name("plain.onnx"), "no circuit")
+        plain = hub_stack.upload(plain_path, name="plain")
         none = http.post(
             "/v1/infer", json={"modelCID": plain["cid"], "mode": "ZK", "input": {"x": X.tolist()}}
         )
