@@ -112,6 +112,9 @@ class ZkSetupRunner:
                 self._fail(cid, "the hub failed while running the setup; see its log")
 
     def _run(self, cid: str) -> None:
+        current = self.zk.record(cid)
+        if current is None or current.status != "pending":
+            return  # queued twice (a restart and a new upload): already done
         s = self.settings
         job = SetupJob(
             cid=cid,
