@@ -35,7 +35,7 @@ from neurostack.zk import (
     parse_settings,
     verify,
 )
-from neurostack.zk.circuit import input_fixed
+from neurostack.zk.circuit import file_sha256, input_fixed
 
 from .errors import InvalidInferenceRequest, JobRejected, TransientError, ZkNotReady
 from .settings import HubSettings
@@ -185,7 +185,7 @@ class ZkProver:
         digits = parse_artifact_hash(artifact_hash or "")
         path = self.zk.blobs / digits
         if path.is_file():
-            if _sha256_hex(path) == digits:
+            if file_sha256(path).hex() == digits:
                 return path
             log.warning("ZK artefact %s in the store is corrupt; fetching it again", digits)
         if self.hub_url is None or self._http is None:
@@ -218,14 +218,6 @@ def _job_ready(record: ZkRecord | None, cid: str) -> ZkRecord:
         return _ready(record, cid)
     except (InvalidInferenceRequest, ZkNotReady) as exc:
         raise JobRejected(str(exc)) from None
-
-
-def _sha256_hex(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 __all__ = ["LoadedCircuit", "ZkProver", "check_zk_input"]

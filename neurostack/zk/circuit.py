@@ -25,6 +25,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,15 @@ class CircuitSettings:
 def settings_hash(settings: bytes) -> bytes:
     """The settings hash: sha256 of the settings bytes."""
     return hashlib.sha256(settings).digest()
+
+
+def file_sha256(path: Path) -> bytes:
+    """The sha256 of a file's bytes (artefacts are named and checked by it)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.digest()
 
 
 def _signature_json(t: TensorSignature) -> dict[str, Any]:
@@ -260,6 +270,7 @@ __all__ = [
     "FORMAT",
     "CircuitSettings",
     "TensorSignature",
+    "file_sha256",
     "input_fixed",
     "output_fixed",
     "output_from_fixed",

@@ -39,6 +39,7 @@ from .backend import Proof, ProverFiles, SetupOptions, SetupResult, SrsSource, S
 from .circuit import (
     CircuitSettings,
     TensorSignature,
+    file_sha256,
     input_fixed,
     output_from_fixed,
     public_inputs,
@@ -308,8 +309,8 @@ class EzklBackend:
             ),
             logrows=logrows,
             proof_bytes=1,
-            srs_sha256=_sha256_file(srs_path),
-            verifying_key_sha256=_sha256_file(paths["vk"]),
+            srs_sha256=file_sha256(srs_path),
+            verifying_key_sha256=file_sha256(paths["vk"]),
             backend_settings=backend_settings,
         )
         final = step("test proof", lambda: self._test_proof(draft, paths, srs_path, options))
@@ -429,14 +430,6 @@ def _call(fn: Callable[..., Any], *paths: Path) -> None:
         fn(*(str(p) for p in paths))
     except Exception as exc:  # noqa: BLE001
         raise CircuitUnsupported(f"ezkl {fn.__name__} failed: {_ezkl_message(exc)}") from None
-
-
-def _sha256_file(path: Path) -> bytes:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.digest()
 
 
 __all__ = ["DECOMP_BASE", "DECOMP_LEGS", "EzklBackend", "calibration_data", "load_ezkl"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -55,15 +56,17 @@ def proved(mlp_circuit: Circuit) -> tuple[bytes, Proof, bytes]:
     return _prove(mlp_circuit)
 
 
-def _verify(circuit: Circuit, proof: bytes, input_abi: bytes, output_abi: bytes) -> None:
-    verify(
-        proof,
-        circuit.verifying_key,
-        circuit.settings_bytes,
-        input_abi,
-        output_abi,
-        srs=circuit.srs,
-    )
+def _verify(
+    circuit: Circuit, proof: bytes, input_abi: bytes, output_abi: bytes, **changes: Any
+) -> None:
+    """``verify`` with the circuit's keys, any of them replaced by ``changes``."""
+    args = {
+        "verifying_key": circuit.verifying_key,
+        "settings": circuit.settings_bytes,
+        "srs": circuit.srs,
+        **changes,
+    }
+    verify(proof, args.pop("verifying_key"), args.pop("settings"), input_abi, output_abi, **args)
 
 
 def test_setup_reports_every_step_and_pins_the_circuit(mlp_circuit: Circuit) -> None:
@@ -191,24 +194,10 @@ def test_invalid_settings_swapped(
 ) -> None:
     input_abi, proof, output_abi = proved
     with pytest.raises(ProofRejected, match="verifying key is not the one"):
-        verify(
-            proof.proof,
-            mlp_circuit.verifying_key,
-            sibling_circuit.settings_bytes,
-            input_abi,
-            output_abi,
-            srs=mlp_circuit.srs,
-        )
+        _verify(mlp_circuit, proof.proof, input_abi, output_abi,
+                settings=sibling_circuit.settings_bytes)  # fmt: skip
     with pytest.raises(ProofRejected, match="settings hash mismatch"):
-        verify(
-            proof.proof,
-            mlp_circuit.verifying_key,
-            mlp_circuit.settings_bytes,
-            input_abi,
-            output_abi,
-            srs=mlp_circuit.srs,
-            settings_hash=b"\x11" * 32,
-        )
+        _verify(mlp_circuit, proof.proof, input_abi, output_abi, settings_hash=b"\x11" * 32)
 
 
 def test_invalid_srs_or_settings_bytes(
@@ -216,24 +205,11 @@ def test_invalid_srs_or_settings_bytes(
 ) -> None:
     input_abi, proof, output_abi = proved
     with pytest.raises(ProofRejected, match="SRS is not the one"):
-        verify(
-            proof.proof,
-            mlp_circuit.verifying_key,
-            mlp_circuit.settings_bytes,
-            input_abi,
-            output_abi,
-            srs=mlp_circuit.srs[:-1] + b"\x00",
-        )
+        _verify(mlp_circuit, proof.proof, input_abi, output_abi,
+                srs=mlp_circuit.srs[:-1] + b"\x00")  # fmt: skip
     for garbage in (b"", b"{}", b"[1]", mlp_circuit.settings_bytes[:-1]):
         with pytest.raises(ProofRejected, match="circuit settings"):
-            verify(
-                proof.proof,
-                mlp_circuit.verifying_key,
-                garbage,
-                input_abi,
-                output_abi,
-                srs=mlp_circuit.srs,
-            )
+            _verify(mlp_circuit, proof.proof, input_abi, output_abi, settings=garbage)
 
 
 def test_invalid_input_that_does_not_fit_the_circuit(
