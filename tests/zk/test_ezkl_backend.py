@@ -257,3 +257,29 @@ def test_settings_are_the_circuit_document(mlp_circuit: Circuit) -> None:
     again = parse_settings(mlp_circuit.settings.to_bytes())
     assert again == replace(mlp_circuit.settings)
     assert mlp_circuit.settings.to_bytes() == mlp_circuit.settings_bytes
+
+
+def test_invalid_machine_that_cannot_verify_says_so(
+    mlp_circuit: Circuit, proved: tuple[bytes, Proof, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a bad proof: a machine without the backend (or with another version) must not
+    guess, and says what to install."""
+    from neurostack.zk import ProofSystemUnavailable, ezkl_backend
+
+    input_abi, proof, output_abi = proved
+    for changes, words in (
+        ({"backend_version": "0.0.1"}, "for ezkl 0.0.1, but ezkl 23"),
+        ({"backend": "plonky9"}, "no proof-system backend 'plonky9'"),
+    ):
+        other = replace(mlp_circuit.settings, **changes).to_bytes()  # type: ignore[arg-type]
+        with pytest.raises(ProofSystemUnavailable, match=words):
+            _verify(mlp_circuit, proof.proof, input_abi, output_abi, settings=other)
+
+    def missing() -> None:
+        raise ProofSystemUnavailable(
+            "ZK proofs need ezkl, which is not installed here: pip install 'neurostack[zk]'"
+        )
+
+    monkeypatch.setattr(ezkl_backend, "load_ezkl", missing)
+    with pytest.raises(ProofSystemUnavailable, match=r"neurostack\[zk\]"):
+        _verify(mlp_circuit, proof.proof, input_abi, output_abi)
