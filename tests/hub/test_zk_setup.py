@@ -99,3 +99,22 @@ def test_interrupted_setup_runs_again_at_start_then_serves_its_artefacts(
         lonely = ZkProver(HubSettings(store_dir=tmp_path / "empty"), None)
         with pytest.raises(JobRejected, match="no ZK circuit"):
             lonely.prove(job)
+
+
+def test_ceremony_srs_directory_is_used_and_nothing_is_generated(
+    hub: HubSettings, tmp_path: Path
+) -> None:
+    import hashlib
+
+    import ezkl
+
+    ceremony = tmp_path / "ceremony"
+    ceremony.mkdir()
+    ezkl.gen_srs(str(ceremony / "kzg10.srs"), 10)  # stands in for a downloaded ceremony file
+    settings = hub.model_copy(update={"zk_srs_dir": ceremony})
+    with TestClient(create_app(settings)) as client:
+        zk = _wait(client, _upload_zk(client))
+    assert zk["status"] == "ready", zk["reason"]
+    assert zk["developmentSrs"] is False
+    assert zk["srsHash"] == "0x" + hashlib.sha256((ceremony / "kzg10.srs").read_bytes()).hexdigest()
+    assert list((settings.store_dir / "zk" / "srs").iterdir()) == []
