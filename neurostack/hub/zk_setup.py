@@ -73,6 +73,7 @@ class ZkSetupRunner:
         self._thread: threading.Thread | None = None
         self._child: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
+        self._stopping = False
 
     def start(self) -> None:
         for cid, record in self.zk.records().items():
@@ -83,8 +84,10 @@ class ZkSetupRunner:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the queue; a setup cut short stays ``pending`` and runs at the next start."""
         self._queue.put(_STOP)
         with self._lock:
+            self._stopping = True
             if self._child is not None and self._child.poll() is None:
                 self._child.kill()
         if self._thread is not None:
@@ -147,6 +150,8 @@ class ZkSetupRunner:
             )
         with self._lock:
             self._child = None
+            if self._stopping:
+                return
         record = self.zk.record(cid)
         if record is not None and record.status == "pending":
             self._fail(cid, f"the setup process ended with exit code {child.returncode}")

@@ -3,7 +3,9 @@ Celery sprinters, verified by the SDK; and every way to get it wrong refused."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import numpy as np
 import onnx
 import pytest
 
-from hub_client import HubClient, InferenceMode, InvalidInput, ReceiptInvalid
+from hub_client import AsyncHubClient, HubClient, InferenceMode, InvalidInput, ReceiptInvalid
 from hub_client._wire import parse_inference
 from hub_client.verify import SentRequest
 from neurostack.hub.samples import sample_model_path
@@ -85,6 +87,15 @@ def test_infer_zk_through_celery_returns_a_verified_proof(
     assert result.output.numbers[0].values[0].decimals == 13
 
 
+def test_async_client_verifies_zk_proofs(hub_stack: Any, zk_model: dict[str, Any]) -> None:
+    async def run() -> Any:
+        async with AsyncHubClient(hub_stack.url) as hub:
+            return await hub.infer(zk_model["info"].cid, {"x": X / 2}, mode=InferenceMode.ZK)
+
+    result = asyncio.run(run())
+    assert result.verified and result.receipt.mode == InferenceMode.ZK
+
+
 def test_submitted_zk_job_is_verified_too(hub_stack: Any, zk_model: dict[str, Any]) -> None:
     cid = zk_model["info"].cid
     with HubClient(hub_stack.url) as hub:
@@ -93,8 +104,6 @@ def test_submitted_zk_job_is_verified_too(hub_stack: Any, zk_model: dict[str, An
             status = hub.get_job(job)
             if status.done:
                 break
-            import time
-
             time.sleep(0.1)
     assert status.status == "done" and status.result is not None and status.result.verified
 
