@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/node.py
 	$(BIN)/python bench/hub.py
 	$(BIN)/python bench/pipe.py
+	$(BIN)/python bench/zk.py
 
 clean:
 	rm -rf $(VENV) node_modules demo .pytest_cache

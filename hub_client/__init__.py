@@ -40,7 +40,7 @@ from .errors import (
     RpcError,
     UploadRejected,
 )
-from .models import InferenceResult, JobStatus, ModelInfo, TensorSpec
+from .models import InferenceResult, JobStatus, ModelInfo, TensorSpec, ZkCircuit, ZkStep
 from .rollup import (
     BlockHeader,
     ChainInfo,
@@ -50,7 +50,7 @@ from .rollup import (
     RollupClient,
     VerifiedInference,
 )
-from .verify import verify_receipt
+from .verify import ZkKeys, verify_receipt
 
 __all__ = [
     "DEFAULT_HUB_URL",
@@ -86,5 +86,8 @@ __all__ = [
     "TensorSpec",
     "UploadRejected",
     "VerifiedInference",
+    "ZkCircuit",
+    "ZkKeys",
+    "ZkStep",
     "verify_receipt",
 ]

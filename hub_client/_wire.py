@@ -8,6 +8,7 @@ rule about paths, bodies, status codes and response shapes is written once, here
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import Any
@@ -39,12 +40,22 @@ from .errors import (
     ReceiptInvalid,
     UploadRejected,
 )
-from .models import InferenceResult, JobState, JobStatus, ModelInfo, TensorSpec
-from .verify import SentRequest, verify_against_request
+from .models import (
+    InferenceResult,
+    JobState,
+    JobStatus,
+    ModelInfo,
+    TensorSpec,
+    ZkCircuit,
+    ZkState,
+    ZkStep,
+)
+from .verify import SentRequest, ZkKeys, verify_against_request
 
 MODELS_PATH = "/v1/models"
 INFER_PATH = "/v1/infer"
 JOBS_PATH = "/v1/jobs"
+ZK_ARTIFACTS_PATH = "/v1/zk/artifacts"
 
 #: Inputs a caller may pass to ``infer``: a ``ModelInput`` or name -> array / nested lists.
 Inputs = ModelInput | Mapping[str, "np.ndarray | list[Any] | float | int | str"]
@@ -57,6 +68,7 @@ class Area(Enum):
     UPLOAD = "upload"
     INFER = "infer"
     JOBS = "jobs"
+    ZK = "zk"
 
 
 def model_path(cid: str) -> str:
@@ -182,6 +194,39 @@ def _tensor_specs(items: Any) -> tuple[TensorSpec, ...]:
     return tuple(specs)
 
 
+_ZK_STATES: dict[str, ZkState] = {"pending": "pending", "ready": "ready", "failed": "failed"}
+
+
+def _hash_or_none(value: Any) -> Hash32 | None:
+    return Hash32(decode_hex(value)) if value else None
+
+
+def parse_zk(obj: Any) -> ZkCircuit | None:
+    """The ``zk`` field of a model record (None: the model has no ZK circuit)."""
+    if obj is None:
+        return None
+    status = _ZK_STATES.get(str(obj.get("status")))
+    if status is None:
+        raise ValueError(f"unknown ZK status {obj.get('status')!r}")
+    return ZkCircuit(
+        status=status,
+        reason=obj.get("reason"),
+        steps=tuple(ZkStep(str(s["name"]), s.get("seconds")) for s in obj.get("steps") or ()),
+        logrows=obj.get("logrows"),
+        input_scales=tuple(obj.get("inputScales") or ()),
+        output_scales=tuple(obj.get("outputScales") or ()),
+        proof_bytes=obj.get("proofBytes"),
+        development_srs=obj.get("developmentSrs"),
+        settings_hash=_hash_or_none(obj.get("settingsHash")),
+        verifying_key_hash=_hash_or_none(obj.get("verifyingKeyHash")),
+        proving_key_hash=_hash_or_none(obj.get("provingKeyHash")),
+        circuit_hash=_hash_or_none(obj.get("circuitHash")),
+        srs_hash=_hash_or_none(obj.get("srsHash")),
+        backend=obj.get("backend"),
+        backend_version=obj.get("backendVersion"),
+    )
+
+
 def parse_model_info(obj: Any) -> ModelInfo:
     """One model record from ``GET /v1/models/{cid}`` or an upload's answer."""
     try:
@@ -197,6 +242,7 @@ def parse_model_info(obj: Any) -> ModelInfo:
             inputs=_tensor_specs(obj.get("inputs")),
             outputs=_tensor_specs(obj.get("outputs")),
             created=_pick(obj, "created", "createdAt", "created_at"),
+            zk=parse_zk(obj.get("zk")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise HubError(f"the hub returned a model record the SDK cannot read: {exc!r}") from None
@@ -268,6 +314,7 @@ def parse_inference(
     *,
     verify: bool,
     expected_signers: Any = None,
+    zk_keys: ZkKeys | None = None,
 ) -> InferenceResult:
     """An inference answer (``{requestId, output, receipt, worker}``), verified if asked."""
     try:
@@ -283,7 +330,9 @@ def parse_inference(
     if verify:
         if rid != receipt.request_id:
             raise ReceiptInvalid("the answer's requestId differs from its receipt's request id")
-        signer = verify_against_request(receipt, output, sent, expected_signers=expected_signers)
+        signer = verify_against_request(
+            receipt, output, sent, expected_signers=expected_signers, zk_keys=zk_keys
+        )
     return InferenceResult(
         output=output,
         receipt=receipt,
@@ -294,10 +343,17 @@ def parse_inference(
 
 
 def read_inference(
-    response: httpx.Response, sent: SentRequest, *, verify: bool, expected_signers: Any = None
+    response: httpx.Response,
+    sent: SentRequest,
+    *,
+    verify: bool,
+    expected_signers: Any = None,
+    zk_keys: ZkKeys | None = None,
 ) -> InferenceResult:
     raise_for_status(response, Area.INFER)
-    return parse_inference(_json(response), sent, verify=verify, expected_signers=expected_signers)
+    return parse_inference(
+        _json(response), sent, verify=verify, expected_signers=expected_signers, zk_keys=zk_keys
+    )
 
 
 def read_job_id(response: httpx.Response) -> str:
@@ -322,6 +378,7 @@ def read_job(
     *,
     verify: bool,
     expected_signers: Any = None,
+    zk_keys: ZkKeys | None = None,
 ) -> JobStatus:
     raise_for_status(response, Area.JOBS)
     body = _json(response)
@@ -332,6 +389,64 @@ def read_job(
     result = None
     if status == "done" and body.get("result") is not None:
         result = parse_inference(
-            body["result"], sent, verify=verify, expected_signers=expected_signers
+            body["result"], sent, verify=verify, expected_signers=expected_signers, zk_keys=zk_keys
         )
     return JobStatus(job_id=job_id, status=status, result=result, error=body.get("error"))
+
+
+# --- ZK artefacts ---------------------------------------------------------------------------
+
+
+def zk_artifact_plan(info: ModelInfo) -> dict[str, Hash32]:
+    """Which artefacts verifying ``info``'s ZK receipts takes, by hash; InvalidInput when
+    the model has no ready circuit."""
+    zk = info.zk
+    if zk is None or not zk.ready:
+        if zk is None:
+            why = "has no ZK circuit"
+        elif zk.status == "failed":
+            why = f"has no usable ZK circuit: its setup failed ({zk.reason})"
+        else:
+            why = "has a ZK circuit still being made"
+        raise InvalidInput(
+            f"model {info.cid} {why}",
+            hint="upload it with zk=True and wait for its setup (`neurostack model upload --zk`)",
+        )
+    assert zk.settings_hash and zk.verifying_key_hash and zk.srs_hash
+    return {
+        "settings": zk.settings_hash,
+        "verifying_key": zk.verifying_key_hash,
+        "srs": zk.srs_hash,
+    }
+
+
+def artifact_path(artifact_hash: bytes) -> str:
+    return f"{ZK_ARTIFACTS_PATH}/0x{bytes(artifact_hash).hex()}"
+
+
+def read_artifact(response: httpx.Response, artifact_hash: bytes) -> bytes:
+    """An artefact's bytes, checked against the hash that named it."""
+    raise_for_status(response, Area.ZK)
+    data = response.content
+    if hashlib.sha256(data).digest() != bytes(artifact_hash):
+        raise ReceiptInvalid(
+            f"the hub served ZK artefact 0x{bytes(artifact_hash).hex()} with other bytes",
+            hint="the hub is faulty or the response was altered; do not trust its receipts",
+        )
+    return data
+
+
+def zk_model_of(response: httpx.Response) -> str | None:
+    """The model CID of a job answer whose receipt is a ZK receipt (None otherwise)."""
+    try:
+        receipt = response.json()["result"]["receipt"]
+        return str(receipt["modelCID"]) if int(receipt["mode"]) == InferenceMode.ZK else None
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def zk_setup_timeout(cid: str, timeout: float) -> InferenceTimeout:
+    return InferenceTimeout(
+        f"the ZK setup of model {cid} did not finish within {timeout:g} s",
+        hint="large models take longer; wait again with a longer timeout",
+    )

@@ -3,8 +3,10 @@ from :class:`~hub_client.client.HubClient` (all parsing and checking is shared).
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -24,6 +26,7 @@ from .files import (
     plan_upload,
 )
 from .models import InferenceResult, JobStatus, ModelInfo
+from .verify import ZkKeys
 
 
 class AsyncHubClient(_ClientCore):
@@ -72,16 +75,18 @@ class AsyncHubClient(_ClientCore):
         version: str = "1",
         description: str = "",
         progress: Progress_ = True,
+        zk: bool = False,
     ) -> ModelInfo:
         """See :meth:`HubClient.upload_model`. Hashing and file reads are blocking, like
         httpx's own multipart streaming; models are small enough that this stays brief."""
         plan = plan_upload(
             path, private_key=private_key, name=name, version=version, description=description
         )
+        fields = {**plan.fields, "zk": "true"} if zk else plan.fields
         with open_for_upload(plan, progress) as fh:
             files = {"file": (plan.path.name, fh, "application/octet-stream")}
             response = await self._send(
-                Area.UPLOAD, "POST", _wire.MODELS_PATH, data=plan.fields, files=files
+                Area.UPLOAD, "POST", _wire.MODELS_PATH, data=fields, files=files
             )
         info = _wire.read_model(response, Area.UPLOAD)
         check_uploaded(plan, info.cid)
@@ -93,6 +98,40 @@ class AsyncHubClient(_ClientCore):
     async def get_model(self, cid: str) -> ModelInfo:
         response = await self._send(Area.MODELS, "GET", _wire.model_path(_wire.checked_cid(cid)))
         return _wire.read_model(response)
+
+    async def wait_for_zk(
+        self,
+        cid: str,
+        *,
+        timeout: float = 600.0,
+        poll: float = 0.5,
+        on_update: Callable[[ModelInfo], None] | None = None,
+    ) -> ModelInfo:
+        """See :meth:`HubClient.wait_for_zk`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            info = await self.get_model(cid)
+            if on_update is not None:
+                on_update(info)
+            if info.zk is None or info.zk.status != "pending":
+                return info
+            if time.monotonic() >= deadline:
+                raise _wire.zk_setup_timeout(cid, timeout)
+            await asyncio.sleep(poll)
+
+    async def zk_keys(self, cid: str) -> ZkKeys:
+        """See :meth:`HubClient.zk_keys`."""
+        keys = self._zk_keys.get(cid)
+        if keys is None:
+            plan = _wire.zk_artifact_plan(await self.get_model(cid))
+            data = {
+                name: _wire.read_artifact(
+                    await self._send(Area.ZK, "GET", _wire.artifact_path(h)), h
+                )
+                for name, h in plan.items()
+            }
+            keys = self._zk_keys[cid] = ZkKeys(**data)
+        return keys
 
     async def download_model(self, cid: str, dest: str | os.PathLike[str]) -> Path:
         """See :meth:`HubClient.download_model`."""
@@ -120,9 +159,14 @@ class AsyncHubClient(_ClientCore):
     ) -> InferenceResult:
         """See :meth:`HubClient.infer`."""
         body, sent = _wire.build_inference(model_cid, inputs, mode)
+        keys = await self.zk_keys(sent.model_cid) if self._needs_zk_keys(sent.mode) else None
         response = await self._send(Area.INFER, "POST", _wire.INFER_PATH, json=body)
         return _wire.read_inference(
-            response, sent, verify=self.verify_receipts, expected_signers=self.expected_signers
+            response,
+            sent,
+            verify=self.verify_receipts,
+            expected_signers=self.expected_signers,
+            zk_keys=keys,
         )
 
     async def submit(
@@ -141,10 +185,13 @@ class AsyncHubClient(_ClientCore):
 
     async def get_job(self, job_id: str) -> JobStatus:
         response = await self._send(Area.JOBS, "GET", _wire.job_path(job_id))
+        sent = self._sent.get(job_id)
+        zk_model = _wire.zk_model_of(response) if self.verify_receipts else None
         return _wire.read_job(
             response,
             job_id,
-            self._sent.get(job_id),
+            sent,
             verify=self.verify_receipts,
             expected_signers=self.expected_signers,
+            zk_keys=await self.zk_keys(zk_model) if zk_model and sent else None,
         )

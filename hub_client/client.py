@@ -8,8 +8,9 @@ Everything but the sending of requests lives in ``_wire`` (requests, responses, 
 from __future__ import annotations
 
 import os
+import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -30,7 +31,7 @@ from .files import (
     plan_upload,
 )
 from .models import InferenceResult, JobStatus, ModelInfo
-from .verify import SentRequest, verify_receipt
+from .verify import SentRequest, ZkKeys, verify_receipt
 
 DEFAULT_HUB_URL = "http://127.0.0.1:8600"
 #: Above the hub's default job deadline (30 s) so the hub's own 504 arrives first.
@@ -55,6 +56,11 @@ class _ClientCore:
         self.verify_receipts = verify_receipts
         self.expected_signers = None if expected_signers is None else tuple(expected_signers)
         self._sent: OrderedDict[str, SentRequest] = OrderedDict()
+        # Verifying keys by model CID: fetched once, checked against the model's hashes.
+        self._zk_keys: dict[str, ZkKeys] = {}
+
+    def _needs_zk_keys(self, mode: InferenceMode) -> bool:
+        return self.verify_receipts and mode == InferenceMode.ZK
 
     def _remember(self, job_id: str, sent: SentRequest) -> None:
         self._sent[job_id] = sent
@@ -127,20 +133,22 @@ class HubClient(_ClientCore):
         version: str = "1",
         description: str = "",
         progress: Progress_ = True,
+        zk: bool = False,
     ) -> ModelInfo:
         """Upload an ONNX file as the key's owner; the same bytes always get the same CID.
 
         ``progress``: True shows a bar for files over 1 MiB when stderr is a terminal,
-        ``"always"`` shows it regardless, False never.
+        ``"always"`` shows it regardless, False never. ``zk=True`` asks the hub to make the
+        model's ZK circuit (in the background: ``info.zk.status`` is ``pending``; see
+        :meth:`wait_for_zk`).
         """
         plan = plan_upload(
             path, private_key=private_key, name=name, version=version, description=description
         )
+        fields = {**plan.fields, "zk": "true"} if zk else plan.fields
         with open_for_upload(plan, progress) as fh:
             files = {"file": (plan.path.name, fh, "application/octet-stream")}
-            response = self._send(
-                Area.UPLOAD, "POST", _wire.MODELS_PATH, data=plan.fields, files=files
-            )
+            response = self._send(Area.UPLOAD, "POST", _wire.MODELS_PATH, data=fields, files=files)
         info = _wire.read_model(response, Area.UPLOAD)
         check_uploaded(plan, info.cid)
         return info
@@ -152,6 +160,41 @@ class HubClient(_ClientCore):
         return _wire.read_model(
             self._send(Area.MODELS, "GET", _wire.model_path(_wire.checked_cid(cid)))
         )
+
+    def wait_for_zk(
+        self,
+        cid: str,
+        *,
+        timeout: float = 600.0,
+        poll: float = 0.5,
+        on_update: Callable[[ModelInfo], None] | None = None,
+    ) -> ModelInfo:
+        """Poll the model until its ZK setup is no longer ``pending`` (``ready`` or
+        ``failed``: check ``info.zk.status``); ``on_update`` sees every record read.
+        Raises :class:`InferenceTimeout` after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            info = self.get_model(cid)
+            if on_update is not None:
+                on_update(info)
+            if info.zk is None or info.zk.status != "pending":
+                return info
+            if time.monotonic() >= deadline:
+                raise _wire.zk_setup_timeout(cid, timeout)
+            time.sleep(poll)
+
+    def zk_keys(self, cid: str) -> ZkKeys:
+        """The model's circuit settings, verifying key and SRS, downloaded once and checked
+        against the hashes the hub lists on the model."""
+        keys = self._zk_keys.get(cid)
+        if keys is None:
+            plan = _wire.zk_artifact_plan(self.get_model(cid))
+            data = {
+                name: _wire.read_artifact(self._send(Area.ZK, "GET", _wire.artifact_path(h)), h)
+                for name, h in plan.items()
+            }
+            keys = self._zk_keys[cid] = ZkKeys(**data)
+        return keys
 
     def download_model(self, cid: str, dest: str | os.PathLike[str]) -> Path:
         """Stream a model file to ``dest`` (a file, or a folder for ``<cid>.onnx``); the
@@ -182,9 +225,14 @@ class HubClient(_ClientCore):
     ) -> InferenceResult:
         """Run a model on a sprinter and return its output with the verified receipt."""
         body, sent = _wire.build_inference(model_cid, inputs, mode)
+        keys = self.zk_keys(sent.model_cid) if self._needs_zk_keys(sent.mode) else None
         response = self._send(Area.INFER, "POST", _wire.INFER_PATH, json=body)
         return _wire.read_inference(
-            response, sent, verify=self.verify_receipts, expected_signers=self.expected_signers
+            response,
+            sent,
+            verify=self.verify_receipts,
+            expected_signers=self.expected_signers,
+            zk_keys=keys,
         )
 
     def submit(
@@ -205,10 +253,13 @@ class HubClient(_ClientCore):
     def get_job(self, job_id: str) -> JobStatus:
         """A job's state; a finished job's receipt is verified against what was submitted."""
         response = self._send(Area.JOBS, "GET", _wire.job_path(job_id))
+        sent = self._sent.get(job_id)
+        zk_model = _wire.zk_model_of(response) if self.verify_receipts else None
         return _wire.read_job(
             response,
             job_id,
-            self._sent.get(job_id),
+            sent,
             verify=self.verify_receipts,
             expected_signers=self.expected_signers,
+            zk_keys=self.zk_keys(zk_model) if zk_model and sent else None,
         )

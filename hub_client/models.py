@@ -12,6 +12,7 @@ from neurostack.protocol.tensors import ModelOutput, model_output_to_arrays
 from neurostack.protocol.types import Address, Hash32, ModelCID, RequestId
 
 JobState = Literal["pending", "done", "failed"]
+ZkState = Literal["pending", "ready", "failed"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,43 @@ class TensorSpec:
     name: str
     dtype: str
     shape: tuple[int | None, ...] | None
+
+
+@dataclass(frozen=True)
+class ZkStep:
+    """One step of a model's ZK setup on the hub; ``seconds`` is None while it runs."""
+
+    name: str
+    seconds: float | None
+
+
+@dataclass(frozen=True)
+class ZkCircuit:
+    """A model's ZK circuit as the hub describes it (``ModelInfo.zk``).
+
+    ``settings_hash`` and ``verifying_key_hash`` (sha256 of the artefact bytes) are what a
+    chain's registry records; every hash names a file of ``GET /v1/zk/artifacts/{hash}``.
+    """
+
+    status: ZkState
+    reason: str | None = None
+    steps: tuple[ZkStep, ...] = ()
+    logrows: int | None = None
+    input_scales: tuple[int, ...] = ()
+    output_scales: tuple[int, ...] = ()
+    proof_bytes: int | None = None
+    development_srs: bool | None = None
+    settings_hash: Hash32 | None = None
+    verifying_key_hash: Hash32 | None = None
+    proving_key_hash: Hash32 | None = None
+    circuit_hash: Hash32 | None = None
+    srs_hash: Hash32 | None = None
+    backend: str | None = None
+    backend_version: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.status == "ready"
 
 
 @dataclass(frozen=True)
@@ -37,6 +75,7 @@ class ModelInfo:
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
     created: str | float | None = None
+    zk: ZkCircuit | None = None
 
 
 @dataclass(frozen=True)

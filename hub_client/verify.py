@@ -1,8 +1,10 @@
 """Local receipt verification: the SDK trusts no output it has not checked itself.
 
 The checks themselves live in ``neurostack.protocol.receipts.check_receipt`` (the same code
-the chain runs); this module decides *what to expect* from the request the client sent and
-turns protocol errors into :class:`~hub_client.errors.ReceiptInvalid`.
+the chain runs) and, for mode ZK, ``neurostack.zk.verify`` (the proof, natively, against
+the model's verifying key, circuit settings and SRS); this module decides *what to expect*
+from the request the client sent and turns their errors into
+:class:`~hub_client.errors.ReceiptInvalid`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from neurostack.protocol.receipts import InferenceReceipt, check_receipt, receip
 from neurostack.protocol.request import input_hash, request_id
 from neurostack.protocol.tensors import ModelOutput, encode_model_output
 from neurostack.protocol.types import Address, ModelCID, RequestId
+from neurostack.zk import ProofRejected, ZkError
+from neurostack.zk import verify as verify_proof
 
 from .errors import ReceiptInvalid
 
@@ -39,6 +43,39 @@ class SentRequest:
     @property
     def request_id(self) -> RequestId:
         return request_id(self.chain_id, self.model_cid, int(self.mode), self.input_abi)
+
+
+@dataclass(frozen=True)
+class ZkKeys:
+    """What verifying a model's ZK proofs takes: its circuit settings, verifying key and
+    SRS (bytes whose sha256 the hub lists on the model; the settings bind the other two)."""
+
+    settings: bytes
+    verifying_key: bytes
+    srs: bytes
+
+
+def verify_zk_proof(receipt: InferenceReceipt, input_abi: bytes, keys: ZkKeys) -> None:
+    """Check a ZK receipt's proof: the model's circuit maps ``input_abi`` (what was sent)
+    to the receipt's output. Raises :class:`ReceiptInvalid` naming the failed check."""
+    try:
+        verify_proof(
+            receipt.proof,
+            keys.verifying_key,
+            keys.settings,
+            input_abi,
+            receipt.output,
+            srs=keys.srs,
+        )
+    except ProofRejected as exc:
+        raise ReceiptInvalid(
+            f"the receipt's ZK proof is invalid: {exc.reason}", hint="do not use its output"
+        ) from None
+    except ZkError as exc:
+        raise ReceiptInvalid(
+            f"the receipt's ZK proof cannot be verified here: {exc}",
+            hint="install neurostack[zk], or pass verify_receipts=False to accept it unverified",
+        ) from None
 
 
 def _as_receipt(receipt: InferenceReceipt | Mapping[str, Any]) -> InferenceReceipt:
@@ -92,11 +129,14 @@ def verify_against_request(
     *,
     expected_signers: Iterable[str | bytes] | None = None,
     now: int | None = None,
+    zk_keys: ZkKeys | None = None,
 ) -> Address:
     """Verify a receipt and that it answers ``sent`` with exactly ``output``.
 
     Without ``sent`` (a job submitted by another process) only what the receipt carries
     itself can be checked: its hashes, signature, expiry and that ``output`` is its output.
+    A ZK receipt's proof is checked too, with ``zk_keys``; it needs ``sent`` (the proof is
+    about the input, which the receipt holds only as a hash).
     """
     try:
         signed_output = encode_model_output(output) == receipt.output
@@ -108,6 +148,11 @@ def verify_against_request(
             hint="the response was altered; do not use it",
         )
     if sent is None:
+        if receipt.mode == InferenceMode.ZK:
+            raise ReceiptInvalid(
+                "a ZK receipt's proof can only be checked with the input that was sent",
+                hint="get the job's result from the client that submitted it",
+            )
         return verify_receipt(receipt, expected_signers=expected_signers, now=now)
     if receipt.model_cid != sent.model_cid or int(receipt.mode) != int(sent.mode):
         raise ReceiptInvalid(
@@ -130,4 +175,11 @@ def verify_against_request(
         raise ReceiptInvalid(
             f"receipt does not match the request sent: {exc}", hint="do not use its output"
         ) from None
+    if receipt.mode == InferenceMode.ZK:
+        if zk_keys is None:
+            raise ReceiptInvalid(
+                "a ZK receipt needs the model's circuit settings, verifying key and SRS",
+                hint="the client fetches them from the hub for models with a ZK circuit",
+            )
+        verify_zk_proof(receipt, sent.input_abi, zk_keys)
     return _admit(signer, expected_signers)

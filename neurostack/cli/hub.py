@@ -54,6 +54,16 @@ def serve(
         float | None, typer.Option(help="seconds before a slow job is duplicated")
     ] = None,
     receipt_ttl: Annotated[int | None, typer.Option(help="seconds receipts stay valid")] = None,
+    zk_srs_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="directory of ceremony SRS files kzg<rows>.srs for ZK setups; without it the "
+            "hub generates development SRS files (never for production)"
+        ),
+    ] = None,
+    zk_job_deadline: Annotated[
+        float | None, typer.Option(help="seconds a ZK job (witness + proof) may take")
+    ] = None,
 ) -> None:
     """Serve the hub API (model registry and inference) with uvicorn."""
     import uvicorn
@@ -68,6 +78,8 @@ def serve(
         job_deadline=job_deadline,
         speculative_after=speculative_after,
         receipt_ttl=receipt_ttl,
+        zk_srs_dir=zk_srs_dir,
+        zk_job_deadline=zk_job_deadline,
     )
     embedded = None
     try:

@@ -21,10 +21,19 @@ from eth_utils import to_checksum_address
 from rich.console import Console
 from rich.markup import escape as rich_escape
 
-from hub_client import DEFAULT_HUB_URL, HubClient, HubError, InferenceResult, ModelInfo
+from hub_client import (
+    DEFAULT_HUB_URL,
+    HubClient,
+    HubError,
+    InferenceMode,
+    InferenceResult,
+    ModelInfo,
+)
 from neurostack.protocol.errors import ProtocolError
 from neurostack.protocol.receipts import receipt_to_json
 from neurostack.protocol.tensors import model_input_from_json, model_output_to_json
+
+from . import zk_progress
 
 KEY_ENV = "NEUROSTACK_PRIVATE_KEY"
 HUB_ENV = "NEUROSTACK_HUB_URL"
@@ -38,6 +47,7 @@ HubUrl = Annotated[str, typer.Option("--hub", envvar=HUB_ENV, help="hub URL", sh
 
 class Mode(str, Enum):
     vanilla = "vanilla"
+    zk = "zk"
     tee = "tee"
 
 
@@ -94,6 +104,9 @@ def _print_model(info: ModelInfo) -> None:
         for spec in specs:
             out.print(f"{label:<12} {spec.name}: {spec.dtype} {_shape(spec.shape)}")
             label = ""
+    if info.zk is not None:
+        for line in zk_progress.describe(info.zk):
+            out.print(line)
 
 
 @model_app.command("upload")
@@ -105,6 +118,20 @@ def upload(
     key_file: Annotated[
         Path | None, typer.Option("--key-file", help=f"owner's hex private key (or ${KEY_ENV})")
     ] = None,
+    zk: Annotated[
+        bool,
+        typer.Option(
+            "--zk",
+            help="also make the model's ZK circuit on the hub (mode ZK: proofs that bind the "
+            "weights); shows each setup step and its time",
+        ),
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="with --zk: wait until the circuit is ready")
+    ] = True,
+    zk_timeout: Annotated[
+        float, typer.Option("--zk-timeout", help="seconds to wait for the ZK setup")
+    ] = 600.0,
     hub: HubUrl = DEFAULT_HUB_URL,
 ) -> None:
     """Upload an ONNX model signed by its owner; prints its content id (CID)."""
@@ -112,9 +139,13 @@ def upload(
         key = _private_key(key_file)
         with HubClient(hub) as client:
             info = client.upload_model(
-                file, private_key=key, name=name, version=version, description=description
+                file, private_key=key, name=name, version=version, description=description, zk=zk
             )
+            if zk and wait and info.zk is not None and info.zk.status == "pending":
+                info = zk_progress.wait_with_progress(client, info.cid, err, zk_timeout)
         _print_model(info)
+        if zk and info.zk is not None and info.zk.status == "failed":
+            raise CliError(f"the ZK setup failed: {info.zk.reason}")
 
 
 @model_app.command("list")
@@ -171,7 +202,8 @@ def infer(
     hub: HubUrl = DEFAULT_HUB_URL,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Run a model on the hub and verify the sprinter's signed receipt locally."""
+    """Run a model on the hub and verify the sprinter's signed receipt locally (with
+    --mode zk also its ZK proof, against the model's verifying key)."""
     with _one_line_errors():
         model_input = _read_input(input_file)
         with HubClient(hub) as client:
@@ -183,6 +215,8 @@ def infer(
         out.print(f"{name} {list(array.shape)} = {array.tolist()}")
     signer = to_checksum_address(result.signer) if result.signer else "?"
     out.print(f"receipt verified: signed by {signer} (worker {result.worker or '?'})")
+    if result.verified and result.receipt.mode == InferenceMode.ZK:
+        out.print(f"ZK proof verified: {len(result.receipt.proof)} bytes, the circuit's output")
     out.print(f"request id 0x{result.request_id.hex()}")
 
 

@@ -19,7 +19,7 @@ import neurostack
 from neurostack.protocol import job_keys as keys
 from neurostack.protocol.errors import InvalidCID, ProtocolError
 
-from . import health, inference, registry
+from . import health, inference, registry, zk_api
 from .celery_app import make_celery
 from .context import HubContext
 from .dispatch import Dispatcher
@@ -28,6 +28,7 @@ from .metrics import HubMetrics
 from .middleware import BodyLimit, RequestCounter
 from .settings import HubSettings
 from .store import ModelStore
+from .zk_setup import ZkSetupRunner
 
 log = logging.getLogger(__name__)
 
@@ -95,21 +96,25 @@ def create_app(settings: HubSettings) -> FastAPI:
         settings.speculative_after,
         metrics,
     )
+    store = ModelStore(settings.store_dir, settings.max_upload_bytes)
     context = HubContext(
         settings=settings,
-        store=ModelStore(settings.store_dir, settings.max_upload_bytes),
+        store=store,
         celery=celery,
         redis_sync=redis_sync,
         dispatcher=dispatcher,
         metrics=metrics,
+        zk=ZkSetupRunner(settings, store),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await dispatcher.start()
+        context.zk.start()
         try:
             yield
         finally:
+            context.zk.stop()
             await dispatcher.stop()
             redis_sync.close()
 
@@ -127,4 +132,5 @@ def create_app(settings: HubSettings) -> FastAPI:
     app.include_router(registry.router)
     app.include_router(inference.router)
     app.include_router(health.router)
+    app.include_router(zk_api.router)
     return app

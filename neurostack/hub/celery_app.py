@@ -34,7 +34,8 @@ def make_celery(redis_url: str, settings: HubSettings, *, set_as_current: bool =
         include=["neurostack.hub.tasks"],
         set_as_current=set_as_current,
     )
-    visibility = max(2 * settings.job_deadline, settings.job_deadline + VISIBILITY_MARGIN)
+    deadline = max(settings.job_deadline, settings.zk_job_deadline)  # the longest job kind
+    visibility = max(2 * deadline, deadline + VISIBILITY_MARGIN)
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -14,6 +14,7 @@ from .dispatch import Dispatcher
 from .metrics import HubMetrics
 from .settings import HubSettings
 from .store import ModelStore
+from .zk_setup import ZkSetupRunner
 
 
 @dataclass
@@ -37,6 +38,7 @@ class HubContext:
     redis_sync: redis.Redis
     dispatcher: Dispatcher
     metrics: HubMetrics
+    zk: ZkSetupRunner
     ready: ReadyCache = field(default_factory=ReadyCache)
 
 

@@ -7,6 +7,7 @@ Tree (HTTP status the API answers with, as ``{"detail": message}``)::
     ├── BrokerError(HubError, RuntimeError)        the embedded Redis could not start (503)
     ├── RequestError(HubError, ValueError)         a bad API request (400)
     │   ├── InvalidInferenceRequest(RequestError)  input does not fit the model, bad mode (422)
+    │   ├── ZkNotReady(RequestError)               mode ZK while the model's setup runs (409)
     │   └── JobNotFound(RequestError, KeyError)    unknown job id (404)
     ├── StoreError(HubError)                       the model store refused an operation
     │   ├── ModelTooLarge(StoreError, ValueError)  upload exceeds ``max_upload_bytes`` (413)
@@ -54,6 +55,12 @@ class InvalidInferenceRequest(RequestError):
     """An inference request whose input does not fit the model, or an unserved mode."""
 
     status_code = 422
+
+
+class ZkNotReady(RequestError):
+    """Mode ZK for a model whose ZK setup is still running."""
+
+    status_code = 409
 
 
 class JobNotFound(RequestError, KeyError):

@@ -32,12 +32,13 @@ from neurostack.protocol.tensors import (
 
 from .context import HubContext, hub_context
 from .errors import InvalidInferenceRequest, JobNotFound, JobRejected, RequestError
+from .zk_prover import check_zk_input
 
 router = APIRouter(tags=["inference"])
 Ctx = Annotated[HubContext, Depends(hub_context)]
 
 OFF_CHAIN_CHAIN_ID = 0
-SUPPORTED_MODES = (InferenceMode.VANILLA, InferenceMode.TEE)
+SUPPORTED_MODES = (InferenceMode.VANILLA, InferenceMode.ZK, InferenceMode.TEE)
 # Request bodies up to this size are checked and encoded on the event loop (see infer).
 INLINE_BODY_BYTES = 16 * 1024
 
@@ -46,7 +47,9 @@ class InferRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     modelCID: str = Field(description="content id of an uploaded model")
-    mode: int | str = Field(0, description="VANILLA (0) or TEE (2), by number or name")
+    mode: int | str = Field(
+        0, description="VANILLA (0), ZK (1, models uploaded with zk) or TEE (2), by number or name"
+    )
     input: dict[str, Any] = Field(
         description='friendly {"x": [[1.0, 2.0, 3.0, 4.0]]} or canonical {"numbers": [...], '
         '"strings": [...]} form'
@@ -83,9 +86,13 @@ def parse_mode(mode: int | str) -> InferenceMode:
         raise InvalidInferenceRequest(f"unknown mode {mode!r}; modes are {names}") from None
     if parsed not in SUPPORTED_MODES:
         raise InvalidInferenceRequest(
-            f"mode {parsed.name} is not supported by this hub yet; use VANILLA or TEE"
+            f"mode {parsed.name} is not supported by this hub yet; use VANILLA, ZK or TEE"
         )
     return parsed
+
+
+def _deadline(ctx: HubContext, mode: InferenceMode) -> float:
+    return ctx.settings.zk_job_deadline if mode == InferenceMode.ZK else ctx.settings.job_deadline
 
 
 def _response_body(result: JobResult) -> dict[str, Any]:
@@ -121,6 +128,8 @@ def _build_job(body: InferRequest, ctx: HubContext) -> InferenceJob:
     except InvalidTensor as exc:
         raise InvalidInferenceRequest(f"invalid input for model {record.cid}: {exc}") from None
     input_abi = encode_model_input(model_input)
+    if mode == InferenceMode.ZK:
+        check_zk_input(ctx.zk.zk, record.cid, input_abi)
     now = time.time()
     return InferenceJob(
         request_id=request_id(OFF_CHAIN_CHAIN_ID, record.cid, mode, input_abi),
@@ -129,7 +138,7 @@ def _build_job(body: InferRequest, ctx: HubContext) -> InferenceJob:
         mode=mode,
         input_abi=input_abi,
         expiry=int(now) + ctx.settings.receipt_ttl,
-        deadline=now + ctx.settings.job_deadline,
+        deadline=now + _deadline(ctx, mode),
     )
 
 
@@ -172,7 +181,7 @@ async def infer(
         return JSONResponse(
             status_code=504,
             content={
-                "detail": f"no sprinter answered within {ctx.settings.job_deadline:g} s; check that "
+                "detail": f"no sprinter answered within {_deadline(ctx, job.mode):g} s; check that "
                 f"workers are running (GET /ready) and poll GET /v1/jobs/{rid} later"
             },
         )

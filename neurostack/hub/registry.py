@@ -11,8 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from .context import HubContext, hub_context
 from .errors import InvalidUpload, ModelTooLarge
-from .store import ModelRecord
 from .upload import check_upload_signature, receive_upload
+from .zk_api import zk_requested
+from .zk_store import ModelView
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -23,14 +24,16 @@ FORM_OVERHEAD = 256 * 1024
 
 UPLOAD_DOC = """Upload an ONNX model as `multipart/form-data` with fields `file`, `owner`
 (0x address), `signature` (the owner's EIP-191 personal-sign of the file's sha256 digest),
-`name`, `version` and `description`. Answers 201 with the new record, or 200 with the
-existing one when the same bytes were uploaded before (the CID is the content id)."""
+`name`, `version`, `description` and optionally `zk` (`true`: make the model's ZK circuit
+in the background; the record's `zk.status` goes from `pending` to `ready` or `failed`).
+Answers 201 with the new record, or 200 with the existing one when the same bytes were
+uploaded before (the CID is the content id)."""
 
 
 @router.post(
     "",
     status_code=201,
-    response_model=ModelRecord,
+    response_model=ModelView,
     description=UPLOAD_DOC,
     responses={
         200: {"description": "the same file was already stored"},
@@ -40,7 +43,7 @@ existing one when the same bytes were uploaded before (the CID is the content id
         422: {"description": "not ONNX, invalid ONNX, or malformed form"},
     },
 )
-async def upload_model(request: Request, response: Response, ctx: Ctx) -> ModelRecord:
+async def upload_model(request: Request, response: Response, ctx: Ctx) -> ModelView:
     limit = ctx.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
@@ -60,6 +63,7 @@ async def upload_model(request: Request, response: Response, ctx: Ctx) -> ModelR
         name = fields.get("name", "").strip()
         if not name:
             raise InvalidUpload("the upload needs a 'name' field (a short model name)")
+        zk = zk_requested(fields.get("zk", ""))
         record, created = await run_in_threadpool(
             ctx.store.add,
             sink,
@@ -68,26 +72,30 @@ async def upload_model(request: Request, response: Response, ctx: Ctx) -> ModelR
             owner=owner,
             description=fields.get("description", ""),
         )
+    if zk:
+        ctx.zk.request(record)
     ctx.metrics.uploads.labels(outcome="created" if created else "existing").inc()
     response.status_code = 201 if created else 200
-    return record
+    return await run_in_threadpool(ctx.zk.zk.view, record)
 
 
-@router.get("", response_model=list[ModelRecord])
-async def list_models(ctx: Ctx) -> list[ModelRecord]:
+@router.get("", response_model=list[ModelView])
+async def list_models(ctx: Ctx) -> list[ModelView]:
     """Every model in this hub, oldest first."""
-    return await run_in_threadpool(ctx.store.list)
+    records = await run_in_threadpool(ctx.store.list)
+    return await run_in_threadpool(lambda: [ctx.zk.zk.view(r) for r in records])
 
 
 @router.get(
     "/{cid}",
-    response_model=ModelRecord,
+    response_model=ModelView,
     responses={400: {"description": "malformed CID"}, 404: {"description": "unknown model"}},
 )
-async def get_model(cid: str, ctx: Ctx) -> ModelRecord:
+async def get_model(cid: str, ctx: Ctx) -> ModelView:
     """A model's metadata: owner, version, inputs and outputs (dtype, shape with null for
-    dynamic dimensions)."""
-    return await run_in_threadpool(ctx.store.get, cid)
+    dynamic dimensions), and its ZK circuit (`zk`, null without one)."""
+    record = await run_in_threadpool(ctx.store.get, cid)
+    return await run_in_threadpool(ctx.zk.zk.view, record)
 
 
 @router.get(

@@ -57,6 +57,22 @@ class HubSettings(BaseModel):
     intra_op_threads: int = Field(
         0, ge=0, description="onnxruntime threads per session; 0 = its default"
     )
+    # ZK (mode ZK = 1): circuit setup on the hub, proving on sprinters
+    zk_job_deadline: float = Field(
+        120.0, gt=0, description="seconds a ZK job (witness + proof) may take end to end"
+    )
+    zk_setup_timeout: float = Field(
+        600.0, gt=0, description="seconds one model's ZK setup may take before it is stopped"
+    )
+    zk_scale: int = Field(13, ge=0, le=24, description="fixed-point bits of ZK inputs/weights")
+    zk_max_logrows: int = Field(
+        17, ge=8, le=26, description="largest ZK circuit (2^rows) calibration may choose"
+    )
+    zk_srs_dir: Path | None = Field(
+        None,
+        description="directory of ceremony SRS files kzg<rows>.srs; None = generate a "
+        "development SRS (never for production)",
+    )
 
     def signing_key(self) -> bytes:
         """The worker's 32-byte private key from ``worker_key`` or ``worker_key_file``."""

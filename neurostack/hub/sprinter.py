@@ -25,7 +25,8 @@ from neurostack.protocol import job_keys as keys
 from neurostack.protocol.cid import cid_digest, model_cid
 from neurostack.protocol.errors import InvalidJob, InvalidTensor
 from neurostack.protocol.jobs import InferenceJob, JobResult
-from neurostack.protocol.receipts import make_receipt
+from neurostack.protocol.modes import InferenceMode
+from neurostack.protocol.receipts import InferenceReceipt, make_receipt
 from neurostack.protocol.tensors import (
     decode_model_input,
     encode_model_output,
@@ -37,6 +38,7 @@ from .channels import RESULT_CHANNEL
 from .errors import JobRejected, TransientError
 from .sessions import LoadedModel, ProviderChoice, SessionCache
 from .settings import HubSettings
+from .zk_prover import ZkProver
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ class Sprinter:
         )
         self._store_result = self.redis.register_script(_STORE_RESULT)
         self._http = http or (httpx.Client(timeout=30.0) if settings.hub_url else None)
+        self.zk = ZkProver(settings, self._http)
 
     # -- the job --------------------------------------------------------------------
 
@@ -120,6 +123,27 @@ class Sprinter:
     def _run(self, job: InferenceJob, rid: str) -> dict[str, Any]:
         if self.settings.worker_delay:
             time.sleep(self.settings.worker_delay)
+        proof = b""
+        if job.mode == InferenceMode.ZK:
+            output_abi, proof = self.zk.prove(job)
+            provider = "ezkl"
+        else:
+            output_abi, provider = self._infer(job)
+        receipt = make_receipt(
+            chain_id=job.chain_id,
+            model_cid=job.model_cid,
+            model_hash=cid_digest(job.model_cid),
+            mode=job.mode,
+            input_abi=job.input_abi,
+            output_abi=output_abi,
+            expiry=job.expiry,
+            private_key=self.private_key,
+            proof=proof,
+        )
+        return self._store(job, rid, receipt, provider)
+
+    def _infer(self, job: InferenceJob) -> tuple[bytes, str]:
+        """onnxruntime's output for ``job`` (ABI-encoded) and the provider that ran it."""
         loaded = self.model(job.model_cid)
         try:
             inp = decode_model_input(job.input_abi)
@@ -134,16 +158,11 @@ class Sprinter:
             output = outputs_to_model_output(dict(zip(loaded.output_names, arrays, strict=True)))
         except InvalidTensor as exc:
             raise JobRejected(f"the model's output cannot be encoded: {exc}") from None
-        receipt = make_receipt(
-            chain_id=job.chain_id,
-            model_cid=job.model_cid,
-            model_hash=cid_digest(job.model_cid),
-            mode=job.mode,
-            input_abi=job.input_abi,
-            output_abi=encode_model_output(output),
-            expiry=job.expiry,
-            private_key=self.private_key,
-        )
+        return encode_model_output(output), loaded.provider
+
+    def _store(
+        self, job: InferenceJob, rid: str, receipt: InferenceReceipt, provider: str
+    ) -> dict[str, Any]:
         result = JobResult(job.request_id, receipt, None, self.name).to_message()
         # Keep the stored result while at least half of the receipt's validity remains, so a
         # cached answer is never handed out close to its expiry.
@@ -161,7 +180,7 @@ class Sprinter:
             args=[json.dumps(result), ttl, rid, self.name],
         )
         if won:
-            log.info("completed %s on %s", rid, loaded.provider)
+            log.info("completed %s on %s", rid, provider)
             return result
         stored = self.redis.get(keys.result_key(rid))
         return json.loads(stored) if stored is not None else result

@@ -23,7 +23,7 @@ from neurostack.protocol.uploads import InvalidUploadSignature, recover_upload_s
 from .errors import InvalidUpload, UploadForbidden, UploadUnauthorized
 from .store import UploadSink
 
-TEXT_FIELDS = ("owner", "signature", "name", "version", "description")
+TEXT_FIELDS = ("owner", "signature", "name", "version", "description", "zk")
 MAX_TEXT_FIELD = 16 * 1024
 
 

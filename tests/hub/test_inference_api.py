@@ -84,10 +84,16 @@ def test_invalid_malformed_cid(api) -> None:  # type: ignore[no-untyped-def]
     _refused(api, {"modelCID": "bafy-nope", "input": {"x": [[1, 2, 3, 4]]}}, 400, "content id")
 
 
-@pytest.mark.parametrize("mode", [1, "ZK", 3, "optimistic"])
+@pytest.mark.parametrize("mode", [3, "optimistic"])
 def test_invalid_unsupported_modes(api, mode) -> None:  # type: ignore[no-untyped-def]
     body = {"modelCID": api[1], "mode": mode, "input": {"x": [[1, 2, 3, 4]]}}
     _refused(api, body, 422, "not supported by this hub yet")
+
+
+@pytest.mark.parametrize("mode", [1, "ZK"])
+def test_invalid_zk_for_a_model_without_circuit(api, mode) -> None:  # type: ignore[no-untyped-def]
+    body = {"modelCID": api[1], "mode": mode, "input": {"x": [[1, 2, 3, 4]]}}
+    _refused(api, body, 422, "has no ZK circuit; upload it with zk=true")
 
 
 def test_invalid_unknown_mode(api) -> None:  # type: ignore[no-untyped-def]

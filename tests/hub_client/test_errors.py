@@ -45,6 +45,10 @@ PUBLIC = {
     "TensorSpec",
     "UploadRejected",
     "verify_receipt",
+    # ZK circuits (hub_client/models.py, verify.py)
+    "ZkCircuit",
+    "ZkKeys",
+    "ZkStep",
     # the rollup part (hub_client/rollup.py)
     "BlockHeader",
     "ChainInfo",

@@ -134,7 +134,9 @@ def test_invalid_requests_carry_the_hubs_reason(
         with pytest.raises(InvalidInput) as wrong_shape:
             hub.infer(cids["mlp_regressor"], {"x": [[1.0, 2.0, 3.0]]})
         with pytest.raises(InvalidInput) as zk:
-            hub.infer(cids["mlp_regressor"], {"x": [[1.0, 2.0, 3.0, 4.0]]}, mode=InferenceMode.ZK)
+            hub.infer(
+                cids["mlp_regressor"], {"x": [[1.0, 2.0, 3.0, 4.0]]}, mode=InferenceMode.OPTIMISTIC
+            )
         bad = tmp_path / "bad.onnx"
         bad.write_bytes(b"definitely not a protobuf")
         with pytest.raises(UploadRejected) as rejected:
