@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from . import dev, eth, net, neuro, web3
+from . import dev, eth, net, neuro, proof, web3
 from .coalesce import Coalescer
 from .context import RpcContext
 from .dispatch import MAX_BATCH, Dispatcher, Method
@@ -68,6 +68,7 @@ def _http_only_stub(ctx: Any, *args: Any) -> Any:
 def method_table(dev_methods: bool) -> dict[str, Method]:
     """Every method the node serves over HTTP (WebSocket adds the subscription pair)."""
     methods: dict[str, Method] = {**web3.METHODS, **net.METHODS, **eth.METHODS, **neuro.METHODS}
+    methods.update(proof.METHODS)  # eth_getProof (EIP-1186)
     for name in ("eth_subscribe", "eth_unsubscribe"):
         methods[name] = Method(name, _http_only_stub, (_any_value,) * 2, 0)
     if dev_methods:
