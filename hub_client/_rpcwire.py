@@ -17,6 +17,7 @@ import rlp
 from eth_utils import keccak
 
 from neurostack.protocol.errors import ProtocolError
+from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.receipts import InferenceReceipt, receipt_from_json
 from neurostack.protocol.tensors import ModelOutput, model_output_to_arrays
 from neurostack.protocol.types import Address, Hash32, RequestId
@@ -67,6 +68,24 @@ class BlockHeader:
         """Whether keccak256(rlp(header fields)) is the header's hash: then ``extraData``
         (the inference root) is what the block hash commits to."""
         return header_hash(self.fields) == bytes(self.hash)
+
+    # The roots a light client checks proofs against (meaningful once hash_matches()).
+
+    @property
+    def parent_hash(self) -> Hash32:
+        return Hash32(_hex_bytes(self.fields["parentHash"]))
+
+    @property
+    def state_root(self) -> Hash32:
+        return Hash32(_hex_bytes(self.fields["stateRoot"]))
+
+    @property
+    def transactions_root(self) -> Hash32:
+        return Hash32(_hex_bytes(self.fields["transactionsRoot"]))
+
+    @property
+    def receipts_root(self) -> Hash32:
+        return Hash32(_hex_bytes(self.fields["receiptsRoot"]))
 
 
 @dataclass(frozen=True)
@@ -121,7 +140,9 @@ class InferenceStatus:
 @dataclass(frozen=True)
 class VerifiedInference:
     """What a checked proof establishes: this output, signed by ``sprinter``, is committed
-    by block ``block_number`` (hash ``block_hash``)."""
+    by block ``block_number`` (hash ``block_hash``) as leaf ``index`` of ``leaf_count``.
+    ``admission`` says why the signer was admissible, when the light client proved it from
+    the registry (``RollupClient.verify_inference``); empty otherwise."""
 
     receipt: InferenceReceipt
     output: ModelOutput
@@ -129,10 +150,22 @@ class VerifiedInference:
     block_number: int
     block_hash: Hash32
     inference_root: Hash32
+    index: int = 0
+    leaf_count: int = 1
+    branch: tuple[Hash32, ...] = ()
+    admission: str = ""
 
     @property
     def request_id(self) -> RequestId:
         return self.receipt.request_id
+
+    @property
+    def model_cid(self) -> str:
+        return str(self.receipt.model_cid)
+
+    @property
+    def mode(self) -> InferenceMode:
+        return InferenceMode(self.receipt.mode)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The output tensors as numpy arrays (floats as float64)."""

@@ -85,10 +85,8 @@ def verify_trie_proof(root: bytes, key: bytes, proof: Sequence[bytes]) -> bytes 
     """
     if len(root) != 32:
         raise InvalidProof(f"a trie root is 32 bytes, not {len(root)}")
-    by_hash: dict[bytes, bytes] = {}
-    for encoded in proof:
-        by_hash[bytes(keccak(bytes(encoded)))] = bytes(encoded)
-    path, used = nibbles(key), set()
+    by_hash = {bytes(keccak(bytes(node))): bytes(node) for node in proof}
+    path, used = nibbles(key), set[bytes]()
     ref: bytes | Node = bytes(root)
     position = 0
     while True:
@@ -100,14 +98,14 @@ def verify_trie_proof(root: bytes, key: bytes, proof: Sequence[bytes]) -> bytes 
         elif len(ref) == 32:
             if ref == EMPTY_TRIE_ROOT and ref not in by_hash:
                 return _answer(None, used, by_hash)
-            encoded = by_hash.get(ref)
-            if encoded is None:
+            found = by_hash.get(ref)
+            if found is None:
                 raise InvalidProof(
                     f"the proof lacks the node with hash 0x{ref.hex()} "
                     f"(at nibble {position} of the key's path): a node is missing or was altered"
                 )
             used.add(ref)
-            decoded = _decode_node(encoded)
+            decoded = _decode_node(found)
             if decoded is None:
                 return _answer(None, used, by_hash)  # the empty trie, sent as its one node
             node = decoded
@@ -122,10 +120,10 @@ def verify_trie_proof(root: bytes, key: bytes, proof: Sequence[bytes]) -> bytes 
             continue
         segment, leaf = _hex_prefix_decode(node[0])
         if leaf:
-            found = path[position:] == segment
-            if found and not isinstance(node[1], bytes):
+            here = path[position:] == segment
+            if here and not isinstance(node[1], bytes):
                 raise InvalidProof("a leaf node's value is not a byte string")
-            return _answer(node[1] if found else None, used, by_hash)
+            return _answer(node[1] if here else None, used, by_hash)
         if path[position : position + len(segment)] != segment:
             return _answer(None, used, by_hash)  # the key leaves the trie inside the extension
         if not segment:
