@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import re
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +32,12 @@ from hub_client import (
     VerificationFailed,
 )
 from hub_client._rpcwire import HEADER_FIELDS
+from neurostack.hub.broker import free_port
 from neurostack.protocol.modes import InferenceMode
+from neurostack.protocol.receipts import encode_receipt
 from neurostack.protocol.registry import REGISTRY_ADDRESS
 from sequencer.chain.inference import registry_calldata
+from tests.hub.stack import NEUROSTACK
 
 from .models import DECIMALS, FEATURES, build_affine, mlp_output
 from .stack import Options, RollupStack, selector
@@ -113,6 +119,7 @@ def test_a_vanilla_inference_verifies_from_the_nodes_answers_alone(chain: Chain)
     assert "0x" + inference.request_id.hex() == receipt["inferences"][0]["requestId"]
     assert np.float32(inference.arrays()["y"].item()) == mlp_output(FEATURES)[0, 0]
     assert "active sprinter" in inference.admission
+    assert len(encode_receipt(inference.receipt)) - len(inference.receipt.output) < 1024
     parent = stack.rpc("eth_getBlockByNumber", hex(result.block_number - 1), False)
     assert "0x" + result.registry_state_root.hex() == parent["stateRoot"]
 
@@ -126,6 +133,7 @@ def test_a_tee_inference_verifies_with_its_attested_key(chain: Chain) -> None:
     (inference,) = result.inferences
     assert inference.mode is InferenceMode.TEE
     assert "admitted TEE key running approved measurement" in inference.admission
+    assert len(encode_receipt(inference.receipt)) - len(inference.receipt.output) < 1024
     assert np.float32(inference.arrays()["y"].item()) == mlp_output([100, 200, 300, 400])[0, 0]
 
 
@@ -321,6 +329,51 @@ def test_invalid_trusted_block_hash_is_refused(chain: Chain) -> None:
     with pytest.raises(VerificationFailed, match="not the trusted") as caught:
         chain.stack.client.verify_inference(chain.vanilla, trusted_block_hash=other)
     assert caught.value.check == "anchor"
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def verify_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [NEUROSTACK, "verify-inference", *args], capture_output=True, text=True, timeout=120,
+        check=False, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+
+
+def test_cli_verifies_and_prints_a_summary(chain: Chain) -> None:
+    receipt = chain.receipt(chain.tee)
+    done = verify_cli("--rpc", chain.stack.rpc_url, "--tx", chain.tee,
+                      "--trusted-block", receipt["blockHash"])  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = done.stdout
+    assert f"verified transaction {chain.tee}" in text
+    assert f"block        {int(receipt['blockNumber'], 16)}  {receipt['blockHash']}" in text
+    assert "anchored: it is the trusted block hash" in text
+    assert f"model      {chain.mlp}  mode TEE" in text and "output     y [1, 1] = [[" in text
+    assert re.search(r"sprinter\s+0x[0-9a-fA-F]{40}", text)
+    for check in CheckName:
+        assert re.search(rf"✓ {check.value}\s", text), check
+    unanchored = verify_cli("--rpc", chain.stack.rpc_url, "--tx", chain.vanilla)
+    assert unanchored.returncode == 0 and "not anchored" in unanchored.stdout
+
+
+def test_invalid_cli_inputs_exit_non_zero_with_the_reason(chain: Chain) -> None:
+    url = chain.stack.rpc_url
+    other = chain.receipt(chain.transfer)["blockHash"]
+    wrong = verify_cli("--rpc", url, "--tx", chain.vanilla, "--trusted-block", other)
+    assert wrong.returncode == 1
+    assert "error: anchor did not verify" in wrong.stderr and "not the trusted" in wrong.stderr
+    for args, words in [
+        (["--tx", chain.transfer], "names no model call"),
+        (["--tx", "0x" + "ab" * 32], "knows no transaction"),
+        (["--tx", "0x1234"], "32-byte hash"),
+    ]:
+        done = verify_cli("--rpc", url, *args)
+        assert done.returncode == 2 and words in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    down = verify_cli("--rpc", f"http://127.0.0.1:{free_port()}", "--tx", chain.vanilla)
+    assert down.returncode == 2 and "cannot reach the rollup node" in down.stderr
 
 
 # --- a real revocation (last: it changes the chain's registry) ------------------------------
