@@ -43,7 +43,7 @@ from rlp.exceptions import RLPException
 
 from neurostack.protocol.admission import signer_problem
 from neurostack.protocol.errors import InvalidProof, InvalidReceipt, InvalidTensor
-from neurostack.protocol.merkle import verify_merkle_branch
+from neurostack.protocol.merkle import merkle_branch, merkle_root, verify_merkle_branch
 from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.mpt import ordered_trie_root
 from neurostack.protocol.receipts import check_receipt, receipt_leaf
@@ -66,6 +66,7 @@ from ._rpcwire import (
     block_param,
     parse_header,
     parse_proof,
+    parse_witness,
 )
 from .errors import InferenceNotFound, RollupError, VerificationFailed
 
@@ -148,6 +149,11 @@ class Recorder:
 
 def _hex(value: bytes) -> str:
     return "0x" + bytes(value).hex()
+
+
+def _short(value: bytes) -> str:
+    text = _hex(value)
+    return f"{text[:10]}…{text[-8:]}"
 
 
 # --- pieces shared with RollupClient.verify_inference_proof -------------------------------
@@ -371,15 +377,7 @@ def verify_inference(
     request_ids = _named_requests(receipt, tx_hash)
     checked: list[tuple[VerifiedInference, Address]] = []
     for request_id in request_ids:
-        raw = rpc.request("neuro_getInferenceProof", _hex(request_id))
-        if raw is None:
-            record.fail(
-                CheckName.RECEIPT, f"the node serves no proof of request {_hex(request_id)}"
-            )
-        try:
-            proof = parse_proof(raw)
-        except RollupError as exc:
-            record.fail(CheckName.RECEIPT, str(exc))
+        proof = _proof_in_block(rpc, request_id, header, record)
         signer, output = committed_receipt(
             proof, header, record, chain_id=tx.chain_id, request_id=request_id
         )
@@ -450,7 +448,10 @@ def verify_admission(
 
 
 def _registry_detail(registry: ProvenRegistry, parent: BlockHeader) -> str:
-    words = ", ".join(f"{hex(s)[:12]}…={v}" for s, v in registry.slots.items())
+    words = ", ".join(
+        f"{_short(s.to_bytes(32, 'big'))}={v if v < 2**64 else _short(v.to_bytes(32, 'big'))}"
+        for s, v in registry.slots.items()
+    )
     return (
         f"{len(registry.slots)} registry word(s) proven against block {parent.number}'s "
         f"stateRoot {_hex(parent.state_root)}: {words}"
@@ -499,6 +500,46 @@ def _proven_receipt(rpc: Rpc, header: BlockHeader, index: int, record: Recorder)
     outcome = "succeeded" if receipt["status"] == "0x1" else "reverted"
     record.passed(CheckName.STATUS, f"{outcome}: receipt {index} under receiptsRoot {_hex(root)}")
     return receipt
+
+
+def _proof_in_block(
+    rpc: Rpc, request_id: RequestId, header: BlockHeader, record: Recorder
+) -> InferenceProof:
+    """The proof of ``request_id``'s receipt in ``header``'s block (unchecked yet).
+
+    ``neuro_getInferenceProof(requestId)`` answers the *latest* block whose witness holds
+    that request; when an identical request was served again in a later block, the branch
+    is built here from this block's witness (``neuro_getInferenceWitness``) instead. Either
+    way ``committed_receipt`` then checks it against the header.
+    """
+    raw = rpc.request("neuro_getInferenceProof", _hex(request_id))
+    try:
+        proof = None if raw is None else parse_proof(raw)
+    except RollupError as exc:
+        record.fail(CheckName.RECEIPT, str(exc))
+    if proof is not None and (
+        bytes(proof.receipt.request_id) != bytes(request_id)
+        or proof.block_hash is None
+        or bytes(proof.block_hash) == bytes(header.hash)
+    ):
+        return proof  # committed_receipt names a receipt of another request
+    raw = rpc.request("neuro_getInferenceWitness", hex(header.number))
+    try:
+        witness = parse_witness(raw)
+    except RollupError as exc:
+        record.fail(CheckName.RECEIPT, str(exc))
+    leaves = [receipt_leaf(r) for r in witness.receipts]
+    for index, receipt in enumerate(witness.receipts):
+        if bytes(receipt.request_id) == bytes(request_id):
+            return InferenceProof(
+                receipt=receipt, index=index, leaf_count=len(leaves),
+                branch=tuple(merkle_branch(leaves, index)), inference_root=merkle_root(leaves),
+                block_number=header.number, block_hash=header.hash,
+            )  # fmt: skip
+    record.fail(
+        CheckName.RECEIPT,
+        f"block {header.number}'s witness holds no receipt of request {_hex(request_id)}",
+    )
 
 
 def _named_requests(receipt: Mapping[str, Any], tx_hash: bytes) -> list[RequestId]:

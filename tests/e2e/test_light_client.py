@@ -6,7 +6,9 @@ alters one answer at a time). A real revocation on chain shows the registry read
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
 import os
 import re
@@ -44,6 +46,8 @@ from .stack import Options, RollupStack, selector
 
 pytestmark = pytest.mark.slow
 
+VANILLA_FEATURES = [700, 800, -900, 100]  # a request no other transaction here makes
+
 Change = Callable[[Any, list[Any]], Any]
 
 
@@ -55,6 +59,7 @@ class Chain:
     tee: str
     chained: str
     transfer: str  # a transaction without model calls
+    again: str  # the chained transaction's first request, made again in a later block
 
     def receipt(self, tx: str) -> dict[str, Any]:
         return self.stack.rpc("eth_getTransactionReceipt", tx)  # type: ignore[no-any-return]
@@ -79,7 +84,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
             ["string", "string", "int128[]", "int128"], [mlp, affine, FEATURES, DECIMALS]
         )
         hashes = [
-            stack.send(stack.accounts[1], vanilla, predict(mlp, FEATURES)),
+            stack.send(stack.accounts[1], vanilla, predict(mlp, VANILLA_FEATURES)),
             stack.send(stack.accounts[2], tee, predict(mlp, [100, 200, 300, 400])),
             stack.send(stack.accounts[3], chained, run),
         ]
@@ -87,7 +92,11 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
             assert stack.wait_receipt(tx)["status"] == "0x1"
         transfer = stack.send(stack.accounts[4], stack.accounts[5].address, value=1)
         stack.wait_receipt(transfer)
-        yield Chain(stack, mlp, *hashes, transfer)
+        # The chained transaction's first request again, in a later block: the receipt is
+        # served again, and neuro_getInferenceProof(requestId) now names this block.
+        again = stack.send(stack.accounts[6], vanilla, predict(mlp, FEATURES))
+        assert stack.wait_receipt(again)["status"] == "0x1"
+        yield Chain(stack, mlp, *hashes, transfer, again)
 
 
 def expect_all_passed(result: InferenceVerification, *, anchored: bool) -> None:
@@ -117,7 +126,7 @@ def test_a_vanilla_inference_verifies_from_the_nodes_answers_alone(chain: Chain)
     assert inference.mode is InferenceMode.VANILLA and inference.model_cid == chain.mlp
     assert to_checksum_address(inference.sprinter) in stack.sprinters.values()
     assert "0x" + inference.request_id.hex() == receipt["inferences"][0]["requestId"]
-    assert np.float32(inference.arrays()["y"].item()) == mlp_output(FEATURES)[0, 0]
+    assert np.float32(inference.arrays()["y"].item()) == mlp_output(VANILLA_FEATURES)[0, 0]
     assert "active sprinter" in inference.admission
     assert len(encode_receipt(inference.receipt)) - len(inference.receipt.output) < 1024
     parent = stack.rpc("eth_getBlockByNumber", hex(result.block_number - 1), False)
@@ -144,6 +153,28 @@ def test_every_model_call_of_a_chained_transaction_is_verified(chain: Chain) -> 
     assert first.model_cid == chain.mlp and second.model_cid != chain.mlp
     assert first.leaf_count == second.leaf_count >= 2 and first.index != second.index
     assert first.branch and second.branch
+
+
+def test_a_request_served_again_in_a_later_block_verifies_in_both(chain: Chain) -> None:
+    stack = chain.stack
+    first = stack.client.verify_inference(chain.chained).inferences[0]
+    again = stack.client.verify_inference(chain.again).inferences[0]
+    assert first.request_id == again.request_id
+    assert first.block_number < again.block_number
+    assert first.receipt == again.receipt  # the same signed receipt, committed twice
+
+
+def test_invalid_witness_of_an_older_block_is_refused(chain: Chain) -> None:
+    """Its proof comes from the block's witness (the request id now names a later block)."""
+    first = chain.receipt(chain.chained)["inferences"][0]["requestId"]
+
+    def altered(receipts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**r, "output": flip(r["output"])} if r["requestId"] == first else r
+                for r in receipts]  # fmt: skip
+
+    tamper = Tamper("neuro_getInferenceWitness", setting("receipts", altered))
+    failure = refused(chain.stack.rpc_url, tamper, lambda c: c.verify_inference(chain.chained))
+    assert failure.check == "receipt" and "output hash mismatch" in failure.reason
 
 
 def test_invalid_transaction_without_model_calls_is_not_found(chain: Chain) -> None:
@@ -305,7 +336,9 @@ def test_invalid_answer_of_a_lying_node_is_refused(
 
 def test_invalid_merkle_branch_node_is_refused(chain: Chain) -> None:
     """A chained transaction's block holds two receipts or more, so its branches have nodes."""
-    tamper = Tamper("neuro_getInferenceProof", setting("branch", lambda b: [flip(b[0]), *b[1:]]))
+    tamper = Tamper(
+        "neuro_getInferenceProof", setting("branch", lambda b: [flip(b[0]), *b[1:]] if b else b)
+    )
     failure = refused(chain.stack.rpc_url, tamper, lambda c: c.verify_inference(chain.chained))
     assert failure.check == "merkle" and "Merkle branch" in failure.reason
 
@@ -374,6 +407,23 @@ def test_invalid_cli_inputs_exit_non_zero_with_the_reason(chain: Chain) -> None:
         assert "Traceback" not in done.stderr
     down = verify_cli("--rpc", f"http://127.0.0.1:{free_port()}", "--tx", chain.vanilla)
     assert down.returncode == 2 and "cannot reach the rollup node" in down.stderr
+
+
+def test_docs_witness_snippets_run(chain: Chain) -> None:
+    """docs/witness.md's snippets (a hand-written check and the SDK call) run as written."""
+    doc = Path(__file__).resolve().parents[2] / "docs" / "witness.md"
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.DOTALL)
+    assert len(blocks) == 2
+    for tx in (chain.vanilla, chain.tee):
+        printed = io.StringIO()
+        namespace = {"__name__": "docs_witness", "RPC_URL": chain.stack.rpc_url, "TX_HASH": tx}
+        with contextlib.redirect_stdout(printed):
+            for block in blocks:
+                exec(compile(block, str(doc), "exec"), namespace)  # noqa: S102 - our own docs
+        first, second = printed.getvalue().splitlines()
+        assert first.startswith("output 0x") and "signed by 0x" in first
+        assert second.startswith(chain.mlp)
+        assert "active sprinter" in second or "admitted TEE key" in second
 
 
 # --- a real revocation (last: it changes the chain's registry) ------------------------------
