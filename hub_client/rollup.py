@@ -40,6 +40,7 @@ from eth_utils import to_canonical_address
 
 from neurostack.protocol.modes import InferenceMode
 
+from ._checks import CheckName, Recorder, committed_receipt
 from ._rpcwire import (
     BlockHeader,
     ChainInfo,
@@ -62,14 +63,7 @@ from .errors import (
     RollupError,
     RollupUnavailable,
 )
-from .light import (
-    CheckName,
-    InferenceVerification,
-    Recorder,
-    committed_receipt,
-    verify_admission,
-    verify_inference,
-)
+from .light import InferenceVerification, verify_admission, verify_inference
 from .verify import admit_signer
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
