@@ -22,6 +22,7 @@ from neurostack.protocol.receipts import InferenceReceipt, receipt_from_json
 from neurostack.protocol.tensors import ModelOutput, model_output_to_arrays
 from neurostack.protocol.types import Address, Hash32, RequestId
 
+from ._consensus import hex_bytes as _hex_bytes
 from .errors import RollupError, RpcError
 
 # The header's RLP fields in order (Prague), with how each JSON field becomes bytes:
@@ -212,12 +213,6 @@ def rpc_result(method: str, reply: Any) -> Any:
 
 
 # --- results ------------------------------------------------------------------------------
-
-
-def _hex_bytes(value: str) -> bytes:
-    if not isinstance(value, str) or not value.startswith(("0x", "0X")):
-        raise ValueError(f"{value!r} is not 0x-hex")
-    return bytes.fromhex(value[2:])
 
 
 def _quantity(value: Any) -> int:
