@@ -26,7 +26,7 @@ from .errors import RollupError, VerificationFailed
 
 # Malformed data from a node surfaces as one of these while it is decoded or checked.
 MALFORMED = (KeyError, TypeError, ValueError, IndexError, RLPException, BadSignature,
-              KeyValidationError)  # fmt: skip
+             KeyValidationError)  # fmt: skip
 
 
 class CheckName(StrEnum):
@@ -44,6 +44,8 @@ class CheckName(StrEnum):
 
 
 class Outcome(StrEnum):
+    """How a check ended: ``skipped`` only for ``anchor`` without a trusted block hash."""
+
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"

@@ -12,7 +12,8 @@ anchor     that hash is the trusted block hash the caller gave (else: skipped, n
 transaction the transaction, re-encoded from the node's JSON, is in the header's
            ``transactionsRoot`` (with every other transaction of the block), at its index
 status     its receipt is in ``receiptsRoot``: whether it succeeded
-receipt    each model call's receipt (``neuro_getInferenceProof``) is for the request named,
+receipt    each model call's receipt (``neuro_getInferenceProof``, or the block's witness when
+           the request's latest use is a later block) is for the request named,
            signed by its sprinter over its hashes, for the transaction's chain id, not expired
            at the block's timestamp (``neurostack.protocol.receipts.check_receipt``)
 merkle     its Merkle branch leads to the header's ``extraData`` (``inferenceRoot``)
@@ -26,7 +27,7 @@ admission  the signer may sign receipts of that mode (``neurostack.protocol.admi
 What it cannot prove without re-executing the block: *which* of the block's receipts the
 transaction consumed. The node's word for that is the receipt's ``inferences`` field;
 every receipt it names is then proven to be committed by the same block, valid, and signed
-by an admissible key. Re-execution is the follower's job (``neurostack node --follow``).
+by an admissible key. Only re-executing the block settles it (a follower node; not built yet).
 """
 
 from __future__ import annotations
