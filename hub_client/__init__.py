@@ -15,6 +15,7 @@ inference witnesses, statuses and Merkle proofs, verified locally against block 
     from hub_client import RollupClient
     with RollupClient("http://127.0.0.1:8545") as rollup:
         checked = rollup.verify_inference_proof(rollup.inference_proof(tx_hash))
+        proven = rollup.verify_inference(tx_hash)   # the light client: trusts no RPC answer
 """
 
 from neurostack.protocol.modes import InferenceMode
@@ -39,7 +40,9 @@ from .errors import (
     RollupUnavailable,
     RpcError,
     UploadRejected,
+    VerificationFailed,
 )
+from .light import Check, CheckName, InferenceVerification, Outcome
 from .models import InferenceResult, JobStatus, ModelInfo, TensorSpec, ZkCircuit, ZkStep
 from .rollup import (
     BlockHeader,
@@ -57,6 +60,8 @@ __all__ = [
     "AsyncHubClient",
     "BlockHeader",
     "ChainInfo",
+    "Check",
+    "CheckName",
     "HubClient",
     "HubError",
     "HubUnavailable",
@@ -68,6 +73,7 @@ __all__ = [
     "InferenceResult",
     "InferenceStatus",
     "InferenceTimeout",
+    "InferenceVerification",
     "InferenceWitness",
     "InvalidInput",
     "JobNotFound",
@@ -77,6 +83,7 @@ __all__ = [
     "ModelNotFound",
     "ModelOutput",
     "NotFound",
+    "Outcome",
     "ProofInvalid",
     "ReceiptInvalid",
     "RollupClient",
@@ -85,6 +92,7 @@ __all__ = [
     "RpcError",
     "TensorSpec",
     "UploadRejected",
+    "VerificationFailed",
     "VerifiedInference",
     "ZkCircuit",
     "ZkKeys",

@@ -17,10 +17,12 @@ import rlp
 from eth_utils import keccak
 
 from neurostack.protocol.errors import ProtocolError
+from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.receipts import InferenceReceipt, receipt_from_json
 from neurostack.protocol.tensors import ModelOutput, model_output_to_arrays
 from neurostack.protocol.types import Address, Hash32, RequestId
 
+from ._consensus import hex_bytes as _hex_bytes
 from .errors import RollupError, RpcError
 
 # The header's RLP fields in order (Prague), with how each JSON field becomes bytes:
@@ -67,6 +69,24 @@ class BlockHeader:
         """Whether keccak256(rlp(header fields)) is the header's hash: then ``extraData``
         (the inference root) is what the block hash commits to."""
         return header_hash(self.fields) == bytes(self.hash)
+
+    # The roots a light client checks proofs against (meaningful once hash_matches()).
+
+    @property
+    def parent_hash(self) -> Hash32:
+        return Hash32(_hex_bytes(self.fields["parentHash"]))
+
+    @property
+    def state_root(self) -> Hash32:
+        return Hash32(_hex_bytes(self.fields["stateRoot"]))
+
+    @property
+    def transactions_root(self) -> Hash32:
+        return Hash32(_hex_bytes(self.fields["transactionsRoot"]))
+
+    @property
+    def receipts_root(self) -> Hash32:
+        return Hash32(_hex_bytes(self.fields["receiptsRoot"]))
 
 
 @dataclass(frozen=True)
@@ -121,7 +141,9 @@ class InferenceStatus:
 @dataclass(frozen=True)
 class VerifiedInference:
     """What a checked proof establishes: this output, signed by ``sprinter``, is committed
-    by block ``block_number`` (hash ``block_hash``)."""
+    by block ``block_number`` (hash ``block_hash``) as leaf ``index`` of ``leaf_count``.
+    ``admission`` says why the signer was admissible, when the light client proved it from
+    the registry (``RollupClient.verify_inference``); empty otherwise."""
 
     receipt: InferenceReceipt
     output: ModelOutput
@@ -129,10 +151,22 @@ class VerifiedInference:
     block_number: int
     block_hash: Hash32
     inference_root: Hash32
+    index: int = 0
+    leaf_count: int = 1
+    branch: tuple[Hash32, ...] = ()
+    admission: str = ""
 
     @property
     def request_id(self) -> RequestId:
         return self.receipt.request_id
+
+    @property
+    def model_cid(self) -> str:
+        return str(self.receipt.model_cid)
+
+    @property
+    def mode(self) -> InferenceMode:
+        return InferenceMode(self.receipt.mode)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The output tensors as numpy arrays (floats as float64)."""
@@ -179,12 +213,6 @@ def rpc_result(method: str, reply: Any) -> Any:
 
 
 # --- results ------------------------------------------------------------------------------
-
-
-def _hex_bytes(value: str) -> bytes:
-    if not isinstance(value, str) or not value.startswith(("0x", "0X")):
-        raise ValueError(f"{value!r} is not 0x-hex")
-    return bytes.fromhex(value[2:])
 
 
 def _quantity(value: Any) -> int:

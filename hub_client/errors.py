@@ -12,6 +12,7 @@
     ├── InferenceTimeout(HubError, TimeoutError)    no result within the deadline (HTTP 504)
     ├── ReceiptInvalid(HubError)             the receipt failed local verification
     │   └── ProofInvalid                     a rollup's Merkle proof does not tie it to the header
+    │       └── VerificationFailed           (light client) a named check failed: .check, .reason
     └── RollupError(HubError)                a rollup's JSON-RPC (``RollupClient``) failed
         ├── RollupUnavailable(RollupError, ConnectionError)  node not reachable
         ├── RpcError(RollupError)            the node answered a JSON-RPC error (.code, .data)
@@ -78,6 +79,27 @@ class ReceiptInvalid(HubError):
 
 class ProofInvalid(ReceiptInvalid):
     """A rollup's inference proof does not tie its receipt to the block header."""
+
+
+class VerificationFailed(ProofInvalid):
+    """The light client could not prove something a rollup node said (``verify_inference``).
+
+    ``check`` names what did not verify (``header``, ``anchor``, ``transaction``, ``status``,
+    ``receipt``, ``merkle``, ``parent``, ``registry``, ``admission``: see
+    ``hub_client.light``), ``reason`` says how, and ``checks`` lists the outcomes up to and
+    including the failed one, for a UI to show.
+    """
+
+    def __init__(
+        self, check: str, reason: str, *, checks: tuple[object, ...] = (), hint: str = ""
+    ) -> None:
+        self.check = check
+        self.reason = reason
+        self.checks = checks
+        super().__init__(
+            f"{check} did not verify: {reason}",
+            hint=hint or "do not trust this node's answer about the transaction",
+        )
 
 
 class RollupError(HubError):

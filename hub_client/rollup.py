@@ -17,7 +17,14 @@ proof: it re-checks the receipt (hashes, request id, signature; expiry at the bl
 timestamp) with the same code the chain runs (``neurostack.protocol``), recomputes the
 receipt's leaf, walks the branch to the root, compares the root with the header's
 ``extraData`` and the header's fields with its hash. What it cannot know alone is
-whether the signer was an admissible sprinter: pass ``expected_signers`` for that.
+whether the signer was an admissible sprinter: pass ``expected_signers`` for that, or use
+:meth:`RollupClient.verify_inference`, the light client, which proves the whole transaction
+(header, inclusion, receipts, and the signer's admission from registry storage proven with
+``eth_getProof``) from a transaction hash alone::
+
+    result = rollup.verify_inference(tx_hash, trusted_block_hash=None)
+    for inference in result.inferences:
+        print(inference.model_cid, inference.mode.name, inference.arrays(), inference.admission)
 """
 
 from __future__ import annotations
@@ -26,12 +33,14 @@ import itertools
 import time
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, overload
 
 import httpx
+from eth_utils import to_canonical_address
 
-from neurostack.protocol.receipts import InferenceReceipt, receipt_leaf
+from neurostack.protocol.modes import InferenceMode
 
+from ._checks import CheckName, Recorder, committed_receipt
 from ._rpcwire import (
     BlockHeader,
     ChainInfo,
@@ -51,11 +60,11 @@ from ._rpcwire import (
 from .errors import (
     InferenceDropped,
     InferenceNotFound,
-    ProofInvalid,
     RollupError,
     RollupUnavailable,
 )
-from .verify import verify_receipt
+from .light import InferenceVerification, verify_admission, verify_inference
+from .verify import admit_signer
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 DEFAULT_RPC_TIMEOUT = 30.0
@@ -67,6 +76,7 @@ __all__ = [
     "ChainInfo",
     "InferenceProof",
     "InferenceStatus",
+    "InferenceVerification",
     "InferenceWitness",
     "RollupClient",
     "VerifiedInference",
@@ -191,6 +201,44 @@ class RollupClient:
 
     # --- verification ---------------------------------------------------------------------
 
+    def verify_inference(
+        self, tx_hash: str | bytes, *, trusted_block_hash: str | bytes | None = None
+    ) -> InferenceVerification:
+        """Prove, from the node's answers alone, the model calls of transaction ``tx_hash``.
+
+        Checks, in order (``hub_client.light``): the block header against its hash (and
+        against ``trusted_block_hash`` when given: ``.anchored``), the transaction under
+        ``transactionsRoot``, its receipt under ``receiptsRoot``, each model call's receipt
+        (signature, hashes, request id, chain id, expiry) and its Merkle branch to the
+        header's ``extraData``, the parent header against ``parentHash``, and the signer's
+        admission for the receipt's mode from registry storage proven with ``eth_getProof``
+        against the parent's state root. Returns an :class:`InferenceVerification`; raises
+        ``VerificationFailed`` (``.check``, ``.reason``) on the first check that fails,
+        ``InferenceNotFound`` when there is no mined transaction with model calls.
+        """
+        return verify_inference(
+            self, _hash_bytes(tx_hash), trusted_block_hash=_hash_bytes(trusted_block_hash)
+        )
+
+    def verify_admission(
+        self,
+        signer: str | bytes,
+        mode: InferenceMode | int | str,
+        *,
+        block: int | str = "latest",
+        trusted_block_hash: str | bytes | None = None,
+    ) -> str:
+        """Prove from block ``block``'s registry storage (``eth_getProof`` against its
+        verified state root) that ``signer`` may sign ``mode`` receipts in the next block.
+        Returns what admits it; ``VerificationFailed`` with ``check == "admission"`` and the
+        chain's reason (revoked, not registered, stale attestation, ...) when it may not."""
+        if isinstance(mode, str):
+            mode = InferenceMode[mode.upper()]
+        return verify_admission(
+            self, to_canonical_address(signer), InferenceMode(mode), block=block,
+            trusted_block_hash=_hash_bytes(trusted_block_hash),
+        )  # fmt: skip
+
     def verify_inference_proof(
         self,
         proof: InferenceProof | Mapping[str, Any],
@@ -219,6 +267,14 @@ class RollupClient:
         )
 
 
+@overload
+def _hash_bytes(value: None) -> None: ...
+@overload
+def _hash_bytes(value: str | bytes) -> bytes: ...
+def _hash_bytes(value: str | bytes | None) -> bytes | None:
+    return None if value is None else bytes.fromhex(hash_param(value)[2:])
+
+
 def check_inference_proof(
     proof: InferenceProof,
     header: BlockHeader,
@@ -226,46 +282,23 @@ def check_inference_proof(
     chain_id: int,
     expected_signers: Iterable[str | bytes] | None = None,
 ) -> VerifiedInference:
-    """The offline part of :meth:`RollupClient.verify_inference_proof` (no I/O)."""
-    from neurostack.protocol.merkle import verify_merkle_branch
-    from neurostack.protocol.tensors import decode_model_output
-
+    """The offline part of :meth:`RollupClient.verify_inference_proof` (no I/O): the header's
+    fields against its hash, then the light client's ``receipt`` and ``merkle`` checks."""
+    record = Recorder()
     if not header.hash_matches():
-        raise ProofInvalid(
+        record.fail(
+            CheckName.HEADER,
             f"block {header.number}'s fields do not hash to its hash {header.hash_hex}",
-            hint="the node sent an altered header; do not trust this proof",
         )
-    receipt: InferenceReceipt = proof.receipt
-    # The receipt was valid when the block was sealed; judge its expiry at that moment.
-    signer = verify_receipt(
-        receipt, chain_id=chain_id, expected_signers=expected_signers, now=header.timestamp
-    )
-    leaf = receipt_leaf(receipt)
-    if proof.leaf is not None and proof.leaf != leaf:
-        raise ProofInvalid("the proof's leaf is not the hash of its receipt")
-    if not verify_merkle_branch(
-        leaf, list(proof.branch), proof.index, proof.inference_root, proof.leaf_count
-    ):
-        raise ProofInvalid(
-            f"the Merkle branch does not lead from the receipt to the root "
-            f"0x{proof.inference_root.hex()}",
-            hint="do not trust this output",
-        )
-    if header.extra_data != proof.inference_root:
-        raise ProofInvalid(
-            f"block {header.number}'s extraData 0x{header.extra_data.hex()} is not the proof's "
-            f"inference root 0x{proof.inference_root.hex()}",
-            hint="the receipt is not committed by this block",
-        )
-    if proof.block_hash is not None and proof.block_hash != header.hash:
-        raise ProofInvalid(
-            f"the proof names block 0x{proof.block_hash.hex()}, the header is {header.hash_hex}"
-        )
+    signer, output = committed_receipt(proof, header, record, chain_id=chain_id)
     return VerifiedInference(
-        receipt=receipt,
-        output=decode_model_output(receipt.output),
-        sprinter=signer,
+        receipt=proof.receipt,
+        output=output,
+        sprinter=admit_signer(signer, expected_signers),
         block_number=header.number,
         block_hash=header.hash,
         inference_root=proof.inference_root,
+        index=proof.index,
+        leaf_count=proof.leaf_count,
+        branch=proof.branch,
     )

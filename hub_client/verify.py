@@ -108,10 +108,11 @@ def verify_receipt(
         signer = check_receipt(parsed, chain_id=chain_id, now=clock)
     except ProtocolError as exc:
         raise ReceiptInvalid(f"receipt check failed: {exc}", hint="do not use its output") from None
-    return _admit(signer, expected_signers)
+    return admit_signer(signer, expected_signers)
 
 
-def _admit(signer: Address, expected_signers: Iterable[str | bytes] | None) -> Address:
+def admit_signer(signer: Address, expected_signers: Iterable[str | bytes] | None) -> Address:
+    """``signer`` if ``expected_signers`` is None or names it; else ``ReceiptInvalid``."""
     if expected_signers is not None:
         allowed = {to_canonical_address(a) for a in expected_signers}
         if bytes(signer) not in allowed:
@@ -182,4 +183,4 @@ def verify_against_request(
                 hint="the client fetches them from the hub for models with a ZK circuit",
             )
         verify_zk_proof(receipt, sent.input_abi, zk_keys)
-    return _admit(signer, expected_signers)
+    return admit_signer(signer, expected_signers)

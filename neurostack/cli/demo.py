@@ -5,8 +5,9 @@ upload the sample MLP (``neurostack/hub/samples``) to the hub with ``hub_client`
 ``contracts/examples/ModelConsumer`` from its committed artifact with a dev account, send a
 transaction whose contract calls the model (gas estimated by the node, which runs the
 model for real), follow PIPE's status until the transaction is included, then print the
-output, the block, the receipt's proof and the result of verifying that proof locally with
-``hub_client.RollupClient.verify_inference_proof``, next to a local onnxruntime run.
+output and the block next to a local onnxruntime run, and verify the transaction with the
+light client ``hub_client.RollupClient.verify_inference`` (what ``neurostack
+verify-inference`` runs): nothing the node says is used before it is proven.
 
 Only public interfaces are used (JSON-RPC, the hub's HTTP API through the SDK), so the
 demo doubles as a script a dApp developer can read. Every failure is one ``error:`` line.
@@ -32,9 +33,10 @@ from hub_client import HubClient, HubError, RollupClient, VerifiedInference
 from neurostack.hub.samples import sample_model_path
 from neurostack.solidity import load_artifact
 
+from .verify import print_verification
+
 DEFAULT_FEATURES = "0.5,-1.25,2.0,0.125"
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
-REGISTRY = "0x4E53000000000000000000000000000000000001"  # the chain's sprinter registry
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -145,37 +147,30 @@ def run_demo(
             raise DemoError(f"transaction {tx_hash} failed: {receipt}")
 
         block = _int(receipt["blockNumber"])
-        proof = rollup.inference_proof(tx_hash)
-        checked = rollup.verify_inference_proof(proof, block)
+        # The light client: header, inclusion, receipt, Merkle branch and the sprinter's
+        # admission, each proven from the node's answers (nothing taken on its word).
+        verified = rollup.verify_inference(tx_hash)
+        checked = verified.inferences[0]
         y = float(checked.arrays()["y"].reshape(-1)[0])
         stored = decode(["int256"], rollup_call(rollup, consumer, "lastValue()"))[0]
         stored_decimals = decode(["int128"], rollup_call(rollup, consumer, "lastDecimals()"))[0]
         local = local_onnxruntime(features, decimals)
         same = np.float32(y) == np.float32(local)
+        fee = sum(_int(c["modelGas"]) for c in receipt.get("inferences", []))
+        fee *= _int(receipt["effectiveGasPrice"])
         step("block", f"{block}  {receipt['blockHash']}  gas used {_int(receipt['gasUsed'])}")
         step("output", f"y = {y!r}  (the contract stored {stored} x 10^-{stored_decimals})")
         step("onnxruntime", f"y = {float(local)!r} run here on this machine: "
              + ("[green]equal[/]" if same else "[red]DIFFERENT[/]"))  # fmt: skip
+        step("fee", f"{fee} wei to sprinter {to_checksum_address(checked.sprinter)} and the model")
 
-        out.print("\n[bold]proof[/] (neuro_getInferenceProof)")
-        fee = sum(_int(c["modelGas"]) for c in receipt.get("inferences", []))
-        fee *= _int(receipt["effectiveGasPrice"])
-        rows = [
-            ("request id", "0x" + checked.request_id.hex()),
-            ("model", f"{checked.receipt.model_cid} mode VANILLA"),
-            ("sprinter", f"{to_checksum_address(checked.sprinter)} (paid {fee} wei)"),
-            ("inference root", "0x" + checked.inference_root.hex() + " = the block's extraData"),
-            ("leaf", f"{proof.index} of {proof.leaf_count}"),
-            ("branch", ", ".join("0x" + h.hex() for h in proof.branch) or "(empty: one leaf)"),
-        ]
-        for label, value in rows:
-            out.print(f"  {label:<15}{value}")
-        admitted = decode(["bool"], rollup_call(
-            rollup, REGISTRY, "isSprinter(address)", encode(["address"], [checked.sprinter])))[0]  # fmt: skip
+        out.print("\n[bold]light client[/] (hub_client.RollupClient.verify_inference)")
+        print_verification(verified)
         out.print(
-            "\n[bold green]verified locally[/] with hub_client: receipt signature and hashes, "
-            "Merkle branch to the header's extraData, header fields to the block hash"
-            + ("; the signer is an active sprinter in the chain's registry" if admitted else "")
+            "\n[bold green]verified locally[/] with hub_client: header fields to the block hash, "
+            "transaction and receipt under their roots, receipt signature and hashes, Merkle "
+            "branch to the header's extraData; the signer is an active sprinter in the chain's "
+            "registry, proven with eth_getProof against the parent block's state root"
         )
         if not same:
             raise DemoError("the chain's output differs from a local onnxruntime run")

@@ -2,7 +2,7 @@
 
 import typer
 
-from . import chain, demo, hub, model
+from . import chain, demo, hub, model, verify
 
 app = typer.Typer(
     name="neurostack",
@@ -13,4 +13,5 @@ app = typer.Typer(
 chain.register(app)  # new, up, node, demo
 demo.register(app)  # demo
 model.register(app)  # model upload|list|show, infer
+verify.register(app)  # verify-inference
 app.add_typer(hub.app, name="hub")

@@ -2,19 +2,31 @@
 
 Import the names below from ``neurostack.protocol``; docs/protocol.md is the reference.
 Modules: ``types``, ``modes``, ``errors``, ``tensors`` (model, ABI, numpy, JSON),
-``request``, ``cid``, ``receipts``, ``merkle``, ``jobs``.
+``request``, ``cid``, ``receipts``, ``merkle``, ``jobs``, ``registry``, ``admission``
+(who may sign which mode), ``mpt`` and ``state_proofs`` (Merkle-Patricia proofs and roots,
+EIP-1186 account and storage proofs, for light clients).
 """
 
+from .admission import TEE_ATTESTATION_TTL, signer_problem
 from .cid import cid_digest, model_cid, model_hash, parse_model_cid
-from .errors import InvalidCID, InvalidJob, InvalidReceipt, InvalidTensor, ProtocolError
+from .errors import (
+    InvalidCID,
+    InvalidJob,
+    InvalidProof,
+    InvalidReceipt,
+    InvalidTensor,
+    ProtocolError,
+)
 from .hashing import keccak
 from .jobs import INFER_QUEUE, INFER_TASK_NAME, InferenceJob, JobResult, shard_index, shard_key
 from .merkle import merkle_branch, merkle_root, verify_merkle_branch
 from .modes import InferenceMode
+from .mpt import EMPTY_TRIE_ROOT, ordered_trie_root, trie_root, verify_trie_proof
 from .receipts import (
     DOMAIN,
     InferenceReceipt,
     check_receipt,
+    encode_receipt,
     make_receipt,
     receipt_digest,
     receipt_from_json,
@@ -33,6 +45,11 @@ from .request import (
     output_hash,
     request_id,
     request_id_from_hash,
+)
+from .state_proofs import (
+    EMPTY_CODE_HASH,
+    verify_account_proof,
+    verify_storage_proof,
 )
 from .tensors import (
     INFERENCE_REQUEST_ABI,
@@ -68,6 +85,8 @@ from .types import ZERO_ADDRESS, ZERO_HASH32, Address, Hash32, ModelCID, Request
 
 __all__ = [
     "DOMAIN",
+    "EMPTY_CODE_HASH",
+    "EMPTY_TRIE_ROOT",
     "INFERENCE_REQUEST_ABI",
     "INFER_QUEUE",
     "INFER_TASK_NAME",
@@ -78,6 +97,7 @@ __all__ = [
     "OUTPUT_DECIMALS",
     "RUN_MODEL_INFERENCE_SELECTOR",
     "RUN_MODEL_INFERENCE_SIGNATURE",
+    "TEE_ATTESTATION_TTL",
     "ZERO_ADDRESS",
     "ZERO_HASH32",
     "Address",
@@ -87,6 +107,7 @@ __all__ = [
     "InferenceReceipt",
     "InvalidCID",
     "InvalidJob",
+    "InvalidProof",
     "InvalidReceipt",
     "InvalidTensor",
     "JobResult",
@@ -108,6 +129,7 @@ __all__ = [
     "encode_inference_call",
     "encode_model_input",
     "encode_model_output",
+    "encode_receipt",
     "input_hash",
     "keccak",
     "make_receipt",
@@ -124,6 +146,7 @@ __all__ = [
     "model_output_to_json",
     "number_tensor_to_array",
     "number_to_decimal",
+    "ordered_trie_root",
     "output_hash",
     "outputs_to_model_output",
     "parse_model_cid",
@@ -137,7 +160,12 @@ __all__ = [
     "shard_index",
     "shard_key",
     "sign_receipt",
+    "signer_problem",
     "sprinter_address",
     "string_tensor_to_array",
+    "trie_root",
+    "verify_account_proof",
     "verify_merkle_branch",
+    "verify_storage_proof",
+    "verify_trie_proof",
 ]

@@ -6,7 +6,8 @@ Tree::
     ├── InvalidTensor(ValueError)      bad tensor data: ABI bytes, JSON, numpy dtype/shape/range
     ├── InvalidReceipt(ValueError)     malformed receipt or one that fails a check
     ├── InvalidCID(ValueError)         not a CIDv1 raw sha2-256 content id
-    └── InvalidJob(ValueError)         a Celery job/result message that does not parse or match
+    ├── InvalidJob(ValueError)         a Celery job/result message that does not parse or match
+    └── InvalidProof(ValueError)       a Merkle-Patricia (state, storage, transaction) proof that fails
 
 Messages say what was wrong and what to do, so callers (hub HTTP API, JSON-RPC, CLI)
 can show them to users unchanged.
@@ -33,3 +34,7 @@ class InvalidCID(ProtocolError, ValueError):
 
 class InvalidJob(ProtocolError, ValueError):
     """A job or job-result message that is malformed or inconsistent."""
+
+
+class InvalidProof(ProtocolError, ValueError):
+    """A Merkle-Patricia proof that does not prove what it claims against its root."""

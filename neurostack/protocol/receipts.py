@@ -207,9 +207,17 @@ def _address_text(a: object) -> str:
 
 
 def receipt_leaf(r: InferenceReceipt) -> Hash32:
-    """The receipt's leaf in the block's ``inferenceRoot`` Merkle tree."""
+    """The receipt's leaf in the block's ``inferenceRoot`` Merkle tree: the keccak256 of
+    :func:`encode_receipt`."""
+    return keccak(encode_receipt(r))
+
+
+def encode_receipt(r: InferenceReceipt) -> bytes:
+    """The receipt's witness bytes, ``abi.encode(requestId, modelCID, modelHash, mode,
+    inputHash, output, outputHash, sprinter, expiry, proof, signature)`` (``LEAF_ABI``);
+    the chain id is not repeated (the request id and the signature commit to it)."""
     try:
-        encoded = eth_abi.encode(
+        return eth_abi.encode(
             LEAF_ABI,
             [
                 bytes(r.request_id), r.model_cid, bytes(r.model_hash), int(r.mode),
@@ -219,7 +227,6 @@ def receipt_leaf(r: InferenceReceipt) -> Hash32:
         )  # fmt: skip
     except (EncodingError, TypeError, ValueError, OverflowError, AttributeError) as exc:
         raise InvalidReceipt(f"malformed receipt: {exc}") from None
-    return keccak(encoded)
 
 
 def _hex(b: bytes) -> str:

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from . import access_list, accounts, debug, dev, eth, fork, net, neuro, simulate, txpool, web3
+from . import access_list, accounts, debug, dev, eth, fork, net, neuro, proof, simulate, txpool, web3
 from .coalesce import Coalescer
 from .context import RpcContext
 from .dispatch import MAX_BATCH, Dispatcher, Method
@@ -68,7 +68,7 @@ def _http_only_stub(ctx: Any, *args: Any) -> Any:
 def method_table(dev_methods: bool) -> dict[str, Method]:
     """Every method the node serves over HTTP (WebSocket adds the subscription pair)."""
     methods: dict[str, Method] = {**web3.METHODS, **net.METHODS, **eth.METHODS, **neuro.METHODS}
-    for table in (access_list, accounts, debug, fork, simulate, txpool):
+    for table in (access_list, accounts, debug, fork, proof, simulate, txpool):
         methods.update(table.METHODS)
     for name in ("eth_subscribe", "eth_unsubscribe"):
         methods[name] = Method(name, _http_only_stub, (_any_value,) * 2, 0)

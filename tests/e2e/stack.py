@@ -58,6 +58,7 @@ class Options:
     redundancy: int = 1
     empty_blocks: bool = False  # True: a block every block_time even without transactions
     accounts: int = 10  # funded dev accounts
+    tee: bool = False  # genesis admits the workers' keys as TEE keys too (dev attestations)
 
 
 class RollupStack:
@@ -127,7 +128,32 @@ class RollupStack:
                 "redundancy": o.redundancy,
             },
         }
+        if o.tee:
+            config["inference"].update(self.tee_genesis())
         (self.project / "chain.toml").write_text(tomli_w.dumps(config))
+
+    def tee_genesis(self) -> dict[str, Any]:
+        """``[inference]`` entries admitting every worker key as a TEE key in genesis, with
+        development attestation documents signed by a fresh root (as ``neurostack new`` does)."""
+        from sequencer.chain.inference.attestation import DEV_MEASUREMENT, make_dev_attestation
+
+        root = Account.create()
+        documents = [
+            {"key": address, "attestation": "0x" + make_dev_attestation(
+                key=bytes.fromhex(address[2:]), measurement=DEV_MEASUREMENT,
+                timestamp=int(time.time()), root_private_key=bytes(root.key)).hex()}
+            for address in self.sprinters.values()
+        ]  # fmt: skip
+        return {
+            "attestation_roots": [root.address],
+            "approved_measurements": ["0x" + DEV_MEASUREMENT.hex()],
+            "tee_keys": documents,
+        }
+
+    @property
+    def owner_key(self) -> str:
+        """The chain owner's key (the sequencer key: it administers the registry)."""
+        return (self.project / "keys" / "sequencer.key").read_text().strip()
 
     def start_node(self) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

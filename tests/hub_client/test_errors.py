@@ -63,6 +63,12 @@ PUBLIC = {
     "RollupUnavailable",
     "RpcError",
     "VerifiedInference",
+    # the light client (hub_client/light.py)
+    "Check",
+    "CheckName",
+    "InferenceVerification",
+    "Outcome",
+    "VerificationFailed",
 }
 
 

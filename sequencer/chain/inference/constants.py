@@ -11,6 +11,7 @@ from typing import Final
 
 from eth_typing import Address
 
+from neurostack.protocol.admission import TEE_ATTESTATION_TTL as PROTOCOL_TEE_ATTESTATION_TTL
 from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.registry import REGISTRY_ADDRESS as PROTOCOL_REGISTRY_ADDRESS
 
@@ -62,8 +63,9 @@ receipt costs the node (the model gas does not depend on the output), about 16,0
 
 # --- time ------------------------------------------------------------------------------
 
-TEE_ATTESTATION_TTL: Final = 86_400
-"""Seconds a TEE key's attestation stays fresh; ``heartbeat`` renews it."""
+TEE_ATTESTATION_TTL: Final = PROTOCOL_TEE_ATTESTATION_TTL
+"""Seconds a TEE key's attestation stays fresh; ``heartbeat`` renews it (defined with the
+admission rule in :mod:`neurostack.protocol.admission`)."""
 
 MAX_ROYALTY_BPS: Final = 10_000
 """Royalty shares are in basis points of a call's model gas fee."""

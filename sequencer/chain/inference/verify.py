@@ -12,7 +12,8 @@ check, in this order:
    output bytes hash to the output hash, and the block timestamp is ``<= expiry``
    (``neurostack.protocol.receipts.check_receipt``);
 4. the output is at most ``MAX_OUTPUT_BYTES`` and a well-formed ``ModelOutput``;
-5. the signer is admissible for the mode per the registry of the parent block:
+5. the signer is admissible for the mode per the registry of the parent block
+   (``neurostack.protocol.admission.signer_problem``, the rule light clients run too):
    VANILLA — an active sprinter; TEE — a key admitted with an attestation whose
    measurement is approved and not revoked, attested at most ``TEE_ATTESTATION_TTL``
    seconds before the block; ZK and OPTIMISTIC — not supported by this node yet.
@@ -20,23 +21,17 @@ check, in this order:
 
 from __future__ import annotations
 
+from neurostack.protocol.admission import signer_problem
 from neurostack.protocol.errors import InvalidReceipt, InvalidTensor
 from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.receipts import InferenceReceipt, check_receipt
 from neurostack.protocol.tensors import decode_model_output
 from neurostack.protocol.types import Address
 
-from .constants import MAX_OUTPUT_BYTES, TEE_ATTESTATION_TTL
+from .constants import MAX_OUTPUT_BYTES
 from .environment import InferenceRequest
 from .errors import InvalidInferenceReceipt
-from .registry import (
-    ModelEntry,
-    RegistryView,
-    Status,
-    measurement_status,
-    sprinter_status,
-    tee_key_of,
-)
+from .registry import ModelEntry, RegistryView
 
 SUPPORTED_MODES = frozenset({InferenceMode.VANILLA, InferenceMode.TEE})
 """Modes whose receipts this node can verify; a chain's policy may only narrow them."""
@@ -83,31 +78,3 @@ def verify_receipt(
         raise fail(problem)
     return signer
 
-
-def signer_problem(
-    signer: Address, mode: InferenceMode, *, registry: RegistryView, now: int
-) -> str | None:
-    """Why ``signer`` may not sign receipts of ``mode`` in a block at ``now``; ``None`` if it may."""
-    who = f"0x{bytes(signer).hex()}"
-    if mode is InferenceMode.VANILLA:
-        status = sprinter_status(registry, signer)
-        if status is Status.ACTIVE:
-            return None
-        state = "revoked" if status is Status.REVOKED else "not registered"
-        return f"signer {who} is {state} as a sprinter"
-    if mode is InferenceMode.TEE:
-        key = tee_key_of(registry, signer)
-        if key is None or key.status is not Status.ACTIVE:
-            state = "revoked" if key is not None else "not admitted"
-            return f"signer {who} is {state} as a TEE key (registerTeeKey with an attestation)"
-        if measurement_status(registry, key.measurement) is not Status.ACTIVE:
-            return (
-                f"TEE key {who} runs measurement 0x{key.measurement.hex()}, which is not approved"
-            )
-        if now - key.attested_at > TEE_ATTESTATION_TTL:
-            return (
-                f"TEE key {who} was last attested at {key.attested_at}, more than "
-                f"{TEE_ATTESTATION_TTL} s before this block; send a heartbeat"
-            )
-        return None
-    return f"{mode.name} receipts are not supported by this node yet"

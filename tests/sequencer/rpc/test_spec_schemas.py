@@ -27,7 +27,6 @@ pytestmark = pytest.mark.slow
 KEYLESS = {"eth_sign", "eth_signTransaction", "eth_sendTransaction"}
 LATER_FORKS = {"eth_getBlockAccessList", "debug_getRawBlockAccessList"}  # EIP-7928, Amsterdam
 NOT_EXPOSED_PREFIXES = ("engine_", "testing_")  # consensus-client interfaces (docs/rpc.md)
-PENDING = {"eth_getProof": "served by sequencer/rpc/proof.py once that branch is merged"}
 EXTENSIONS = {  # served, not in the spec: geth's or the project's own
     "web3_clientVersion", "web3_sha3", "net_listening", "net_peerCount", "eth_baseFee",
     "eth_subscribe", "eth_unsubscribe", "eth_getUncleCountByBlockHash",
@@ -151,6 +150,7 @@ def cases(ch: Chain) -> dict[str, list[list[Any]]]:
         "eth_getProof": [[ch.counter, ["0x0", "0x1"], "latest"], [a0, [], number]],
         "eth_getStorageAt": [[ch.counter, "0x0", "latest"]],
         "eth_getStorageValues": [[{ch.counter: ["0x0", "0x1"], a0: ["0x0"]}, "latest"]],
+        "eth_getProof": [[ch.counter, ["0x0", "0x1"], "latest"], [a0, [], hex(ch.block)]],
         "eth_getTransactionByBlockHashAndIndex": [[ch.block_hash, hex(i)] for i in range(3)],
         "eth_getTransactionByBlockNumberAndIndex": [[number, hex(i)] for i in range(3)],
         "eth_getTransactionByHash": [[h] for h in ch.tx_hashes],
@@ -184,9 +184,9 @@ def test_every_spec_method_is_served_or_has_a_documented_answer(chain: Chain) ->
         elif name in table:
             assert name in known, f"{name} is served: give it a case in cases()"
         else:
-            assert name in KEYLESS | LATER_FORKS | set(PENDING) or name.startswith(
-                NOT_EXPOSED_PREFIXES
-            ), f"{name} is in the spec but neither served nor documented as unsupported"
+            assert name in KEYLESS | LATER_FORKS or name.startswith(NOT_EXPOSED_PREFIXES), (
+                f"{name} is in the spec but neither served nor documented as unsupported"
+            )
     unclassified = table - set(methods()) - EXTENSIONS
     assert not unclassified, (
         f"served methods outside the spec, not listed as extensions: {unclassified}"
@@ -202,8 +202,7 @@ ANSWERED = sorted(
 
 @pytest.mark.parametrize("method", ANSWERED)
 def test_results_validate_against_the_spec(chain: Chain, method: str) -> None:
-    if method not in served(chain.rpc):
-        pytest.skip(PENDING[method])
+    assert method in served(chain.rpc), method
     for params in cases(chain)[method]:
         reply = chain.rpc.request(method, params)
         assert "error" not in reply, f"{method}{params}: {reply['error']}"
