@@ -2,7 +2,7 @@
 
 import typer
 
-from . import chain, demo, hub, model
+from . import chain, demo, explorer, hub, model
 
 app = typer.Typer(
     name="neurostack",
@@ -14,3 +14,4 @@ chain.register(app)  # new, up, node, demo
 demo.register(app)  # demo
 model.register(app)  # model upload|list|show, infer
 app.add_typer(hub.app, name="hub")
+explorer.register(app)  # explorer
