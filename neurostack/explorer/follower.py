@@ -3,7 +3,7 @@
 :class:`Follower` polls the node (one batch: head number, genesis hash, the hash of the
 index's head) and then:
 
-- a different genesis hash: another chain answers at this URL (``neurostack up --reset``
+- a different chain id or genesis hash: another chain answers at this URL (``neurostack up --reset``
   with a new config, another node): the index is emptied and rebuilt from block 0;
 - the node's block at the index's head has another hash, or a new block's ``parentHash``
   is not the index's head (``evm_revert``, ``--reset`` of a chain with the same genesis):
@@ -163,19 +163,22 @@ class Follower:
         ours = self.index.head()
         calls: list[tuple[str, list[Any]]] = [
             ("eth_blockNumber", []),
+            ("eth_chainId", []),
             ("eth_getBlockByNumber", ["0x0", False]),
         ]
         if ours is not None:
             calls.append(("eth_getBlockByNumber", [hex(ours[0]), False]))
-        head_raw, genesis, *at_ours = self.reader.batch(calls)
+        head_raw, chain_id, genesis, *at_ours = self.reader.batch(calls)
         head = quantity(head_raw)
         if genesis is None:
             raise ExplorerError("the node has no genesis block")
-        if self.index.meta("genesis") != genesis["hash"]:
+        # Genesis hashes ignore the chain id: two chains with the same premine share one.
+        identity = f"{quantity(chain_id)}:{genesis['hash']}"
+        if self.index.meta("genesis") != identity:
             if self.index.meta("genesis") is not None:
-                log.info("new genesis %s: rebuilding the index", genesis["hash"])
+                log.info("new chain %s: rebuilding the index", identity)
                 self.resets += 1
-            self.index.reset(genesis["hash"])
+            self.index.reset(identity)
             ours = None
         elif ours is not None and (at_ours[0] is None or at_ours[0]["hash"] != ours[1]):
             self._rollback(ours[0], head)
