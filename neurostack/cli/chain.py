@@ -196,7 +196,7 @@ def up(
         int | None,
         typer.Option(
             help="The explorer's port [8700 when free, else any free port].", min=0, max=65535
-        ),  # fmt: skip
+        ),
     ] = None,
 ) -> None:
     """Run the chain as a local devnet: Redis, inference hub, sprinter workers and the node."""

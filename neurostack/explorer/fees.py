@@ -68,9 +68,13 @@ def fee_split(*, gas_used: int, gas_price: int, base_fee: int, calls: list[Model
     ``gas_used``; each call's full price goes to its sprinter and model owner)."""
     payouts: list[CallPayout] = []
     paid_gas = 0
+    stopped = False
     for call in calls:
         gas = min(call.model_gas, gas_used - paid_gas)
-        if gas <= 0:
+        # As the chain does, the first call left with nothing to pay ends the payments
+        # (also a free model's call: later calls of the transaction are then unpaid).
+        stopped = stopped or gas <= 0
+        if stopped:
             payouts.append(CallPayout(call, 0, 0, 0))
             continue
         paid_gas += gas

@@ -189,6 +189,11 @@ class Index:
     def rollback_to(self, number: int) -> None:
         """Drop every block above ``number`` and what was derived from it (a reorg)."""
         with self.transaction() as db:
+            # Their inclusion is undone too: PIPE statuses of those transactions are stale.
+            db.execute(
+                "DELETE FROM pending WHERE tx_hash IN (SELECT hash FROM txs WHERE block > ?)",
+                (number,),
+            )
             db.execute("DELETE FROM blocks WHERE number > ?", (number,))
             for table in ("txs", "address_txs", "calls", "registrations"):
                 db.execute(f"DELETE FROM {table} WHERE block > ?", (number,))

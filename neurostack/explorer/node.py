@@ -126,10 +126,12 @@ class NodeReader:
         return quantity(self.call("eth_blockNumber"))
 
     def block(self, ref: int | str, *, full: bool = False) -> dict[str, Any] | None:
-        """A block by number or 0x hash; ``None`` if the node has none."""
+        """A block by number, 0x hash or tag (``latest``); ``None`` if the node has none."""
         if isinstance(ref, int):
             return self.call("eth_getBlockByNumber", hex(ref), full)  # type: ignore[no-any-return]
-        return self.call("eth_getBlockByHash", ref, full)  # type: ignore[no-any-return]
+        if ref.startswith("0x") and len(ref) == 66:
+            return self.call("eth_getBlockByHash", ref, full)  # type: ignore[no-any-return]
+        return self.call("eth_getBlockByNumber", ref, full)  # type: ignore[no-any-return]
 
     def blocks_with_receipts(
         self, numbers: Sequence[int]

@@ -35,10 +35,22 @@ def test_fee_split_pays_what_the_chain_pays(
 ) -> None:
     base = min(base, price)
     ours = fee_split(
-        gas_used=gas_used, gas_price=price, base_fee=base,
-        calls=[ModelCall("0x", "cid", "VANILLA", "0x" + s.hex(), gas, None if o is None
-                         else "0x" + o.hex(), bps) for gas, s, o, bps in calls],
-    )  # fmt: skip
+        gas_used=gas_used,
+        gas_price=price,
+        base_fee=base,
+        calls=[
+            ModelCall(
+                "0x",
+                "cid",
+                "VANILLA",
+                "0x" + s.hex(),
+                gas,
+                None if o is None else "0x" + o.hex(),
+                bps,
+            )
+            for gas, s, o, bps in calls
+        ],
+    )
     chain_calls = [
         InferenceCall(
             request_id=RequestId(b"\0" * 32),
@@ -48,7 +60,7 @@ def test_fee_split_pays_what_the_chain_pays(
             model_gas=gas,
             model_owner=None if owner is None else Address(owner),
             royalty_bps=bps,
-        )  # fmt: skip
+        )
         for gas, sprinter, owner, bps in calls
     ]
     payouts, paid = inference_payouts(chain_calls, gas_budget=gas_used, gas_price=price)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import time
 import urllib.parse
+
 import httpx
 import pytest
 from eth_abi import encode
@@ -49,7 +50,7 @@ def text_of(page: str) -> str:
     """The page's visible text, roughly (tags dropped, entities decoded)."""
     import re
 
-    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.DOTALL)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 

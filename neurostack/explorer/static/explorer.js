@@ -8,10 +8,10 @@
   function followHome(live) {
     var head = Number(live.dataset.head);
     var interval = Math.max(Number(live.dataset.interval) || 1000, 250);
-    var busy = false, polling = null;
+    var busy = false, queued = null, polling = null;
 
     function refresh(number) {
-      if (busy) return;
+      if (busy) { queued = number; return; }  // one request at a time, the newest wins
       busy = true;
       fetch("/live/home?head=" + (number >= 0 ? number : ""), { cache: "no-store" })
         .then(function (r) { return r.ok ? r.text() : null; })
@@ -19,11 +19,14 @@
           if (html !== null) {
             live.innerHTML = html;
             var stats = live.querySelector("[data-head]");
-            if (stats) head = Math.max(head, Number(stats.dataset.head));
+            if (stats) head = Number(stats.dataset.head);  // may go down after a reset
           }
         })
         .catch(function () {})
-        .then(function () { busy = false; });
+        .then(function () {
+          busy = false;
+          if (queued !== null) { var next = queued; queued = null; refresh(next); }
+        });
     }
 
     function poll() {
@@ -34,11 +37,16 @@
       var ws = new WebSocket(live.dataset.ws);
       ws.onopen = function () {
         ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newHeads"] }));
+        // The page may have been rendered while the index lagged the node: catch up once.
+        ws.send(JSON.stringify({ jsonrpc: "2.0", id: 2, method: "eth_blockNumber", params: [] }));
       };
       ws.onmessage = function (event) {
         var msg = JSON.parse(event.data);
         if (msg.method === "eth_subscription" && msg.params && msg.params.result) {
           refresh(parseInt(msg.params.result.number, 16));
+        } else if (msg.id === 2 && typeof msg.result === "string") {
+          var nodeHead = parseInt(msg.result, 16);
+          if (nodeHead !== head) refresh(nodeHead);
         }
       };
       ws.onerror = poll;
