@@ -161,14 +161,14 @@ EXPLORER_PORT = 8700  # the explorer's port when free (`up` takes any free port 
 
 
 def explorer_port(host: str, wanted: int | None) -> int:
-    """``wanted``, or :data:`EXPLORER_PORT` when free, or any free port (never a clash
-    with another devnet's explorer)."""
-    if wanted is not None:
+    """``wanted``; with ``None`` :data:`EXPLORER_PORT` when free, or else (and for 0) any
+    free port, so two devnets' explorers never clash."""
+    if wanted:
         return wanted
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((host, EXPLORER_PORT))
+            sock.bind((host, EXPLORER_PORT if wanted is None else 0))
         except OSError:
             sock.bind((host, 0))
         return int(sock.getsockname()[1])

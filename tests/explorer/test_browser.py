@@ -133,6 +133,9 @@ def test_fee_split_matches_the_model_owners_balance(
     amounts = [int(c.get_attribute("data-amount"))
                for c in browser.find_elements(By.CSS_SELECTOR, "#fee-split td[data-amount]")]  # fmt: skip
     burned, tip, to_sprinter, to_owner = amounts
+    receipt = stack.rpc("eth_getTransactionReceipt", history.predict)
+    fee = int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
+    assert burned + tip + to_sprinter + to_owner == fee
     assert earned == to_owner > 0
     assert to_owner * 10_000 // (to_owner + to_sprinter) in (ROYALTY_BPS - 1, ROYALTY_BPS)
 

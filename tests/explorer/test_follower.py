@@ -3,15 +3,21 @@ genesis at the same URL) without a restart, and keeps only canonical data."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
-from neurostack.explorer import queries
+from neurostack.explorer import ExplorerServer, ExplorerSettings, queries
 from neurostack.explorer.follower import Follower
 from neurostack.explorer.index import Index
 from neurostack.explorer.node import NodeReader
+from sequencer.node import Node
+from sequencer.rpc import RpcServer
 
 from .chain import DevChain
 
@@ -123,3 +129,40 @@ def test_the_index_survives_an_explorer_restart(fresh_chain: DevChain, tmp_path:
     again = Follower(reader, Index(tmp_path / "i.sqlite"))
     assert again.sync_once() == 0 and again.index.head() == head
     reader.close()
+
+
+def test_a_node_reset_on_the_same_url_is_followed_live(tmp_path: Path) -> None:
+    """`neurostack up --reset` seen from a running explorer: the node goes away, comes back
+    on the same URL from genesis; the explorer (threads running) follows, no restart."""
+    with DevChain(root=tmp_path / "chain") as chain:
+        for _ in range(4):
+            chain.send(DEAD, value=1)
+            chain.mine()
+        settings = ExplorerSettings(chain.url, tmp_path / "explorer", poll_interval=0.05)
+        with ExplorerServer(settings) as explorer:
+            wait_health(explorer, lambda h: h["indexedHead"] == 4)
+            port = chain.server.port  # type: ignore[union-attr]
+            chain.server.stop()  # type: ignore[union-attr]
+            chain.node.stop()
+            shutil.rmtree(chain.config.data_dir)
+            wait_health(explorer, lambda h: h["nodeError"] is not None)
+            chain.node = Node(chain.config)
+            chain.node.start()
+            chain.server = RpcServer(chain.node, host="127.0.0.1", port=port).start()
+            chain.send(BEEF, value=1)
+            chain.mine()
+            health = wait_health(explorer, lambda h: h["indexedHead"] == 1 and h["reorgs"] == 1)
+            assert health["nodeError"] is None
+            page = httpx.get(f"{explorer.url}/address/{DEAD}").text
+            assert "Transactions (0)" in page
+            assert "Transactions (1)" in httpx.get(f"{explorer.url}/address/{BEEF}").text
+
+
+def wait_health(explorer: ExplorerServer, ok: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        health: dict[str, Any] = httpx.get(explorer.url + "/health").json()
+        if ok(health):
+            return health
+        time.sleep(0.05)
+    raise AssertionError(f"explorer health never got there: {health}")
