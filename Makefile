@@ -53,7 +53,7 @@ bench: install
 
 # Regenerate the explorer screenshots in docs/img/explorer/ (a devnet, a browser; ~1 min).
 screenshots: install
-	$(BIN)/python -m neurostack.explorer.screenshots docs/img/explorer
+	$(BIN)/python -m tests.explorer.screenshots docs/img/explorer
 
 clean:
 	rm -rf $(VENV) node_modules demo .pytest_cache

@@ -8,6 +8,10 @@ from html import escape
 from markupsafe import Markup
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3g}"
+
+
 def bar_chart(
     values: Sequence[float],
     labels: Sequence[str],
@@ -30,12 +34,12 @@ def bar_chart(
     for i, (value, label) in enumerate(zip(values, labels, strict=True)):
         h = max(1.0, (height - 14) * value / top) if value > 0 else 0.0
         x, y = i * step, height - h
-        tip = escape(f"{label}: {value:g} {unit}".strip())
+        tip = escape(f"{label}: {_number(value)} {unit}".strip())
         bars.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(step - gap, 0.5):.1f}" '
             f'height="{h:.1f}"><title>{tip}</title></rect>'
         )
-    caption = escape(f"{title} (max {top:g} {unit})".replace("  ", " ").strip())
+    caption = escape(f"{title} (max {_number(top)} {unit})".replace("  ", " ").strip())
     return Markup(
         f'<figure class="chart"><svg viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{caption}" preserveAspectRatio="none">{"".join(bars)}</svg>'

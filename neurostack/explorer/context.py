@@ -22,9 +22,10 @@ from hub_client import ChainInfo, HubError
 
 from . import format as fmt
 from .abi import AbiBook
-from .follower import Follower, PendingTracker
+from .follower import Follower
 from .index import Index
 from .node import NodeReader, ws_url_of
+from .pending import PendingTracker
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

@@ -12,10 +12,7 @@ index's head) and then:
 - otherwise the new blocks are fetched in batches (blocks with their receipts) and
   appended.
 
-:class:`PendingTracker` (its own thread) asks for new pending transactions with a
-polled filter and follows those PIPE handles (``neuro_getInferenceStatus``: parked →
-dispatched → ready → included, or dropped with a reason), timing each step with the
-injected clock.
+The pending transactions PIPE handles are followed by ``pending.PendingTracker``.
 """
 
 from __future__ import annotations
@@ -30,7 +27,7 @@ from eth_abi import decode
 from eth_abi.exceptions import DecodingError
 from eth_utils import keccak
 
-from hub_client import HubError, RpcError
+from hub_client import HubError
 
 from .errors import ExplorerError
 from .fees import ModelCall, fee_split
@@ -132,8 +129,55 @@ def _registered_cid(data: str) -> str:
         return ""
 
 
-class Follower:
+class Poller:
+    """A step run on its own thread every ``poll_interval`` until stopped. A failure to
+    reach or understand the node is logged once, kept in ``last_error`` and retried."""
+
+    thread_name = "explorer-poller"
+
+    def __init__(
+        self, reader: NodeReader, index: Index, *, clock: Clock, poll_interval: float
+    ) -> None:
+        self.reader = reader
+        self.index = index
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def step(self) -> bool:
+        """One round of work; True when more is waiting (run again at once)."""
+        raise NotImplementedError
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.step()
+                self.last_error = None
+            except (HubError, ExplorerError, KeyError, ValueError, TypeError) as exc:
+                if self.last_error != str(exc):
+                    log.warning("%s: reading the node failed (retrying): %s", self.thread_name, exc)
+                self.last_error = str(exc)
+                busy = False
+                self._stop.wait(self.poll_interval * 5)
+            if not busy:
+                self._stop.wait(self.poll_interval)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name=self.thread_name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+
+class Follower(Poller):
     """Keeps an :class:`Index` equal to the node's canonical chain."""
+
+    thread_name = "explorer-follower"
 
     def __init__(
         self,
@@ -144,17 +188,14 @@ class Follower:
         poll_interval: float = 0.2,
         batch_size: int = 32,
     ) -> None:
-        self.reader = reader
-        self.index = index
-        self.clock = clock
-        self.poll_interval = poll_interval
+        super().__init__(reader, index, clock=clock, poll_interval=poll_interval)
         self.batch_size = batch_size
-        self.last_error: str | None = None
         self.resets = 0  # genesis changes seen
         self.reorgs = 0  # rollbacks done
         self.changed = threading.Condition()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+
+    def step(self) -> bool:
+        return self.sync_once() > 0
 
     # -- one step --------------------------------------------------------------------------
 
@@ -236,98 +277,6 @@ class Follower:
                     return False
                 self.changed.wait(left)
 
-    # -- the thread ------------------------------------------------------------------------
-
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                added = self.sync_once()
-                self.last_error = None
-            except (HubError, ExplorerError, KeyError, ValueError, TypeError) as exc:
-                if self.last_error != str(exc):
-                    log.warning("following the chain failed (retrying): %s", exc)
-                self.last_error = str(exc)
-                added = 0
-                self._stop.wait(self.poll_interval * 5)
-            if not added:
-                self._stop.wait(self.poll_interval)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="explorer-follower", daemon=True)
-        self._thread.start()
-
     def stop(self) -> None:
-        self._stop.set()
+        super().stop()
         self._notify()
-        if self._thread is not None:
-            self._thread.join(10)
-
-
-class PendingTracker:
-    """Times inference transactions from first sight in the mempool to inclusion."""
-
-    def __init__(
-        self,
-        reader: NodeReader,
-        index: Index,
-        *,
-        clock: Clock = time.time,
-        poll_interval: float = 0.25,
-        max_new_per_poll: int = 500,
-    ) -> None:
-        self.reader = reader
-        self.index = index
-        self.clock = clock
-        self.poll_interval = poll_interval
-        self.max_new_per_poll = max_new_per_poll
-        self._filter: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def poll_once(self) -> None:
-        new: list[str] = []
-        if self._filter is None:
-            self._filter = self.reader.optional("eth_newPendingTransactionFilter")
-        if self._filter is not None:
-            try:
-                new = list(self.reader.call("eth_getFilterChanges", self._filter) or [])
-            except RpcError:  # "filter not found": the node restarted or was reset
-                self._filter = None
-        # Under full transfer load thousands arrive a second; statuses for a bounded few.
-        hashes = new[: self.max_new_per_poll] + self.index.open_pending()
-        if not hashes:
-            return
-        statuses = self.reader.batch([("neuro_getInferenceStatus", [h]) for h in hashes])
-        now = self.clock()
-        gone = []
-        for tx_hash, status in zip(hashes, statuses, strict=True):
-            if status is None:
-                gone.append(tx_hash)
-                continue
-            has_calls = bool(status.get("requests"))
-            state = str(status.get("status"))
-            if has_calls or state in ("parked", "dispatched", "dropped") or tx_hash not in new:
-                self.index.track(
-                    tx_hash, state, now, has_calls=has_calls, reason=status.get("reason")
-                )
-        self.index.untrack_missing([h for h in gone if h not in new])
-        self.index.forget_pending_before(now - 3600)
-
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-            except (HubError, ExplorerError, KeyError, ValueError, TypeError) as exc:
-                log.debug("pending poll failed: %s", exc)
-                self._filter = None
-                self._stop.wait(self.poll_interval * 4)
-            self._stop.wait(self.poll_interval)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="explorer-pending", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)

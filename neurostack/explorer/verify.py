@@ -126,13 +126,14 @@ def _checks(
     ]
     expected_block = trusted or tx_block_hash
     if expected_block is not None:
+        same = header.hash_hex == expected_block.lower()
         out.append(
             Check(
                 "the proof is for the transaction's block"
                 if trusted is None
                 else "the block is the trusted block",
-                header.hash_hex == expected_block.lower(),
-                f"expected {expected_block}, the proof's header is {header.hash_hex}",
+                same,
+                header.hash_hex if same else f"expected {expected_block}, got {header.hash_hex}",
             )
         )
     answered = (

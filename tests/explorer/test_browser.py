@@ -26,6 +26,7 @@ from tests.hub.stack import _stop
 
 from .browser import chromium
 from .devnet import DEAD, ROYALTY_BPS, History, populate, predict_data
+from .waits import wait_indexed
 
 pytestmark = pytest.mark.slow
 
@@ -61,15 +62,6 @@ def browser() -> Iterator[WebDriver]:
     driver = chromium()
     yield driver
     driver.quit()
-
-
-def wait_indexed(explorer: ExplorerServer, number: int, timeout: float = 30.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if (httpx.get(explorer.url + "/health").json()["indexedHead"] or -1) >= number:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"block {number} not indexed in {timeout} s")
 
 
 def wait(driver: WebDriver, timeout: float, what: Any) -> Any:
@@ -204,7 +196,7 @@ def test_model_and_sprinter_pages(
     browser.get(f"{explorer.url}/model/{history.cid}")
     registry = text(browser, "#registry")
     assert history.model_owner.lower()[:8] in registry.lower() and "60,000 gas" in registry
-    assert "15.0 %" in registry
+    assert "15.0 %" in registry and "Registered" in registry  # its ModelRegistered log
     assert int(text(browser, "#calls")) >= 1
     sprinter = browser.find_element(By.CSS_SELECTOR, "#sprinters a").get_attribute("title")
     assert sprinter in {a.lower() for a in stack.sprinters.values()}

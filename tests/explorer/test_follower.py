@@ -4,10 +4,8 @@ genesis at the same URL) without a restart, and keeps only canonical data."""
 from __future__ import annotations
 
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +18,7 @@ from sequencer.node import Node
 from sequencer.rpc import RpcServer
 
 from .chain import DevChain
+from .waits import wait_health
 
 DEAD = "0x000000000000000000000000000000000000dead"
 BEEF = "0x000000000000000000000000000000000000beef"
@@ -156,13 +155,3 @@ def test_a_node_reset_on_the_same_url_is_followed_live(tmp_path: Path) -> None:
             page = httpx.get(f"{explorer.url}/address/{DEAD}").text
             assert "Transactions (0)" in page
             assert "Transactions (1)" in httpx.get(f"{explorer.url}/address/{BEEF}").text
-
-
-def wait_health(explorer: ExplorerServer, ok: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    end = time.monotonic() + 20
-    while time.monotonic() < end:
-        health: dict[str, Any] = httpx.get(explorer.url + "/health").json()
-        if ok(health):
-            return health
-        time.sleep(0.05)
-    raise AssertionError(f"explorer health never got there: {health}")

@@ -4,7 +4,6 @@ what each page shows, bad input everywhere, and that nothing is ever written to 
 from __future__ import annotations
 
 import html
-import time
 import urllib.parse
 
 import httpx
@@ -17,6 +16,7 @@ from neurostack.explorer.node import READ_METHODS, NodeReader
 from neurostack.solidity import load_artifact
 
 from .chain import DevChain
+from .waits import wait_indexed
 
 DEAD = "0x000000000000000000000000000000000000dEaD"
 
@@ -35,15 +35,6 @@ def history(chain: DevChain, explorer: ExplorerServer) -> dict[str, str]:
     head = chain.mine()
     wait_indexed(explorer, head)
     return {"transfer": transfer, "deploy": deploy, "contract": contract, "call": call}
-
-
-def wait_indexed(explorer: ExplorerServer, number: int, timeout: float = 20.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if (httpx.get(explorer.url + "/health").json()["indexedHead"] or -1) >= number:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"block {number} not indexed in {timeout} s")
 
 
 def text_of(page: str) -> str:
