@@ -39,6 +39,8 @@ class ExplorerSettings:
     project_dir: Path | None = None  # a chain project: its contracts/artifacts/*.json
     public_rpc_url: str | None = None  # what browsers use for newHeads (default: rpc_url)
     poll_interval: float = 0.2
+    page_timeout: float = 10.0  # seconds a page waits for the node
+    index_timeout: float = 120.0  # the follower waits longer: a full block's receipts are slow
     follow: bool = True  # False: no background threads (tests drive sync_once)
     clock: Callable[[], float] = time.time
     transport: httpx.BaseTransport | None = field(default=None, repr=False)
@@ -49,18 +51,26 @@ class Explorer:
 
     def __init__(self, settings: ExplorerSettings) -> None:
         self.settings = settings
-        self.reader = NodeReader(settings.rpc_url, transport=settings.transport)
+        self.reader = NodeReader(
+            settings.rpc_url, timeout=settings.page_timeout, transport=settings.transport
+        )
+        # Its own client: a page never queues behind a slow block fetch.
+        self.index_reader = NodeReader(
+            settings.rpc_url, timeout=settings.index_timeout, transport=settings.transport
+        )
         self.index = Index(Path(settings.data_dir) / "index.sqlite")
         folders = []
         if settings.project_dir is not None:
             folders.append(Path(settings.project_dir) / "contracts" / "artifacts")
         self.abis = AbiBook(folders)
         self.follower = Follower(
-            self.reader, self.index, clock=settings.clock, poll_interval=settings.poll_interval
-        )
+            self.index_reader, self.index, clock=settings.clock,
+            poll_interval=settings.poll_interval,
+        )  # fmt: skip
         self.pending = PendingTracker(
-            self.reader, self.index, clock=settings.clock, poll_interval=settings.poll_interval
-        )
+            self.index_reader, self.index, clock=settings.clock,
+            poll_interval=settings.poll_interval,
+        )  # fmt: skip
         self.templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
         self.templates.env.filters.update(fmt.FILTERS)
         self._info: tuple[str | None, ChainInfo] | None = None
@@ -75,6 +85,7 @@ class Explorer:
         self.follower.stop()
         self.pending.stop()
         self.reader.close()
+        self.index_reader.close()
         self.index.close()
 
     @property

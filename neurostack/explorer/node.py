@@ -32,6 +32,7 @@ READ_METHODS = frozenset(
 """The only methods the explorer sends (``eth_call`` runs on a copy of the state)."""
 
 METHOD_NOT_FOUND = -32601
+RECEIPTS_PER_REQUEST = 2_000  # transactions whose receipts one request asks for
 
 
 def ws_url_of(rpc_url: str) -> str:
@@ -136,18 +137,30 @@ class NodeReader:
     def blocks_with_receipts(
         self, numbers: Sequence[int]
     ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-        """Full blocks and their receipts, one batch; stops at the first missing block."""
-        calls: list[tuple[str, Sequence[Any]]] = []
-        for n in numbers:
-            calls.append(("eth_getBlockByNumber", [hex(n), True]))
-            calls.append(("eth_getBlockReceipts", [hex(n)]))
-        results = self.batch(calls)
-        out = []
-        for i in range(0, len(results), 2):
-            block, receipts = results[i], results[i + 1]
-            if block is None or receipts is None:
+        """Full blocks and their receipts; stops at the first missing block.
+
+        Blocks come in one batch; receipts in batches of at most
+        :data:`RECEIPTS_PER_REQUEST` transactions (a node may take a while to serve the
+        receipts of a full block, and one request should not take minutes)."""
+        blocks = self.batch([("eth_getBlockByNumber", [hex(n), True]) for n in numbers])
+        present = []
+        for block in blocks:
+            if block is None:
                 break
-            out.append((block, receipts))
+            present.append(block)
+        out: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+        group: list[dict[str, Any]] = []
+        for i, block in enumerate(present):
+            group.append(block)
+            size = sum(len(b["transactions"]) for b in group)
+            last = i == len(present) - 1
+            if last or size + len(present[i + 1]["transactions"]) > RECEIPTS_PER_REQUEST:
+                receipts = self.batch([("eth_getBlockReceipts", [b["number"]]) for b in group])
+                for b, r in zip(group, receipts, strict=True):
+                    if r is None:
+                        return out
+                    out.append((b, r))
+                group = []
         return out
 
     def block_hashes(self, numbers: Sequence[int]) -> list[str | None]:

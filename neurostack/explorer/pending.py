@@ -30,7 +30,7 @@ class PendingTracker(Poller):
         *,
         clock: Clock = time.time,
         poll_interval: float = 0.25,
-        max_new_per_poll: int = 500,
+        max_new_per_poll: int = 200,
     ) -> None:
         super().__init__(reader, index, clock=clock, poll_interval=poll_interval)
         self.max_new_per_poll = max_new_per_poll

@@ -26,6 +26,16 @@ def latest_txs(index: Index, limit: int = 10) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def block_txs(index: Index, number: int) -> list[dict[str, Any]]:
+    return [dict(r) for r in index.rows("SELECT * FROM txs WHERE block = ? ORDER BY idx", number)]
+
+
+def block_requests(index: Index, number: int) -> dict[str, str]:
+    """Request id -> the transaction of block ``number`` that used it."""
+    rows = index.rows("SELECT request_id, tx_hash FROM calls WHERE block = ?", number)
+    return {str(r["request_id"]): str(r["tx_hash"]) for r in rows}
+
+
 @dataclass(frozen=True)
 class BlockSeries:
     """Per-block series for the home page's charts, oldest first."""

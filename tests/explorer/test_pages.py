@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import html
 import urllib.parse
+from pathlib import Path
 
 import httpx
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
-from neurostack.explorer import ExplorerServer
+from neurostack.explorer import ExplorerServer, ExplorerSettings
 from neurostack.explorer.node import READ_METHODS, NodeReader
 from neurostack.solidity import load_artifact
 
@@ -74,6 +75,17 @@ def test_block_page_lists_every_header_field_and_its_transactions(
     assert "inferenceRoot" in page and block["hash"] in page and history["transfer"] in page
     by_hash = get(explorer, f"/block/{block['hash']}")
     assert by_hash.status_code == 200 and f"Block {number}" in text_of(by_hash.text)
+
+
+def test_block_page_of_a_block_the_index_does_not_hold_reads_the_receipts(
+    chain: DevChain, history: dict[str, str], tmp_path: Path
+) -> None:
+    receipt = chain.rpc("eth_getTransactionReceipt", history["deploy"])
+    settings = ExplorerSettings(chain.url, tmp_path, follow=False)  # an empty index
+    with ExplorerServer(settings) as fresh:
+        text = text_of(get(fresh, f"/block/{int(receipt['blockNumber'], 16)}").text)
+    assert history["deploy"][:8] in text and "create" in text
+    assert f"{int(receipt['gasUsed'], 16):,}" in text
 
 
 def test_address_page_lists_the_accounts_transactions_from_the_index(
@@ -158,12 +170,8 @@ def test_invalid_paths_are_404_pages(explorer: ExplorerServer, path: str) -> Non
     assert "root:" not in page.text and "Traceback" not in page.text
 
 
-def test_invalid_node_unreachable_is_a_503_page(tmp_path: object) -> None:
-    from pathlib import Path
-
-    from neurostack.explorer import ExplorerSettings
-
-    settings = ExplorerSettings("http://127.0.0.1:9", Path(str(tmp_path)), follow=False)
+def test_invalid_node_unreachable_is_a_503_page(tmp_path: Path) -> None:
+    settings = ExplorerSettings("http://127.0.0.1:9", tmp_path, follow=False)
     with ExplorerServer(settings) as server:
         page = httpx.get(server.url + "/block/1")
         assert page.status_code == 503 and "Is the node running?" in page.text

@@ -49,12 +49,8 @@ def block_page(request: Request, ref: str) -> HTMLResponse:
     if block is None:
         raise NotFound(f"block {ref} does not exist on this chain (yet)")
     number = quantity(block["number"])
-    receipts = ex.reader.call("eth_getBlockReceipts", hex(number)) or []
-    by_hash = {r["transactionHash"]: r for r in receipts}
+    summaries, tx_of_request = _block_summaries(ex, block, number)
     witness = ex.reader.inference_witness(number) or {"receipts": []}
-    calls_by_request = {
-        c["requestId"]: (r["transactionHash"], c) for r in receipts for c in r.get("inferences", [])
-    }
     return ex.render(
         request,
         "block.html",
@@ -63,10 +59,37 @@ def block_page(request: Request, ref: str) -> HTMLResponse:
         fields=header_fields(block),
         txs=block["transactions"][:MAX_BLOCK_TXS],
         hidden=max(len(block["transactions"]) - MAX_BLOCK_TXS, 0),
-        receipts=by_hash,
+        summaries=summaries,
         witness=witness["receipts"],
-        calls_by_request=calls_by_request,
+        tx_of_request=tx_of_request,
     )
+
+
+def _block_summaries(
+    ex: Any, block: dict[str, Any], number: int
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Per transaction: model call?, failed?, created contract, gas used; and which
+    transaction used each request id. From the index when it holds this very block (a
+    full block's receipts are slow to serve), else from the node's receipts."""
+    if ex.index.hash_at(number) == block["hash"]:
+        rows = queries.block_txs(ex.index, number)
+        summaries = {
+            r["hash"]: {"model": r["calls"] > 0, "failed": not r["status"],
+                        "created": r["created"], "gas_used": r["gas_used"]}
+            for r in rows
+        }  # fmt: skip
+        return summaries, queries.block_requests(ex.index, number)
+    receipts = ex.reader.call("eth_getBlockReceipts", hex(number)) or []
+    summaries = {
+        r["transactionHash"]: {
+            "model": bool(r.get("inferences")), "failed": r.get("status") == "0x0",
+            "created": r.get("contractAddress"), "gas_used": quantity(r["gasUsed"]),
+        }
+        for r in receipts
+    }  # fmt: skip
+    requests = {c["requestId"]: r["transactionHash"] for r in receipts
+                for c in r.get("inferences", [])}  # fmt: skip
+    return summaries, requests
 
 
 @router.get("/tx/{tx_hash}", response_class=HTMLResponse)
