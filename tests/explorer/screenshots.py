@@ -31,6 +31,7 @@ def shoot(url: str, out: Path, pages: dict[str, str], width: int) -> None:
     driver = chromium(width, 900)
     try:
         for name, path in pages.items():
+            driver.set_window_size(width, 900)  # measure each page from a normal window
             driver.get(url + path)
             time.sleep(0.5)  # the live script's first refresh
             height = driver.execute_script("return document.documentElement.scrollHeight")

@@ -15,6 +15,7 @@ from ..params import parse_block_number
 router = APIRouter()
 
 LIVE_WAIT_S = 2.0  # a browser told of block N waits this long for the index to hold it
+LIVE_AHEAD = 64  # ... if N is at most this far past the index's head
 
 
 def home_context(ex: Explorer) -> dict[str, Any]:
@@ -52,6 +53,9 @@ def live_home(request: Request, head: str = "") -> HTMLResponse:
     :data:`LIVE_WAIT_S`): the page's script fetches it on every ``newHeads``."""
     ex = explorer_of(request)
     number = parse_block_number(head)
-    if number is not None:
+    indexed = ex.index.head()
+    # Wait only for a block the follower is about to add: a made-up number must not hold
+    # a server thread.
+    if number is not None and number <= (indexed[0] if indexed else 0) + LIVE_AHEAD:
         ex.follower.wait_for(number, LIVE_WAIT_S)
     return ex.render(request, "home_live.html", **home_context(ex))
