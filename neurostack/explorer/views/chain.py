@@ -102,6 +102,9 @@ def tx_page(request: Request, tx_hash: str) -> HTMLResponse:
     if tx is None and status is None and tracked is None:
         raise NotFound(f"no transaction {h} on this chain (nor pending, nor recently dropped)")
     receipt = ex.reader.receipt(h) if tx is not None else None
+    if tracked is not None and receipt is not None and tracked["history"][-1][0] != "included":
+        # Mined before the tracker's next poll saw it: the receipt is the proof of that step.
+        tracked["history"].append(["included", None])
     context: dict[str, Any] = {
         "tx": tx, "receipt": receipt, "status": status, "tracked": tracked, "hash": h,
     }  # fmt: skip
