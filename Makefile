@@ -7,9 +7,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up demo test lint bench clean
+.PHONY: install browser up demo test lint bench screenshots clean
 
-install: $(STAMP) node_modules/.installed
+install: $(STAMP) node_modules/.installed browser
+
+# The explorer's browser tests drive Debian's chromium through its chromedriver.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  ( $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q && \
+	    $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q chromium chromium-driver )
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +50,11 @@ bench: install
 	$(BIN)/python bench/hub.py
 	$(BIN)/python bench/pipe.py
 	$(BIN)/python bench/zk.py
+	$(BIN)/python bench/explorer.py
+
+# Regenerate the explorer screenshots in docs/img/explorer/ (a devnet, a browser; ~1 min).
+screenshots: install
+	$(BIN)/python -m tests.explorer.screenshots docs/img/explorer
 
 clean:
 	rm -rf $(VENV) node_modules demo .pytest_cache

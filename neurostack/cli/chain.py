@@ -189,6 +189,15 @@ def up(
         str | None,
         typer.Option(envvar="REDIS_URL", help="Use this Redis instead of the embedded one."),
     ] = None,
+    no_explorer: Annotated[
+        bool, typer.Option("--no-explorer", help="Do not serve the block explorer.")
+    ] = False,
+    explorer_port: Annotated[
+        int | None,
+        typer.Option(
+            help="The explorer's port [8700 when free, else any free port].", min=0, max=65535
+        ),
+    ] = None,
 ) -> None:
     """Run the chain as a local devnet: Redis, inference hub, sprinter workers and the node."""
     from neurostack.devnet.banner import print_banner
@@ -208,6 +217,8 @@ def up(
         hub=not no_hub,
         redis_url=redis_url or None,
         block_time=block_time,
+        explorer=not no_explorer,
+        explorer_port=explorer_port,
     )
     stop, force = threading.Event(), threading.Event()
 

@@ -2,7 +2,7 @@
 
 import typer
 
-from . import chain, demo, hub, model, verify
+from . import chain, demo, explorer, hub, model, verify
 
 app = typer.Typer(
     name="neurostack",
@@ -15,3 +15,4 @@ demo.register(app)  # demo
 model.register(app)  # model upload|list|show, infer
 verify.register(app)  # verify-inference
 app.add_typer(hub.app, name="hub")
+explorer.register(app)  # explorer

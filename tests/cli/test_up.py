@@ -157,7 +157,7 @@ def test_up_runs_the_whole_stack_and_the_project_tests_pass(
     assert int(rpc(rpc_url, "eth_chainId"), 16) == config.chain.chain_id
     assert httpx.get(f"http://127.0.0.1:{config.hub.port}/ready", timeout=10).status_code == 200
     names = {Path(p).name for p in (project / "data" / "logs").iterdir()}
-    assert names == {"redis.log", "hub.log", "sprinter-0.log", "node.log"}
+    assert names == {"redis.log", "hub.log", "sprinter-0.log", "node.log", "explorer.log"}
 
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],

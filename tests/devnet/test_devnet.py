@@ -32,7 +32,7 @@ def names(stages: list) -> list[list[str]]:
 def test_full_devnet_starts_redis_first_then_the_rest(project: Path, config: ChainConfig) -> None:
     stages, devnet = plan(config, DevnetOptions(project / "chain.toml"))
 
-    assert names(stages) == [["redis"], ["hub", "sprinter-0", "sprinter-1", "node"]]
+    assert names(stages) == [["redis"], ["hub", "sprinter-0", "sprinter-1", "node"], ["explorer"]]
     redis_url = devnet.redis_url
     assert redis_url and devnet.redis_embedded
     hub, *workers, node = stages[1]
@@ -48,7 +48,7 @@ def test_full_devnet_starts_redis_first_then_the_rest(project: Path, config: Cha
 def test_workers_share_the_sprinter_keys_round_robin(project: Path, config: ChainConfig) -> None:
     stages, devnet = plan(config, DevnetOptions(project / "chain.toml", workers=3))
 
-    workers = [s for s in stages[-1] if s.name.startswith("sprinter-")]
+    workers = [s for s in stages[1] if s.name.startswith("sprinter-")]
     keys = [w.argv[list(w.argv).index("--key-file") + 1] for w in workers]
     expected = [str(project / "keys" / f"sprinter-{i}.key") for i in (0, 1, 0)]
     assert keys == expected
@@ -59,13 +59,13 @@ def test_external_redis_is_used_as_given(project: Path, config: ChainConfig) -> 
     url = "redis://10.0.0.5:6379/2"
     stages, devnet = plan(config, DevnetOptions(project / "chain.toml", redis_url=url))
 
-    assert names(stages) == [["hub", "sprinter-0", "sprinter-1", "node"]]
+    assert names(stages) == [["hub", "sprinter-0", "sprinter-1", "node"], ["explorer"]]
     assert devnet.redis_url == url and not devnet.redis_embedded
 
 
 def test_no_hub_runs_the_node_alone(project: Path, config: ChainConfig) -> None:
     stages, devnet = plan(config, DevnetOptions(project / "chain.toml", hub=False))
-    assert names(stages) == [["node"]]
+    assert names(stages) == [["node"], ["explorer"]]
     assert devnet.hub_url is None and devnet.redis_url is None
     assert "--redis-url" not in stages[0][0].argv  # no hub: model calls dropped with a hint
 
