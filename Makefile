@@ -14,7 +14,7 @@ install: $(STAMP) node_modules/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[all,dev]"  # all: node, hub, worker, zk
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -2,7 +2,7 @@
 
 import typer
 
-from . import chain, demo, hub, model
+from . import chain, contracts, demo, hub, model
 
 app = typer.Typer(
     name="neurostack",
@@ -12,5 +12,6 @@ app = typer.Typer(
 )
 chain.register(app)  # new, up, node, demo
 demo.register(app)  # demo
+contracts.register(app)  # compile
 model.register(app)  # model upload|list|show, infer
 app.add_typer(hub.app, name="hub")
