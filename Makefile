@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up demo test lint bench clean
+.PHONY: install up demo test lint bench clean docs
 
 install: $(STAMP) node_modules/.installed
 
@@ -37,6 +37,10 @@ lint: install
 	$(BIN)/ruff check --cache-dir .ruff_cache .  # one cache: not one inside the template
 	$(BIN)/lint-imports
 	$(BIN)/mypy --ignore-missing-imports neurostack sequencer bridge hub_client
+
+# Rewrite the code blocks of README.md and docs/ from their files under docs_src/.
+docs: install
+	$(BIN)/python -m neurostack.docs --sync
 
 bench: install
 	$(BIN)/python bench/node.py
