@@ -44,7 +44,7 @@ LANGUAGE_OF = {
     ".mjs": "javascript",
 }
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
-_MARKER = re.compile(r"^ *<!--\s*(?P<name>[^\s>]+)\s*-->\s*$")
+_MARKER = re.compile(r"^ {0,3}<!--\s*(?P<name>[^\s>]+)\s*-->\s*$")
 
 
 @dataclass(frozen=True)
