@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser up demo test lint bench screenshots clean
+.PHONY: install browser up demo test lint bench screenshots clean docs
 
 install: $(STAMP) node_modules/.installed browser
 
@@ -21,7 +21,7 @@ browser:
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[all,dev]"  # all: node, hub, worker, zk
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -44,6 +44,10 @@ lint: install
 	$(BIN)/ruff check --cache-dir .ruff_cache .  # one cache: not one inside the template
 	$(BIN)/lint-imports
 	$(BIN)/mypy --ignore-missing-imports neurostack sequencer bridge hub_client
+
+# Rewrite the code blocks of README.md and docs/ from their files under docs_src/.
+docs: install
+	$(BIN)/python -m neurostack.docs --sync
 
 bench: install
 	$(BIN)/python bench/node.py

@@ -6,6 +6,10 @@ standard-JSON API of solc-js (``solc`` 0.8.37, pinned in ``package.json``), run 
 explicitly because solc's default target is newer than py-evm 0.12 executes (see
 DESIGN.md section 10); ``cancun`` is the default here.
 
+Where solc-js comes from: the nearest ``node_modules`` holding the pinned version (a
+clone's ``npm ci``), else the user's cache, where :mod:`neurostack.solcjs` installs it with
+npm on first use (wheel installs). Node.js 18+ must be on ``PATH`` either way.
+
 Imports in the sources are resolved, in order, from: the given sources themselves,
 the folders of the files passed to :func:`compile_files`, the repository's
 ``contracts/`` folder, and the Solidity files shipped in ``neurostack/contracts/``.
@@ -20,7 +24,8 @@ Errors (one tree, rooted in :class:`SolidityError`):
 
 - ``SolidityError`` — anything that stops a compile.
   - ``ToolchainNotFound`` — ``node`` or the pinned ``solc`` package is missing.
-  - ``CompilationFailed`` — solc reported errors; the message holds solc's own text.
+  - ``CompilationFailed`` — solc reported errors; the message holds solc's own text,
+    ``diagnostics`` each error's file, line, column and message.
 """
 
 from __future__ import annotations
@@ -28,13 +33,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from neurostack import solcjs
 
 SOLC_VERSION = "0.8.37"
 DEFAULT_EVM_VERSION = "cancun"
@@ -49,6 +58,7 @@ COMPILE_TIMEOUT_S = 120.0
 
 PACKAGE_CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
 INSTALL_HINT = "run `make install` (or `npm ci`) in the Neuro Stack repository"
+log = logging.getLogger(__name__)
 
 
 class SolidityError(Exception):
@@ -59,11 +69,48 @@ class ToolchainNotFound(SolidityError):
     """``node`` or the pinned solc-js package is not installed."""
 
 
-class CompilationFailed(SolidityError):
-    """solc rejected the sources; ``errors`` holds solc's formatted messages."""
+@dataclass(frozen=True)
+class Diagnostic:
+    """One message of solc: ``file:line:column: kind: message`` plus solc's code frame."""
 
-    def __init__(self, errors: list[str]) -> None:
+    severity: str  # "error", "warning" or "info"
+    kind: str  # solc's type: ParserError, TypeError, DeclarationError, Warning, ...
+    message: str
+    file: str | None  # source unit name; for a project compile its path from the project
+    line: int | None  # 1-based, as solc counts
+    column: int | None
+    formatted: str  # solc's own rendering, with the offending line and a caret
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}: " if self.file else ""
+        return f"{where}{self.kind}: {self.message}"
+
+
+_LOCATION = re.compile(r"^\s*--> (.+):(\d+):(\d+):\s*$", re.MULTILINE)
+
+
+def _diagnostic(raw: dict[str, Any]) -> Diagnostic:
+    formatted = raw.get("formattedMessage") or raw["message"]
+    where = _LOCATION.search(formatted)
+    file = where.group(1) if where else (raw.get("sourceLocation") or {}).get("file")
+    return Diagnostic(
+        severity=raw.get("severity", "error"),
+        kind=raw.get("type", "Error"),
+        message=raw["message"],
+        file=file,
+        line=int(where.group(2)) if where else None,
+        column=int(where.group(3)) if where else None,
+        formatted=formatted,
+    )
+
+
+class CompilationFailed(SolidityError):
+    """solc rejected the sources; ``errors`` holds solc's formatted messages and
+    ``diagnostics`` the same errors with their file, line and column."""
+
+    def __init__(self, errors: list[str], diagnostics: Iterable[Diagnostic] = ()) -> None:
         self.errors = errors
+        self.diagnostics = list(diagnostics)
         super().__init__("Solidity compilation failed:\n" + "\n".join(errors))
 
 
@@ -167,23 +214,30 @@ def find_repo_contracts_dir() -> Path | None:
     return folder if folder.is_dir() else None
 
 
+def ensure_compiler(report: Callable[[str], None] | None = None) -> Path:
+    """The pinned solc-js package folder: a ``node_modules`` one above cwd or this file,
+    else the user's cache, installed there on first use (``report`` hears about it)."""
+    _node()
+    try:
+        node_modules = find_node_modules()
+    except ToolchainNotFound:
+        node_modules = None
+    if node_modules is None or _solc_version(node_modules) != SOLC_VERSION:
+        try:
+            node_modules = solcjs.install_solc(SOLC_VERSION, report=report or log.info)
+        except solcjs.SolcInstallError as exc:
+            raise ToolchainNotFound(str(exc)) from None
+    return node_modules / "solc"
+
+
 def _solc_dir() -> Path:
-    solc_dir = find_node_modules() / "solc"
-    version = _solc_version(solc_dir.parent)
-    if version != SOLC_VERSION:
-        raise ToolchainNotFound(
-            f"solc-js {version} is installed in {solc_dir}, but Neuro Stack pins "
-            f"{SOLC_VERSION}: {INSTALL_HINT}"
-        )
-    return solc_dir
+    return ensure_compiler()
 
 
 def _node() -> str:
     node = shutil.which("node")
     if node is None:
-        raise ToolchainNotFound(
-            f"`node` (Node.js >= 18) is not on PATH: install it, then {INSTALL_HINT}"
-        )
+        raise ToolchainNotFound(f"`node` is not on PATH. {solcjs.NODE_HINT}")
     return node
 
 
@@ -289,11 +343,9 @@ def compile_contracts(
 
 def _parse_output(output: dict[str, Any], evm_version: str) -> dict[str, CompiledContract]:
     diagnostics = output.get("errors", [])
-    errors = [
-        d.get("formattedMessage") or d["message"] for d in diagnostics if d["severity"] == "error"
-    ]
-    if errors:
-        raise CompilationFailed(errors)
+    failed = [_diagnostic(d) for d in diagnostics if d["severity"] == "error"]
+    if failed:
+        raise CompilationFailed([d.formatted for d in failed], failed)
     warnings = tuple(d.get("formattedMessage") or d["message"] for d in diagnostics)
     result: dict[str, CompiledContract] = {}
     for source, by_name in sorted(output.get("contracts", {}).items()):
@@ -350,11 +402,12 @@ def compile_files(
     )
 
 
-def load_artifact(name: str) -> CompiledContract:
-    """A committed artifact from ``neurostack/contracts/<name>.json`` (no compiler needed)."""
-    path = PACKAGE_CONTRACTS_DIR / f"{name}.json"
+def load_artifact(name: str, directory: Path = PACKAGE_CONTRACTS_DIR) -> CompiledContract:
+    """A compiled artifact ``<directory>/<name>.json`` (no compiler needed): by default one
+    committed in ``neurostack/contracts/``; a project's are in ``contracts/artifacts/``."""
+    path = directory / f"{name}.json"
     if not path.is_file():
-        known = sorted(p.stem for p in PACKAGE_CONTRACTS_DIR.glob("*.json"))
+        known = sorted(p.stem for p in directory.glob("*.json"))
         raise SolidityError(f"no compiled artifact {name!r}; available: {', '.join(known)}")
     data = json.loads(path.read_text())
     return CompiledContract(

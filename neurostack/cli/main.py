@@ -2,7 +2,7 @@
 
 import typer
 
-from . import chain, demo, explorer, hub, model, verify
+from . import chain, contracts, demo, explorer, hub, model, verify
 
 app = typer.Typer(
     name="neurostack",
@@ -12,6 +12,7 @@ app = typer.Typer(
 )
 chain.register(app)  # new, up, node, demo
 demo.register(app)  # demo
+contracts.register(app)  # compile
 model.register(app)  # model upload|list|show, infer
 verify.register(app)  # verify-inference
 app.add_typer(hub.app, name="hub")

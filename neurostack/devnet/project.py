@@ -9,6 +9,7 @@ CLI passes only the values the user gave.
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import re
 import shutil
@@ -21,16 +22,20 @@ from cookiecutter.main import cookiecutter
 from eth_account import Account
 from eth_utils import ValidationError
 
+from neurostack import __version__
 from sequencer.config import ChainConfig, load_chain_config
 from sequencer.errors import ConfigError
 
 from .errors import ProjectError
 
-#: The template ships in the source tree next to the packages (editable installs).
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "rollup"
+#: The template: ``templates/rollup/`` in the repository, ``neurostack/templates/rollup/``
+#: in a wheel (setup.py maps the folder into the package), found the same way in both.
+#: pip installs packages as folders, so it is a real directory, as cookiecutter needs.
+TEMPLATE_DIR = Path(str(importlib.resources.files("neurostack.templates") / "rollup"))
 
 KNOWN_MODES = ("VANILLA", "ZK", "TEE", "OPTIMISTIC")
-_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# A folder name that is also a valid Python project name (the generated pyproject.toml).
+_SLUG = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$")
 _SYMBOL = re.compile(r"^[A-Za-z0-9]{1,11}$")  # wallets such as MetaMask cap symbols at 11
 _PLAIN_TEXT = re.compile(r'^[^"\\\n\r\t{}]{1,64}$')  # safe inside a TOML basic string
 
@@ -39,8 +44,8 @@ def template_variables() -> dict[str, Any]:
     """The template's variables with their defaults (``cookiecutter.json``)."""
     if not (TEMPLATE_DIR / "cookiecutter.json").is_file():
         raise ProjectError(
-            f"the chain template is missing at {TEMPLATE_DIR}; install Neuro Stack from its "
-            "source tree (`pip install -e .`) so templates/rollup/ is available"
+            f"the chain template is missing at {TEMPLATE_DIR}: this installation of Neuro Stack "
+            "is incomplete; reinstall it (`pip install --force-reinstall neurostack`)"
         )
     raw = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
     return {k: v for k, v in raw.items() if not k.startswith("_")}
@@ -59,7 +64,7 @@ def validate_values(values: dict[str, Any]) -> dict[str, Any]:
         check(
             bool(_SLUG.match(str(out["project_slug"]))),
             f"project name {out['project_slug']!r}: use letters, digits, '.', '_' or '-' "
-            "(a folder name, at most 64 characters)",
+            "(a folder name, at most 64 characters, starting and ending with a letter or digit)",
         )
     for key in ("chain_name", "token_name"):
         if key in out:
@@ -123,6 +128,7 @@ def create_project(
     """
     template_variables()  # fails early with advice when the template is missing
     context = validate_values({"project_slug": name, **(values or {})})
+    context["_neurostack_version"] = __version__  # the project's pyproject.toml pins it
     output_dir = Path(output_dir).resolve()
     target = output_dir / name
     if target.exists() and (not target.is_dir() or any(target.iterdir())):

@@ -7,16 +7,17 @@ import os
 import stat
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 from eth_account import Account
 from typer.testing import CliRunner
 
+import neurostack
 from neurostack.cli.main import app
 from neurostack.devnet.project import TEMPLATE_DIR, create_project
 from neurostack.hub.samples import sample_model_path
-from neurostack.solidity import compile_files
 from sequencer.config import load_chain_config
 
 NEUROSTACK = Path(sys.executable).with_name("neurostack")
@@ -183,15 +184,18 @@ def test_invalid_project_name_is_refused(tmp_path: Path) -> None:
     assert tree(tmp_path) == set()
 
 
-@pytest.mark.parametrize("name", ["Storage", "Predictor"])
-def test_template_artifacts_are_the_compiled_contracts(name: str) -> None:
-    """contracts/artifacts/<name>.json must be what the pinned solc-js makes of <name>.sol."""
-    contracts = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "contracts"
-    artifact = json.loads((contracts / "artifacts" / f"{name}.json").read_text())
+def test_new_writes_a_pyproject_pinning_this_neurostack(tmp_path: Path) -> None:
+    folder = create_project("iota", tmp_path)
+    project = tomllib.loads((folder / "pyproject.toml").read_text())
 
-    compiled = compile_files([contracts / f"{name}.sol"])[name].to_artifact()
-
-    assert artifact == compiled
+    assert project["project"]["name"] == "iota"
+    assert project["project"]["dependencies"] == [f"neurostack[all]=={neurostack.__version__}"]
+    assert {r.split(">")[0] for r in project["project"]["optional-dependencies"]["test"]} == {
+        "pytest",
+        "web3",
+    }
+    assert project["tool"]["pytest"]["ini_options"]["testpaths"] == ["tests"]
+    assert not (folder / "pytest.ini").exists()  # one place for the settings
 
 
 def test_new_project_carries_the_example_model(tmp_path: Path) -> None:

@@ -158,36 +158,77 @@ def test_cache_is_invalidated_when_an_imported_file_changes(tmp_path: Path) -> N
     assert before != after
 
 
-def test_invalid_missing_solc_says_make_install(
+def _no_node_modules(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, version: str | None) -> None:
+    """As on a wheel install: no node_modules with the pinned solc above cwd or the package
+    (``version``: a nearby user project's own solc), and an empty cache in ``tmp_path``."""
+    if version is None:
+        find = solidity.find_node_modules
+        monkeypatch.setattr(solidity, "find_node_modules", lambda start=None: find([tmp_path]))
+    else:
+        other = tmp_path / "project" / "node_modules"
+        (other / "solc").mkdir(parents=True)
+        (other / "solc" / "package.json").write_text(f'{{"version": "{version}"}}')
+        monkeypatch.setattr(solidity, "find_node_modules", lambda start=None: other)
+    monkeypatch.setenv("NEUROSTACK_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("nearby", [None, "0.8.19"])
+def test_without_the_pinned_solc_nearby_it_is_installed_into_the_cache_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nearby: str | None
+) -> None:
+    _no_node_modules(monkeypatch, tmp_path, nearby)
+    heard: list[str] = []
+
+    first = solidity.ensure_compiler(report=heard.append)
+    box = compile_contracts({"Cached.sol": HEADER + "contract Cached { uint256 public c = 5; }"})
+
+    assert first == tmp_path / "cache" / "solc-0.8.37" / "node_modules" / "solc"
+    assert "Installing solc-js 0.8.37" in heard[0]
+    assert box["Cached"].deployed_bytecode
+    assert solidity.ensure_compiler(report=heard.append) == first
+    assert len(heard) == 1  # the second compile reuses the cached copy
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == ["solc-0.8.37"]  # no leftovers
+
+
+def test_invalid_missing_node_says_what_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    find = solidity.find_node_modules
-    with pytest.raises(ToolchainNotFound, match="make install"):
-        find([tmp_path])
-    monkeypatch.setattr(solidity, "find_node_modules", lambda start=None: find([tmp_path]))
-    with pytest.raises(ToolchainNotFound, match="make install"):
-        compile_contracts({"Fresh.sol": HEADER + "contract Fresh { uint256 public uncached = 7; }"})
-
-
-def test_invalid_missing_node_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(solidity.shutil, "which", lambda name: None)
-    with pytest.raises(ToolchainNotFound, match="`node`.*make install"):
+    _no_node_modules(monkeypatch, tmp_path, None)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # neither node nor npm
+    with pytest.raises(ToolchainNotFound, match="`node` is not on PATH.*Node.js 18"):
         compile_contracts(
             {"Fresh2.sol": HEADER + "contract Fresh2 { uint256 public uncached = 8; }"}
         )
 
 
-def test_invalid_wrong_solc_version_is_refused(
+def test_invalid_failing_npm_install_is_reported_and_leaves_no_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = tmp_path / "node_modules" / "solc"
-    fake.mkdir(parents=True)
-    (fake / "package.json").write_text('{"version": "0.8.19"}')
-    monkeypatch.setattr(solidity, "find_node_modules", lambda start=None: tmp_path / "node_modules")
-    with pytest.raises(ToolchainNotFound, match="0.8.19.*pins 0.8.37"):
+    _no_node_modules(monkeypatch, tmp_path, None)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    npm = bin_dir / "npm"
+    npm.write_text("#!/bin/sh\necho 'npm error 404 Not Found - solc' >&2\nexit 1\n")
+    npm.chmod(0o755)
+    (bin_dir / "node").symlink_to(solidity.shutil.which("node") or "/usr/bin/node")
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+    with pytest.raises(ToolchainNotFound, match="npm could not install solc-js 0.8.37.*404"):
         compile_contracts(
             {"Fresh3.sol": HEADER + "contract Fresh3 { uint256 public uncached = 9; }"}
         )
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_compile_errors_carry_file_line_and_column() -> None:
+    src = HEADER + "contract E {\n    function f() external { uint256 x = 1 }\n}\n"
+    with pytest.raises(CompilationFailed) as info:
+        compile_contracts({"dir/E.sol": src})
+    (diagnostic,) = info.value.diagnostics
+    column = src.splitlines()[3].index("}") + 1  # 1-based, where the ';' is missing
+    assert (diagnostic.file, diagnostic.line, diagnostic.column) == ("dir/E.sol", 4, column)
+    assert str(diagnostic) == f"dir/E.sol:4:{column}: ParserError: Expected ';' but got '}}'"
 
 
 def test_via_ir_output_runs_on_py_evm() -> None:

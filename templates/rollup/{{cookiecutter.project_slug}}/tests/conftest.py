@@ -68,7 +68,10 @@ def artifact() -> Callable[[str], dict[str, Any]]:
     """``artifact(name)``: a compiled contract of contracts/ (abi, bytecode) from artifacts/."""
 
     def _load(name: str) -> dict[str, Any]:
-        return json.loads((ROOT / "contracts" / "artifacts" / f"{name}.json").read_text())
+        path = ROOT / "contracts" / "artifacts" / f"{name}.json"
+        if not path.is_file():
+            pytest.fail(f"no artifact {path.name}: run `neurostack compile` in {ROOT}")
+        return json.loads(path.read_text())
 
     return _load
 

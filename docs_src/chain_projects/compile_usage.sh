@@ -1,0 +1,1 @@
+neurostack compile [--project DIR] [--check] [--evm-version cancun]

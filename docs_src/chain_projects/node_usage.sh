@@ -1,0 +1,1 @@
+neurostack node [--config chain.toml] [--reset] [--block-time S] [--redis-url URL]

@@ -1,0 +1,1 @@
+neurostack up [--config chain.toml] [--reset] [--workers N] [--no-hub] [--block-time S] [--redis-url URL]

@@ -1,0 +1,2 @@
+.venv/bin/python -m neurostack.solidity --build    # rewrite neurostack/contracts/
+.venv/bin/python -m neurostack.solidity --check    # exit 1 if stale (the tests run this)

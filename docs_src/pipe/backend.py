@@ -1,0 +1,10 @@
+# sequencer/pipe/backend.py: what the sequencer needs from an inference service.
+# bridge.CeleryBridge implements it; NoInference is the disabled stand-in.
+from concurrent.futures import Future
+from typing import Protocol
+
+from neurostack.protocol.jobs import InferenceJob, JobResult
+
+
+class InferenceBackend(Protocol):
+    def submit(self, job: InferenceJob) -> Future[JobResult]: ...

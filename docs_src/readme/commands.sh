@@ -1,0 +1,11 @@
+neurostack new mychain --chain-id 777 --token-symbol MYC --no-input   # scaffold a chain project
+cd mychain && neurostack up                                            # run it; `pytest` in a 2nd terminal
+neurostack compile                                                     # contracts/ -> contracts/artifacts/
+neurostack demo                                                        # a contract calls a model
+neurostack node --config chain.toml                                    # only the node + RPC
+neurostack hub serve                                                   # the hub: registry + inference API
+neurostack hub worker --redis-url URL --key-file KEY                   # a sprinter, on any machine
+neurostack model upload model.onnx --name my-model --key-file owner.key
+neurostack model list
+neurostack model show CID
+neurostack infer --model CID --input input.json

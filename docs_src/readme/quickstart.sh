@@ -1,0 +1,2 @@
+make up     # install, scaffold ./demo once, run it: devnet + reference hub + 2 workers
+make test   # install, run the whole test suite
