@@ -25,7 +25,9 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from eth.abc import BlockAPI, SignedTransactionAPI
-from eth_typing import Address, Hash32
+from eth_typing import Address
+
+from neurostack.protocol.types import Hash32
 
 from .chain import BlockInputs, ReadyTransaction
 from .engine import CommittedBlock, Engine

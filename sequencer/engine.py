@@ -25,12 +25,12 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any
 
-from eth.abc import BlockHeaderAPI
+from eth.abc import BlockAPI, BlockHeaderAPI
 from eth.db.schema import SchemaV1
 from eth_typing import Address, BlockNumber, Hash32
 
+from neurostack.protocol import types as protocol
 from neurostack.protocol.receipts import InferenceReceipt
 
 from .chain import (
@@ -62,9 +62,9 @@ class CommittedBlock:
     """What listeners hear after a commit: the block, and what its builder left out."""
 
     executed: ExecutedBlock
-    deferred: tuple[Hash32, ...] = ()
+    deferred: tuple[protocol.Hash32, ...] = ()
     """Transactions the builder left out for a model call without a valid receipt."""
-    rejected: tuple[tuple[Hash32, str], ...] = ()
+    rejected: tuple[tuple[protocol.Hash32, str], ...] = ()
     """Transactions the builder found invalid, with py-evm's reason."""
 
 
@@ -166,7 +166,7 @@ class Engine:
         """Build the child of ``parent`` (inside a :meth:`block_transaction`)."""
         return build_block(self.chain, parent, inputs, timestamp=timestamp, coinbase=coinbase)
 
-    def validate(self, block: Any, witness: Sequence[InferenceReceipt]) -> ExecutedBlock:
+    def validate(self, block: BlockAPI, witness: Sequence[InferenceReceipt]) -> ExecutedBlock:
         """The state-transition function on ``block`` as the head's child (inside a
         :meth:`block_transaction`); raises ``InvalidBlock``."""
         return state_transition(self.chain, block, witness)
@@ -194,7 +194,7 @@ class Engine:
             self._notifications.append(committed)
             return True
 
-    def import_block(self, block: Any, witness: Sequence[InferenceReceipt]) -> ExecutedBlock:
+    def import_block(self, block: BlockAPI, witness: Sequence[InferenceReceipt]) -> ExecutedBlock:
         """Validate ``block`` with ``witness`` and commit it (a follower's step)."""
         with self.block_transaction() as txn:
             executed = self.validate(block, witness)

@@ -68,7 +68,7 @@ from ..types import CallParams
 from .backend import InferenceBackend
 from .calls import WaitingRecorder, describe, make_job
 from .status import RequestInfo, RequestState, StatusBook, StatusRecord, TxStatus
-from .view import ChainView, PoolView
+from .view import ChainView, CommittedBlockView, PoolView
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ class InferencePool:
             recorder=recorder,
         )
 
-    def on_block(self, committed: Any) -> None:
+    def on_block(self, committed: CommittedBlockView) -> None:
         """A block was committed (a ``CommittedBlock``): mark its transactions included;
         those the builder deferred for a missing or rejected receipt are parked again."""
         block = committed.executed.block

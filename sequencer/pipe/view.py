@@ -12,7 +12,9 @@ from typing import Protocol
 
 from eth.abc import BlockAPI, SignedTransactionAPI, StateAPI
 
-from ..chain import BlockEnvironment, ChainSpec
+from neurostack.protocol.types import Hash32
+
+from ..chain import BlockEnvironment, ChainSpec, ExecutedBlock
 from ..types import CallParams, TxLookup
 
 
@@ -34,6 +36,18 @@ class ChainView(Protocol):
     ) -> bytes: ...
 
     def chain_time(self) -> int: ...
+
+
+class CommittedBlockView(Protocol):
+    """A committed block as PIPE hears of it (``sequencer.engine.CommittedBlock``)."""
+
+    @property
+    def executed(self) -> ExecutedBlock: ...
+
+    @property
+    def deferred(self) -> tuple[Hash32, ...]:
+        """Transactions the builder left out for a model call without a valid receipt."""
+        ...
 
 
 class PoolView(Protocol):
