@@ -6,7 +6,8 @@ contract that bumps a counter and emits an event), all in one block:
 - ``raw py-evm``: decode the raw bytes, ``MiningChain.mine_all`` on py-evm's in-memory DB.
   The baseline; :func:`raw_batch_seconds` is importable for other benchmarks.
 - ``node``: ``Node.send_raw_transaction`` for each (validation, fsync'ed journal) and one
-  ``Node.mine()`` (build, persist to SQLite, compact the journal).
+  ``Node.mine()`` (build, persist to SQLite, compact the journal); and the same with
+  ``verify_built_blocks`` (the state-transition function run on the built block first).
 - ``node via RPC``: ``eth_sendRawTransaction`` over HTTP from client processes (one
   keep-alive connection each) to the uvicorn server, then ``evm_mine`` over HTTP.
 
@@ -37,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sequencer.chain.fork import NeuroVM
 from sequencer.chain.genesis import genesis_params, genesis_state
+from sequencer.chainspec import chain_spec
 from sequencer.config import ChainConfig, ChainSection
 from sequencer.node import Node
 
@@ -88,7 +90,8 @@ def sign_all(config: ChainConfig, count: int, nonces: list[int], **fields: objec
 def raw_batch_seconds(config: ChainConfig, setup: Sequence[bytes], raws: Sequence[bytes]) -> float:
     """Seconds raw py-evm takes to decode ``raws`` and mine them in one block (after ``setup``)."""
     chain_cls = MiningChain.configure(vm_configuration=((0, NeuroVM),), chain_id=CHAIN_ID)
-    chain = chain_cls.from_genesis(AtomicDB(), genesis_params(config), genesis_state(config))
+    spec = chain_spec(config)
+    chain = chain_cls.from_genesis(AtomicDB(), genesis_params(spec), genesis_state(spec))
     decode = chain.get_vm().get_transaction_builder().decode
     if setup:
         chain.mine_all([decode(r) for r in setup], timestamp=1)
@@ -218,6 +221,7 @@ def measure(n: int, with_rpc: bool, repeat: int = 3) -> list[tuple[str, str, int
             paths: list[tuple[str, Callable[[Sequence[bytes], Sequence[bytes]], float]]] = [
                 ("raw py-evm batch", lambda s, r: raw_batch_seconds(config, s, r)),
                 ("node (in-process)", lambda s, r: _on_fresh_node(node_seconds, s, r)),
+                ("  ... verifying blocks", lambda s, r: _on_fresh_node(node_seconds, s, r, True)),
             ]
             if with_rpc:
                 paths.append(("node via JSON-RPC", lambda s, r: _on_fresh_node(rpc_seconds, s, r)))
@@ -238,10 +242,15 @@ def measure(n: int, with_rpc: bool, repeat: int = 3) -> list[tuple[str, str, int
 
 
 def _on_fresh_node(
-    run: Callable[[Node, Sequence[bytes]], float], setup: Sequence[bytes], raws: Sequence[bytes]
+    run: Callable[[Node, Sequence[bytes]], float],
+    setup: Sequence[bytes],
+    raws: Sequence[bytes],
+    verify: bool = False,
 ) -> float:
+    """``run`` on a new node; ``verify`` runs the state transition on each block it builds
+    (``verify_built_blocks``, off in production, on in the test suite)."""
     with tempfile.TemporaryDirectory() as data:
-        node = Node(bench_config(Path(data)))
+        node = Node(bench_config(Path(data)), verify_built_blocks=verify)
         try:
             node_seconds(node, setup)
             return run(node, raws)

@@ -83,7 +83,28 @@ class SequencerSection(_Section):
     key_file: Path = Field(
         Path("keys/sequencer.key"), description="hex private key of the sequencer"
     )
+    address: str | None = Field(
+        None,
+        description="the sequencer key's address: the registry owner and fee recipient "
+        "(public, so a follower needs no key); derived from key_file when not given",
+    )
     data_dir: Path = Field(Path("data"), description="chain database and mempool journal")
+    verify_built_blocks: bool = Field(
+        False,
+        description="run the state-transition function on every block this node builds "
+        "before committing it (about doubles the cost of a block; the test suite turns it on)",
+    )
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        if not is_hex_address(v):
+            raise ValueError(f"{v!r} is not a 20-byte hex address")
+        if v != v.lower() and not is_checksum_address(v):
+            raise ValueError(f"{v!r} has a bad EIP-55 checksum")
+        return to_checksum_address(v)
 
 
 class RpcSection(_Section):
@@ -259,18 +280,33 @@ class ChainConfig(_Section):
 
 
 def sequencer_address(config: ChainConfig) -> Address:
-    """The address of the sequencer key (``[sequencer].key_file``): the fee recipient of
-    every block and the registry's chain owner. The zero address if there is no key file,
-    so a chain without a key still runs (its tips go to the zero address)."""
+    """The sequencer's address: the fee recipient of every block and the registry's chain
+    owner. ``[sequencer] address`` when given (a follower has no key file), else the
+    address of ``[sequencer] key_file``; the zero address when there is neither, so a chain
+    without a key still runs (its tips go to the zero address). A key file whose address
+    differs from ``[sequencer] address`` is a ``ConfigError``."""
+    given = config.sequencer.address
     try:
         text = Path(config.key_file).read_text().strip()
     except OSError:
-        return Address(b"\x00" * 20)
-    try:
-        private_key = keys.PrivateKey(bytes.fromhex(text.removeprefix("0x")))
-    except ValueError:
-        raise ConfigError(f"{config.key_file}: not a hex private key") from None
-    return Address(private_key.public_key.to_canonical_address())
+        text = None
+    derived = None
+    if text is not None:
+        try:
+            private_key = keys.PrivateKey(bytes.fromhex(text.removeprefix("0x")))
+        except ValueError:
+            raise ConfigError(f"{config.key_file}: not a hex private key") from None
+        derived = Address(private_key.public_key.to_canonical_address())
+    if given is not None:
+        address = Address(bytes.fromhex(given[2:]))
+        if derived is not None and derived != address:
+            raise ConfigError(
+                f"{config.key_file} is the key of {to_checksum_address(derived)}, but "
+                f"[sequencer] address is {given}; make them agree (the address is public, "
+                "the key stays with the sequencer)"
+            )
+        return address
+    return derived if derived is not None else Address(b"\x00" * 20)
 
 
 def load_chain_config(path: Path) -> ChainConfig:

@@ -14,9 +14,12 @@ Tree::
     ├── BlockNotFound(LookupError)         a block number/tag past the head
     ├── InvalidBlockTimestamp(ValueError)  evm_mine with a timestamp not after the head's
     ├── DevMethodsDisabled                 evm_* methods on a node without dev methods
-    ├── TransactionDeferred                raised inside block execution by a hook (PIPE) to
-    │                                      take a transaction out of this block and keep it
-    │                                      pending; never reaches users
+    ├── TransactionDeferred                raised inside block execution (a model call without
+    │                                      a valid receipt) to take a transaction out of the
+    │                                      block being built and keep it pending; never
+    │                                      reaches users
+    ├── InvalidBlock(ValueError)           a published block fails the state transition
+    │                                      (``sequencer.chain.exceptions`` has its tree)
     └── StoreError                         the on-disk store is unusable (corrupt, locked)
 
 Classified by what the caller should do: ``TransactionRejected`` and ``InvalidCall`` are
@@ -85,8 +88,9 @@ class TransactionDeferred(SequencerError):
     """Raised during block execution to keep a transaction out of the current block.
 
     The block builder reverts the transaction's effects, leaves it in the mempool and goes
-    on with the next one. PIPE raises it when a transaction needs an inference result that
-    the block's witness does not hold.
+    on with the next one; the state transition rejects a published block instead. The
+    inference precompile raises it when a call needs a result the block's witness does
+    not hold (or holds an invalid receipt for).
     """
 
 

@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole test suite.
+"""Fixtures shared by the whole test suite, and its one switch: ``verify_built_blocks`` on.
 
 ``hub_stack``: one real reference hub for the session (embedded redis-server, the API
 under uvicorn, two sprinter worker processes), see ``tests/hub/stack.py``. Tests that use
@@ -11,13 +11,20 @@ It is shared: do not kill or stop its workers or Redis; fault tests start their 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from neurostack.hub.broker import EmbeddedRedis
+from sequencer.node import VERIFY_ENV
 from tests.hub.stack import HubStack
+
+# Every node this suite starts, in this process or as a `neurostack` process, runs the
+# state-transition function on each block it builds before committing it (docs/chain.md,
+# "The builder and the STF"): a block the STF rejects fails the test that made it.
+os.environ[VERIFY_ENV] = "1"
 
 
 @pytest.fixture(scope="session")

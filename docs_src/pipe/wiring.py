@@ -14,7 +14,7 @@ config = ChainConfig(
 )
 node = Node(config)
 backend = NoInference()  # with a hub: bridge.CeleryBridge(redis_url, redundancy=..., ...)
-pool = attach(node, backend)  # admission check, pending listener, block hooks, detection
+pool = attach(node, backend)  # admission check, pending listener, block inputs, detection
 try:
     model = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
     data = encode_inference_call(

@@ -9,3 +9,5 @@ neurostack model upload model.onnx --name my-model --key-file owner.key
 neurostack model list
 neurostack model show CID
 neurostack infer --model CID --input input.json
+neurostack verify-inference --rpc URL --tx HASH [--trusted-block HASH] # check a tx's model outputs, trusting no RPC
+neurostack explorer --rpc http://127.0.0.1:8545                       # the explorer (`up` starts one)

@@ -8,7 +8,7 @@ call without fee fields needs no balance for gas. Nothing is persisted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import cast
 
 from eth.abc import BlockHeaderAPI, ChainAPI, ComputationAPI, SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, ZERO_ADDRESS
@@ -21,6 +21,9 @@ from eth_utils import ValidationError
 
 from ..errors import ExecutionReverted, InvalidCall
 from ..types import CallParams
+from .environment import BlockEnvironment
+from .fork import NeuroVM
+from .inference.outputs import InferenceOutputs
 
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
@@ -57,11 +60,16 @@ def run_call(
     params: CallParams,
     *,
     gas: int | None = None,
-    environment: Any = None,
+    environment: BlockEnvironment | None = None,
 ) -> ComputationAPI:
-    """Execute ``params`` on the state after ``header``; the computation, errors included."""
-    vm = chain.get_vm(header.copy(base_fee_per_gas=0))
-    vm.environment = environment  # type: ignore[attr-defined]
+    """Execute ``params`` on the state after ``header``; the computation, errors included.
+
+    ``environment`` is what the call's model calls see (PIPE's ``SIMULATE`` environment
+    for ``eth_call``); without one a call of a Neuro precompile fails.
+    """
+    vm = cast(NeuroVM, chain.get_vm(header.copy(base_fee_per_gas=0)))
+    vm.environment = environment
+    vm.outputs = InferenceOutputs() if environment is not None else None
     state = vm.state
     sender = Address(params.sender or ZERO_ADDRESS)
     nonce = params.nonce if params.nonce is not None else state.get_nonce(sender)
@@ -111,7 +119,10 @@ def raise_for_error(computation: ComputationAPI) -> None:
 
 
 def call(
-    chain: ChainAPI, header: BlockHeaderAPI, params: CallParams, environment: Any = None
+    chain: ChainAPI,
+    header: BlockHeaderAPI,
+    params: CallParams,
+    environment: BlockEnvironment | None = None,
 ) -> bytes:
     """``eth_call``: the return data, or ``ExecutionReverted`` / ``InvalidCall``."""
     computation = run_call(chain, header, params, environment=environment)
@@ -123,7 +134,7 @@ def estimate_gas(
     chain: ChainAPI,
     header: BlockHeaderAPI,
     params: CallParams,
-    environment: Any = None,
+    environment: BlockEnvironment | None = None,
     balance_of: Callable[[bytes], int] | None = None,
 ) -> int:
     """``eth_estimateGas``: the smallest gas limit that succeeds, found by binary search.

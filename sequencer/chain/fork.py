@@ -1,85 +1,89 @@
-"""The Neuro fork: py-evm's Prague VM with an extendable precompile map and a block environment.
+"""The Neuro fork: py-evm's Prague VM with the inference precompiles, fee settlement and a
+block environment, as subclasses (py-evm's own extension mechanism).
 
-Extension points (documented in docs/chain.md):
+- :class:`NeuroComputation` — Prague's precompile map merged, when the class is defined,
+  with ``0x…F4`` (``runModelInference``) and the registry system contract at
+  ``0x4E53…0001``. py-evm's EIP-2929 warm-address set is built from the same map.
+- :class:`NeuroTransactionExecutor` — Prague's executor; it opens each transaction in the
+  block's inference accumulator and, after py-evm's own finalisation (refund, tip),
+  settles the transaction's inference fees (:mod:`.inference.fees`). Building, validating
+  and calls all execute through it.
+- :class:`NeuroState` — carries the per-block :class:`~.environment.BlockEnvironment`
+  and its :class:`~.inference.outputs.InferenceOutputs`, and the fork's verification
+  rules: ``receipt_verifiers`` (mode → verifier, :mod:`.inference.verify`) and the TEE
+  ``attestation_verifier``.
+- :class:`NeuroVM` — hands its ``environment`` and ``outputs`` to whatever state py-evm
+  builds. They live on the VM instance, so two blocks or calls on different threads
+  never see each other's.
 
-- ``EXTRA_PRECOMPILES``: a module-level dict ``{Address: precompile}`` that other modules
-  of ``sequencer.chain`` populate at import time (the inference precompile at ``0x…F4``).
-  ``NeuroComputation`` looks precompiles up in it before Prague's own map, and py-evm's
-  EIP-2929 warm-address check sees the added addresses too.
-- ``TRANSACTION_HOOKS``: objects with ``begin(state, tx)`` and ``finalize(state, tx,
-  computation)``, called by ``NeuroTransactionExecutor`` when a transaction starts and after
-  py-evm's own finalisation (gas refund, tip): inference fee settlement lives there, so
-  block building, import and ``eth_call`` all apply it.
-- ``NeuroState.environment``: the per-block environment object (for example the block's
-  inference witness). The block builder and the call executor hand one to the VM with
-  ``vm.environment = ...``; a precompile reads it as ``computation.state.environment``.
-  It lives on the VM/state instance, so two blocks or calls running in different threads
-  never see each other's environment.
+Nothing here is a registry filled at import time: a fork with more precompiles, modes or
+another attestation verifier is a further subclass.
 """
 
 from __future__ import annotations
 
-from collections import ChainMap
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any, ClassVar, cast
 
 from eth.abc import ComputationAPI, MessageAPI, SignedTransactionAPI, StateAPI
 from eth.vm.base import VM
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PRAGUE_PRECOMPILES, PragueComputation
 from eth.vm.forks.prague.state import PragueState, PragueTransactionExecutor
-from eth_typing import Address
 
-Precompile = Callable[[ComputationAPI], ComputationAPI]
+from neurostack.protocol.modes import InferenceMode
 
-EXTRA_PRECOMPILES: dict[Address, Precompile] = {}
-"""Precompiles added by this project, keyed by 20-byte address. Populated at import time."""
+from .environment import BlockEnvironment, fork_state
+from .inference.attestation import AttestationVerifier, DevAttestationVerifier
+from .inference.constants import INFERENCE_PRECOMPILE_ADDRESS, REGISTRY_ADDRESS
+from .inference.fees import settle_transaction
+from .inference.outputs import InferenceOutputs, begin_transaction
+from .inference.precompile import run_model_inference
+from .inference.system_contract import run_registry
+from .inference.verify import RECEIPT_VERIFIERS, ReceiptVerifier
+
+NEURO_PRECOMPILES = {
+    **PRAGUE_PRECOMPILES,
+    INFERENCE_PRECOMPILE_ADDRESS: run_model_inference,
+    REGISTRY_ADDRESS: run_registry,
+}
+"""Prague's precompiles and the fork's two system addresses."""
 
 
 class NeuroComputation(PragueComputation):
-    """Prague's computation; its precompile map is Prague's overlaid with ``EXTRA_PRECOMPILES``."""
+    """Prague's computation with the Neuro precompiles."""
 
-    # A ChainMap, not a merged copy: additions made after this class is created are seen.
-    _precompiles = ChainMap(EXTRA_PRECOMPILES, PRAGUE_PRECOMPILES)  # type: ignore[assignment]  # noqa: RUF012
-
-
-class TransactionHook(Protocol):
-    """Sees every transaction a Neuro state executes (see ``TRANSACTION_HOOKS``)."""
-
-    def begin(self, state: StateAPI, transaction: SignedTransactionAPI) -> None: ...
-
-    def finalize(
-        self, state: StateAPI, transaction: SignedTransactionAPI, computation: ComputationAPI
-    ) -> None: ...
-
-
-TRANSACTION_HOOKS: list[TransactionHook] = []
-"""Hooks run around each transaction, in registration order. Populated at import time."""
+    _precompiles = NEURO_PRECOMPILES  # type: ignore[assignment]
 
 
 class NeuroTransactionExecutor(PragueTransactionExecutor):
-    """Prague's executor, calling ``TRANSACTION_HOOKS`` at the start and end of a transaction."""
+    """Prague's executor, opening and settling each transaction's inference calls."""
 
     def build_evm_message(self, transaction: SignedTransactionAPI) -> MessageAPI:
-        for hook in TRANSACTION_HOOKS:
-            hook.begin(self.vm_state, transaction)
+        outputs = fork_state(self.vm_state).outputs
+        if outputs is not None:
+            begin_transaction(outputs)
         return super().build_evm_message(transaction)
 
     def finalize_computation(
         self, transaction: SignedTransactionAPI, computation: ComputationAPI
     ) -> ComputationAPI:
         computation = super().finalize_computation(transaction, computation)
-        for hook in TRANSACTION_HOOKS:
-            hook.finalize(self.vm_state, transaction, computation)
+        outputs = fork_state(self.vm_state).outputs
+        if outputs is not None:
+            settle_transaction(self.vm_state, transaction, computation, outputs)
         return computation
 
 
 class NeuroState(PragueState):
-    """Prague's state with a slot for the per-block environment."""
+    """Prague's state with the block environment and the fork's verification rules."""
 
     computation_class = NeuroComputation
     transaction_executor_class = NeuroTransactionExecutor
-    environment: Any = None
+    environment: BlockEnvironment | None = None
+    outputs: InferenceOutputs | None = None
+    receipt_verifiers: ClassVar[Mapping[InferenceMode, ReceiptVerifier]] = RECEIPT_VERIFIERS
+    attestation_verifier: ClassVar[AttestationVerifier] = DevAttestationVerifier()
 
 
 class NeuroVM(PragueVM):
@@ -87,13 +91,20 @@ class NeuroVM(PragueVM):
 
     fork = "prague"  # consensus rules are Prague's; tools that look at the name see that
     _state_class = NeuroState
-    environment: Any = None
+    environment: BlockEnvironment | None = None
+    outputs: InferenceOutputs | None = None
 
     @property
     def state(self) -> StateAPI:
         # py-evm builds (and in import_block re-builds) the state lazily; attach the
         # environment whichever path created it.
-        state = VM.state.fget(self)  # type: ignore[attr-defined]
-        if getattr(state, "environment", None) is not self.environment:
-            state.environment = self.environment  # type: ignore[attr-defined]
+        state: Any = VM.state.fget(self)  # type: ignore[attr-defined]
+        if state.environment is not self.environment or state.outputs is not self.outputs:
+            state.environment = self.environment
+            state.outputs = self.outputs
         return state
+
+
+def attestation_verifier_of(vm_class: type[NeuroVM]) -> AttestationVerifier:
+    """The attestation verifier of a fork (genesis checks its TEE keys with it)."""
+    return cast(type[NeuroState], vm_class.get_state_class()).attestation_verifier

@@ -11,28 +11,29 @@ Wiring (the composition root does this; ``sequencer`` never imports ``bridge``):
     ...
     pool.close()
 
-Modules: ``backend`` (the interface and the disabled stand-in), ``pool`` (the hooks and
-the detection thread), ``calls`` (inference for ``eth_call``), ``records`` (per-block
-witness storage), ``status`` (what ``neuro_getInferenceStatus`` reports), ``errors``.
+Modules: ``backend`` (the interface and the disabled stand-in), ``pool`` (parking,
+detection, the block inputs), ``view`` (what PIPE reads from the node), ``calls``
+(inference for ``eth_call``), ``status`` (what ``neuro_getInferenceStatus`` reports),
+``errors``. Each block's witness is stored by the engine (``sequencer.records``).
 """
 
 from .backend import NO_BACKEND_MESSAGE, InferenceBackend, NoInference
 from .errors import InferenceFailed, InferenceTimedOut, InferenceUnavailable, PipeError
 from .pool import InferencePool, attach, may_call_models
-from .records import BlockInferences, InferenceRecords
 from .status import RequestInfo, RequestState, StatusRecord, TxStatus
+from .view import ChainView, PoolView
 
 __all__ = [
     "NO_BACKEND_MESSAGE",
-    "BlockInferences",
+    "ChainView",
     "InferenceBackend",
     "InferenceFailed",
     "InferencePool",
-    "InferenceRecords",
     "InferenceTimedOut",
     "InferenceUnavailable",
     "NoInference",
     "PipeError",
+    "PoolView",
     "RequestInfo",
     "RequestState",
     "StatusRecord",

@@ -1,7 +1,7 @@
-"""The inference mempool: PIPE's park → detect → fan out → stitch → seal → expire, as ``BlockHooks``.
+"""The inference mempool: PIPE's park → detect → fan out → stitch → seal → expire.
 
 One :class:`InferencePool` per node (wired by :func:`attach`). It sits beside the ordinary
-mempool and decides which pooled transactions are *ready*:
+mempool and decides which pooled transactions are *ready*, and with which receipts:
 
 - Park: a transaction that may call a model (a contract creation, a call to an account
   with code, or a direct call of ``0x…F4``) is parked when it enters the pool; the
@@ -12,19 +12,22 @@ mempool and decides which pooled transactions are *ready*:
 - Fan out: each such request becomes one ``InferenceJob`` (keyed by request id, shared by
   every transaction making it) submitted to the :class:`~.backend.InferenceBackend`.
 - Stitch: a job's receipt goes into the cache and its transactions are simulated again,
-  until a simulation finishes (→ ready) or more than ``max_calls_per_tx`` requests appear.
-- Seal: the builder sees only ready transactions (``is_ready``) and executes the block in
-  ``SEAL`` mode with the cache as witness. A transaction whose input changed because of an
-  earlier one in the block misses the witness, is deferred by the builder, and is parked
-  and simulated again after the block. Blocks never wait: a parked transaction only holds
-  back its own sender's later nonces.
+  until a simulation finishes (→ ready, with the receipts it used as its witness entries)
+  or more than ``max_calls_per_tx`` requests appear.
+- Seal: when the driver asks (``block_inputs``), PIPE turns the pool's candidates into
+  ``BlockInputs``: ready transactions with their witness entries; a parked transaction
+  stops its sender's later nonces. The block executes in ``SEAL`` mode with those
+  receipts. A transaction whose input changed because of an earlier one in the block
+  misses the witness and is deferred by the builder; the committed block names it, and
+  PIPE parks and simulates it again. Blocks never wait for models.
 - Expire: a job that fails (unknown model, invalid input, no sprinter) or a deadline
   (``[inference] deadline`` seconds after arrival) drops the transaction from the mempool
   and its journal, freeing the sender's nonce, with a reason in the status.
 
-Locking: the pool's own lock guards only its dictionaries and is never held while calling
-the node (the node calls ``is_ready``/``block_environment``/``block_persisted`` with its
-lock held, so holding ours across a node call could deadlock).
+PIPE reads the node through :mod:`.view` (head, state, calls; the pool it parks in),
+hears of committed blocks as a listener (``on_block``), and never calls the engine or the
+builder. Its own lock guards only its dictionaries and is never held while calling the
+node.
 """
 
 from __future__ import annotations
@@ -33,36 +36,39 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
+from eth.abc import BlockHeaderAPI, SignedTransactionAPI, StateAPI
 from eth_typing import Address as EvmAddress
 
 from neurostack.protocol.jobs import JobResult
 from neurostack.protocol.receipts import InferenceReceipt
 from neurostack.protocol.types import Address, Hash32, RequestId
 
+from ..chain import (
+    BlockEnvironment,
+    BlockInputs,
+    ExecutionMode,
+    ReadyTransaction,
+    block_environment,
+)
 from ..chain.inference import (
     INFERENCE_PRECOMPILE_ADDRESS,
-    ExecutionMode,
-    InferenceEnvironment,
     InferencePending,
     InferenceRequest,
     InvalidInferenceReceipt,
     RecordingRecorder,
-    block_environment,
-    extra_data,
-    policy_from_config,
 )
+from ..config import InferenceSection
 from ..errors import ExecutionReverted, InvalidCall, TransactionRejected
 from ..types import CallParams
 from .backend import InferenceBackend
 from .calls import WaitingRecorder, describe, make_job
-from .records import InferenceRecords
 from .status import RequestInfo, RequestState, StatusBook, StatusRecord, TxStatus
+from .view import ChainView, CommittedBlockView, PoolView
 
 log = logging.getLogger(__name__)
 
@@ -70,26 +76,24 @@ TICK = 0.05  # seconds between deadline checks when idle
 RECEIPT_KEEP = 120.0  # seconds an unreferenced receipt stays cached (eth_call then send)
 
 
-class _WitnessView(dict[RequestId, InferenceReceipt]):
-    """A block's witness that remembers which request ids the block's execution asked for.
-
-    Asked for but not used by the sealed block means a transaction was thrown out of it:
-    its request was missing (its input changed) or its receipt failed verification.
-    """
+class _UsedReceipts(Mapping[RequestId, InferenceReceipt]):
+    """The receipt cache as a simulation's witness, remembering which receipts it handed out:
+    those are the transaction's witness entries when the simulation completes."""
 
     def __init__(self, receipts: dict[RequestId, InferenceReceipt]) -> None:
-        super().__init__(receipts)
-        self.asked: set[RequestId] = set()
+        self._receipts = receipts
+        self.used: dict[RequestId, InferenceReceipt] = {}
 
-    def get(self, key: Any, default: Any = None) -> Any:
-        self.asked.add(key)
-        return super().get(key, default)
+    def __getitem__(self, key: RequestId) -> InferenceReceipt:
+        receipt = self._receipts[key]
+        self.used.setdefault(key, receipt)
+        return receipt
 
+    def __iter__(self) -> Iterator[RequestId]:
+        return iter(self._receipts)
 
-def _deferred_requests(env: InferenceEnvironment | None) -> set[RequestId]:
-    if env is None or not isinstance(env.witness, _WitnessView):
-        return set()
-    return env.witness.asked - set(env.used)
+    def __len__(self) -> int:
+        return len(self._receipts)
 
 
 @dataclass
@@ -101,6 +105,7 @@ class _Tracked:
     status: TxStatus = TxStatus.PARKED
     requests: list[RequestInfo] = field(default_factory=list)
     dispatches: int = 0  # bounded: a request that keeps coming back must not loop forever
+    witness: tuple[InferenceReceipt, ...] = ()  # the receipts its completed simulation used
 
 
 @dataclass
@@ -125,16 +130,22 @@ def may_call_models(tx: SignedTransactionAPI, state: StateAPI) -> bool:
 
 
 class InferencePool:
-    """PIPE for one node: the ``BlockHooks`` it builds blocks with (see the module docstring)."""
+    """PIPE for one node: the source of its block inputs (see the module docstring)."""
 
     def __init__(
-        self, node: Any, backend: InferenceBackend, *, clock: Callable[[], float] = time.time
+        self,
+        chain: ChainView,
+        pool: PoolView,
+        backend: InferenceBackend,
+        *,
+        settings: InferenceSection,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.node = node
+        self.chain = chain
+        self.pool = pool
         self.backend = backend
-        self.settings = node.config.inference
-        self.policy = policy_from_config(self.settings)
-        self.records = InferenceRecords(node.store)
+        self.settings = settings
+        self.policy = chain.spec.inference
         self.statuses = StatusBook()
         self._clock = clock
         self._lock = threading.Lock()
@@ -194,7 +205,7 @@ class InferencePool:
         with self._lock:
             sender = self._candidates.pop(Hash32(bytes(tx_hash)), None)
         if sender is not None:
-            found = self.node.transaction(tx_hash)
+            found = self.pool.transaction(tx_hash)
             if found is not None and found.pending:
                 self._park(found.tx, sender)
 
@@ -211,11 +222,11 @@ class InferencePool:
 
     def park_pending(self) -> int:
         """Park every pooled candidate not yet tracked (journal replay after a restart)."""
-        state = self.node.state_at(self.node.head().header.block_number)
+        state = self.chain.state_at(self.chain.head().header.block_number)
         count = 0
-        for tx in self.node.pending_transactions():
+        for tx in self.pool.pending_transactions():
             if not self._is_tracked(tx.hash) and may_call_models(tx, state):
-                self._park(tx, tx.sender)
+                self._park(tx, Address(tx.sender))
                 count += 1
         return count
 
@@ -223,25 +234,32 @@ class InferencePool:
         with self._lock:
             return Hash32(bytes(tx_hash)) in self._tracked
 
-    # -- BlockHooks (node lock held) -----------------------------------------------------
+    # -- block inputs (the driver asks, before each block) --------------------------------
 
-    def is_ready(self, tx: SignedTransactionAPI) -> bool:
+    def block_inputs(self, candidates: Sequence[SignedTransactionAPI]) -> BlockInputs:
+        """``candidates`` (the pool's block order) as the builder's inputs: untracked
+        transactions as they are, ready ones with their witness entries; a parked one is
+        left out with its sender's later nonces. Changes nothing."""
+        ready: list[ReadyTransaction] = []
+        stopped: set[bytes] = set()
         with self._lock:
-            tracked = self._tracked.get(Hash32(tx.hash))
-        return tracked is None or tracked.status is TxStatus.READY
+            for tx in candidates:
+                if tx.sender in stopped:
+                    continue
+                tracked = self._tracked.get(Hash32(tx.hash))
+                if tracked is None:
+                    ready.append(ReadyTransaction(tx))
+                elif tracked.status is TxStatus.READY:
+                    ready.append(ReadyTransaction(tx, tracked.witness))
+                else:
+                    stopped.add(tx.sender)
+        return BlockInputs(tuple(ready))
 
     def _witness(self) -> dict[RequestId, InferenceReceipt]:
         with self._lock:
             return {rid: c.receipt for rid, c in self._receipts.items()}
 
-    def block_environment(self, header: BlockHeaderAPI) -> InferenceEnvironment:
-        parent = self.node.state_at(header.block_number - 1)
-        return block_environment(self.policy, parent, witness=_WitnessView(self._witness()))
-
-    def extra_data(self, environment: Any) -> bytes:
-        return extra_data(environment)
-
-    def call_environment(self, header: BlockHeaderAPI) -> InferenceEnvironment:
+    def call_environment(self, header: BlockHeaderAPI) -> BlockEnvironment:
         """``eth_call``/``eth_estimateGas``: unknown requests run through the backend, waiting."""
         recorder = WaitingRecorder(
             self.backend,
@@ -249,22 +267,20 @@ class InferencePool:
             receipt_ttl=self.settings.receipt_ttl,
             on_receipt=self._remember,
             clock=self._clock,
-            chain_clock=self.node.chain_time,
+            chain_clock=self.chain.chain_time,
         )
         return block_environment(
-            self.policy,
-            self.node.state_at(header.block_number),
+            self.chain.spec,
+            self.chain.state_at(header.block_number),
             witness=self._witness(),
             mode=ExecutionMode.SIMULATE,
             recorder=recorder,
         )
 
-    def block_persisted(
-        self, block: BlockAPI, receipts: list[ReceiptAPI], environment: Any
-    ) -> None:
-        """Store the block's witness (same store transaction), mark its transactions included."""
-        env = environment if isinstance(environment, InferenceEnvironment) else None
-        self.records.save(block.hash, env)
+    def on_block(self, committed: CommittedBlockView) -> None:
+        """A block was committed (a ``CommittedBlock``): mark its transactions included;
+        those the builder deferred for a missing or rejected receipt are parked again."""
+        block = committed.executed.block
         number = block.header.block_number
         with self._lock:
             included = [self._tracked.pop(Hash32(tx.hash), None) for tx in block.transactions]
@@ -277,7 +293,7 @@ class InferencePool:
                 self.statuses.set(
                     tx.hash, StatusRecord(TxStatus.INCLUDED, requests, block_number=number)
                 )
-        self._events.put(("block", bool(_deferred_requests(env))))
+        self._events.put(("block", tuple(committed.deferred)))
 
     # -- the detection thread ------------------------------------------------------------
 
@@ -301,14 +317,18 @@ class InferencePool:
                 if kind:
                     self._events.task_done()
 
-    def _simulate(self, tx: SignedTransactionAPI) -> InferenceRequest | None:
+    def _simulate(
+        self, tx: SignedTransactionAPI
+    ) -> tuple[InferenceRequest | None, tuple[InferenceReceipt, ...]]:
         """Run ``tx`` on the head state over the receipt cache: the request it halts at, or
-        None when it ran to the end (success or revert: either way it is ready)."""
-        head = self.node.head().header.block_number
+        None when it ran to the end (success or revert: either way it is ready), and the
+        receipts it used."""
+        head = self.chain.head().header.block_number
+        witness = _UsedReceipts(self._witness())
         env = block_environment(
-            self.policy,
-            self.node.state_at(head),
-            witness=self._witness(),
+            self.chain.spec,
+            self.chain.state_at(head),
+            witness=witness,
             mode=ExecutionMode.SIMULATE,
             recorder=RecordingRecorder(),
         )
@@ -317,30 +337,31 @@ class InferencePool:
             gas=tx.gas, value=tx.value, data=bytes(tx.data),
         )  # fmt: skip
         try:
-            self.node.call(params, head, environment=env)
+            self.chain.call(params, head, environment=env)
         except InferencePending as pending:
-            return pending.request
+            return pending.request, ()
         except (ExecutionReverted, InvalidCall):
             pass
-        return None
+        return None, tuple(witness.used.values())
 
     def _detect(self, tx_hash: Hash32) -> None:
         with self._lock:
             tracked = self._tracked.get(tx_hash)
         if tracked is None:
             return
-        found = self.node.transaction(tx_hash)
+        found = self.pool.transaction(tx_hash)
         if found is None or not found.pending:
             self._forget(tracked, found is not None)
             return
         try:
-            request = self._simulate(found.tx)
+            request, used = self._simulate(found.tx)
         except InvalidInferenceReceipt as bad:
             with self._lock:
                 self._receipts.pop(RequestId(bytes(bad.request_id)), None)
             self._drop(tracked, f"inference receipt rejected: {bad.reason}")
             return
         if request is None:
+            tracked.witness = used
             self._set_status(tracked, TxStatus.READY)
             return
         known = [r.request_id for r in tracked.requests]
@@ -369,7 +390,7 @@ class InferencePool:
             try:
                 future = self.backend.submit(
                     make_job(request, receipt_ttl=self.settings.receipt_ttl,
-                             deadline=tracked.deadline, chain_now=self.node.chain_time())
+                             deadline=tracked.deadline, chain_now=self.chain.chain_time())
                 )  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - broker down: the tx cannot be served now
                 self._drop(tracked, f"inference backend unavailable: {exc}")
@@ -408,21 +429,20 @@ class InferencePool:
                 self._set_request_state(tracked, rid, RequestState.FAILED)
                 self._drop(tracked, f"inference failed: {describe(job.request)}: {result.error}")
 
-    def _after_block(self, had_deferrals: bool) -> None:
-        """Forget transactions that left the pool; after the builder deferred a transaction
-        for a missing or rejected receipt, simulate the ready ones again."""
+    def _after_block(self, deferred: tuple[Hash32, ...]) -> None:
+        """Forget transactions that left the pool; park again and simulate the ones the
+        builder deferred for a missing or rejected receipt (their input changed)."""
         with self._lock:
             tracked = list(self._tracked.values())
         for t in tracked:
-            found = self.node.transaction(t.tx_hash)
+            found = self.pool.transaction(t.tx_hash)
             if found is None or not found.pending:
                 self._forget(t, found is not None)
-            elif had_deferrals and t.status is TxStatus.READY:
-                # its inputs may have changed under it (the builder deferred it): park again
+            elif t.tx_hash in deferred and t.status is TxStatus.READY:
                 self._set_status(t, TxStatus.PARKED)
                 self._events.put(("detect", t.tx_hash))
-        if had_deferrals:
-            self.park_pending()
+        if deferred:
+            self.park_pending()  # a deferred transaction PIPE did not track yet
         self._prune_receipts()
 
     def _expire(self) -> None:
@@ -445,7 +465,7 @@ class InferencePool:
 
     def _prune_receipts(self) -> None:
         now = self._clock()
-        chain_now = self.node.chain_time()
+        chain_now = self.chain.chain_time()
         with self._lock:
             wanted = {r.request_id for t in self._tracked.values() for r in t.requests}
             for rid in [
@@ -479,8 +499,8 @@ class InferencePool:
             )
 
     def _drop(self, tracked: _Tracked, reason: str) -> None:
-        # Out of the mempool first: until then is_ready keeps the builder away from it.
-        self.node.drop_transaction(tracked.tx_hash)
+        # Out of the mempool first: until then block_inputs keeps the builder away from it.
+        self.pool.drop_transaction(tracked.tx_hash)
         with self._lock:
             self._tracked.pop(tracked.tx_hash, None)
         self.statuses.set(
@@ -490,12 +510,16 @@ class InferencePool:
 
 
 def attach(node: Any, backend: InferenceBackend) -> InferencePool:
-    """Wire PIPE into ``node``: admission check, pending listener, block hooks, detection
-    thread; pooled transactions from the journal are parked and detected again."""
-    pool = InferencePool(node, backend)
+    """Wire PIPE into ``node`` (a ``sequencer.node.Node``): admission check, pending
+    listener, block inputs, call environments, statuses, committed-block listener, the
+    detection thread; pooled transactions from the journal are parked and detected again."""
+    pool = InferencePool(node, node, backend, settings=node.config.inference)
     node.add_admission_check(pool.check_admission)
     node.add_pending_listener(pool.on_pending)
-    node.set_block_hooks(pool)
+    node.add_commit_listener(pool.on_block)
+    node.set_block_inputs(pool)
+    node.set_call_environments(pool)
+    node.set_inference_statuses(pool.statuses)
     pool.start()
     pool.park_pending()
     return pool

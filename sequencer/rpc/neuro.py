@@ -8,8 +8,9 @@
 - ``neuro_getInferenceStatus(txHash)`` — PIPE's view of a transaction: parked,
   dispatched, ready, included or dropped (with a reason).
 
-Witnesses are read from the chain database (``sequencer.pipe.records``), so they survive
-restarts; statuses of pending transactions come from the node's PIPE (its block hooks).
+Witnesses are read from the chain database (``sequencer.records``), so they survive
+restarts; statuses of pending transactions come from the node's PIPE
+(``node.inference_statuses``).
 Counts (``index``, ``leafCount``) are JSON numbers; block numbers are hex quantities.
 """
 
@@ -18,8 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..chain.inference import inference_proof, proof_to_json, witness_to_json
-from ..pipe.records import InferenceRecords, receipt_index
 from ..pipe.status import StatusRecord, TxStatus
+from ..records import InferenceRecords, receipt_index
 from .context import RpcContext, block_number_of
 from .dispatch import MethodTable
 from .formatters import hexb
@@ -101,8 +102,7 @@ def get_inference_proof(ctx: RpcContext, key: bytes) -> dict[str, Any] | None:
 def get_inference_status(ctx: RpcContext, tx_hash: bytes) -> dict[str, Any] | None:
     """PIPE's record of the transaction; for one it never tracked (a plain transfer, or after
     a restart) the chain's answer: included, or ready while pending. Null if unknown."""
-    statuses = getattr(ctx.node.hooks, "statuses", None)
-    record = statuses.get(tx_hash) if statuses is not None else None
+    record = ctx.node.inference_statuses.get(tx_hash)
     if record is not None:
         return record.to_json()
     found = ctx.node.transaction(tx_hash)

@@ -65,15 +65,16 @@ def _http_only_stub(ctx: Any, *args: Any) -> Any:
     raise NotificationsUnsupported()
 
 
-def method_table(dev_methods: bool) -> dict[str, Method]:
-    """Every method the node serves over HTTP (WebSocket adds the subscription pair)."""
+def method_table(dev_powers: dev.DevPowers | None) -> dict[str, Method]:
+    """Every method the node serves over HTTP (WebSocket adds the subscription pair); the
+    dev methods only when given the node's dev object."""
     methods: dict[str, Method] = {**web3.METHODS, **net.METHODS, **eth.METHODS, **neuro.METHODS}
     for table in (access_list, accounts, debug, fork, proof, simulate, txpool):
         methods.update(table.METHODS)
     for name in ("eth_subscribe", "eth_unsubscribe"):
         methods[name] = Method(name, _http_only_stub, (_any_value,) * 2, 0)
-    if dev_methods:
-        methods.update(dev.METHODS)
+    if dev_powers is not None:
+        methods.update(dev.dev_methods(dev_powers))
     return methods
 
 
@@ -84,14 +85,13 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     max_batch: int = MAX_BATCH,
 ) -> RpcApp:
-    """The RPC app for ``node``. ``dev_methods`` None follows ``rpc.dev_methods`` in chain.toml."""
+    """The RPC app for ``node``. The dev methods are served when the node has them
+    (``node.dev``, from ``[rpc] dev_methods``); ``dev_methods=False`` leaves them out."""
     config = node.config
-    enable_dev = (
-        getattr(node, "dev_methods", config.rpc.dev_methods) if dev_methods is None else dev_methods
-    )
+    dev_powers = node.dev if dev_methods is not False else None
     filters = FilterRegistry(node, config.rpc.max_logs_range)
     ctx = RpcContext(node, config, filters, _client_version())
-    methods = method_table(enable_dev)
+    methods = method_table(dev_powers)
     ctx.served = frozenset(methods)
     stats = CallStats(lambda name: name in methods or name in ("eth_subscribe", "eth_unsubscribe"))
     dispatcher = Dispatcher(methods, ctx, max_batch=max_batch, record=stats.record)

@@ -119,6 +119,22 @@ def test_new_generates_private_keys_admitted_in_chain_toml(tmp_path: Path) -> No
     assert (other / "beta" / "keys" / "sequencer.key").read_text() != config.key_file.read_text()
 
 
+def test_new_writes_the_sequencer_address_so_the_chain_spec_needs_no_key(tmp_path: Path) -> None:
+    from sequencer.chain import genesis_hash
+    from sequencer.chainspec import chain_spec
+
+    project = create_project("delta", tmp_path, {})
+    config = load_chain_config(project / "chain.toml")
+    sequencer = Account.from_key(config.key_file.read_text().strip())
+    assert config.sequencer.address == sequencer.address
+    with_key = chain_spec(config)
+    assert with_key.registry.owner == bytes.fromhex(sequencer.address[2:])
+    # a follower has chain.toml and no keys: the same spec, the same genesis
+    config.key_file.unlink()
+    public = chain_spec(load_chain_config(project / "chain.toml"))
+    assert public == with_key and genesis_hash(public) == genesis_hash(with_key)
+
+
 def test_new_defaults_come_from_the_template(tmp_path: Path) -> None:
     defaults = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
 

@@ -65,3 +65,36 @@ def test_invalid_fields_name_the_field(
 def test_invalid_missing_file_says_how_to_create_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="neurostack new"):
         load_chain_config(tmp_path / "chain.toml")
+
+
+def test_sequencer_address_from_the_file_or_the_key(tmp_path: Path) -> None:
+    from eth_account import Account
+
+    from sequencer.config import sequencer_address
+
+    key = Account.create()
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "sequencer.key").write_text("0x" + bytes(key.key).hex())
+    base = '[chain]\nname = "t"\nchain_id = 7\n'
+    derived = sequencer_address(load_chain_config(write(tmp_path, base)))
+    assert derived == bytes.fromhex(key.address[2:])
+    given = base + f'[sequencer]\naddress = "{key.address.lower()}"\n'
+    assert sequencer_address(load_chain_config(write(tmp_path, given))) == derived
+    (tmp_path / "keys" / "sequencer.key").unlink()  # a follower has only chain.toml
+    assert sequencer_address(load_chain_config(write(tmp_path, given))) == derived
+
+
+def test_invalid_sequencer_address_that_is_not_the_keys(tmp_path: Path) -> None:
+    from eth_account import Account
+
+    from sequencer.config import sequencer_address
+
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "sequencer.key").write_text("0x" + bytes(Account.create().key).hex())
+    other = Account.create().address
+    text = f'[chain]\nname = "t"\nchain_id = 7\n[sequencer]\naddress = "{other}"\n'
+    with pytest.raises(ConfigError, match=r"sequencer.key is the key of 0x.*\[sequencer\] address"):
+        sequencer_address(load_chain_config(write(tmp_path, text)))
+    bad = '[chain]\nname = "t"\nchain_id = 7\n[sequencer]\naddress = "0x12"\n'
+    with pytest.raises(ConfigError, match="sequencer.address.*20-byte hex address"):
+        load_chain_config(write(tmp_path, bad))

@@ -242,19 +242,20 @@ def test_coinbase_is_the_sequencer_key_address(tmp_path: Path) -> None:
         node.stop()
 
 
-def test_invalid_block_whose_commit_fails_leaves_chain_and_pool_as_they_were(node: Node) -> None:
-    from sequencer.producer import PlainBlocks
+def test_invalid_block_whose_commit_fails_leaves_chain_and_pool_as_they_were(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    save_records = node.engine.records.save
+    failed: list[bool] = []
 
-    class FailingOnce(PlainBlocks):
-        failed = False
+    def failing_once(executed) -> None:  # the witness records, written with the block
+        node.store[b"hook-wrote-this"] = b"1"  # part of the block's transaction
+        save_records(executed)
+        if not failed:
+            failed.append(True)
+            raise RuntimeError("disk full")
 
-        def block_persisted(self, block, receipts, environment) -> None:
-            node.store[b"hook-wrote-this"] = b"1"  # part of the block's transaction
-            if not self.failed:
-                self.failed = True
-                raise RuntimeError("disk full")
-
-    node.set_block_hooks(FailingOnce())
+    monkeypatch.setattr(node.engine.records, "save", failing_once)
     _, key = dev_keys(node.config)[0]
     tx_hash = node.send_raw_transaction(sign(key, 0))
     with pytest.raises(RuntimeError, match="disk full"):
@@ -278,17 +279,18 @@ def test_invalid_call_and_estimate_beyond_the_balance(node: Node) -> None:
         node.estimate_gas(params)
 
 
-def test_admission_and_reads_go_on_while_a_block_is_built(node: Node) -> None:
-    from sequencer.producer import PlainBlocks
-
+def test_admission_and_reads_go_on_while_a_block_is_built(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
     building, release = threading.Event(), threading.Event()
+    build = node.engine.build
 
-    class SlowBlocks(PlainBlocks):
-        def block_environment(self, header):
-            building.set()
-            release.wait(10)  # a block whose execution takes a while
+    def slow_build(*args, **kwargs):
+        building.set()
+        release.wait(10)  # a block whose execution takes a while
+        return build(*args, **kwargs)
 
-    node.set_block_hooks(SlowBlocks())
+    monkeypatch.setattr(node.engine, "build", slow_build)
     keys = dev_keys(node.config)
     first = node.send_raw_transaction(sign(keys[0][1], 0))
     mined: list = []

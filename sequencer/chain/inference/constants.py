@@ -1,8 +1,10 @@
 """Protocol constants of on-chain inference: addresses, the gas schedule, time limits.
 
 These are consensus rules: every node of a chain must use the same values, so they are
-constants here and not chain-config fields (CONVENTIONS.md rule 4). The chain config
-only chooses *policy* (accepted modes, the default price of unregistered models).
+constants here and not chain-config fields (CONVENTIONS.md rule 4). The chain spec's
+``GasSchedule`` (``sequencer.chain.spec``) takes its values from here, so the state
+transition reads its gas from the spec; the chain config only chooses *policy* (accepted
+modes, the default price of unregistered models).
 """
 
 from __future__ import annotations

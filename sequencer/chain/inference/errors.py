@@ -10,11 +10,10 @@ Tree, classified by what the caller should do (op-node style)::
     │   └── InvalidInferenceReceipt(ValueError)   the receipt fails a check (``reason`` names it)
     ├── InferencePending(TransactionDeferred)   simulation halted at an unresolved request
     │                                       (PIPE: dispatch ``request`` and re-simulate later)
-    ├── InvalidInferenceWitness(ValueError) a follower's witness does not match the block
-    │                                       (extra/unused receipts, wrong ``inferenceRoot``)
     ├── InvalidAttestation(ValueError)      a TEE attestation document is rejected
-    └── MissingInferenceEnvironment(TransactionDeferred)   the node runs without inference
-                                            (no environment): the tx is kept out, not fatal
+    └── MissingInferenceEnvironment(TransactionDeferred)   an execution without a block
+                                            environment (py-evm's own import path) reached
+                                            a Neuro precompile: the tx is kept out, not fatal
 
 None of these subclasses py-evm's ``VMError`` on purpose: a ``VMError`` would be swallowed by
 the computation and become a revert the calling contract can catch, while a missing or
@@ -32,7 +31,7 @@ from typing import TYPE_CHECKING
 from ...errors import SequencerError, TransactionDeferred
 
 if TYPE_CHECKING:
-    from .environment import InferenceRequest
+    from .calls import InferenceRequest
 
 
 class InferenceError(SequencerError):
@@ -82,14 +81,11 @@ class InferencePending(InferenceError, TransactionDeferred):
         )
 
 
-class InvalidInferenceWitness(InferenceError, ValueError):
-    """A block's witness does not match what its execution used."""
-
-
 class InvalidAttestation(InferenceError, ValueError):
     """A TEE attestation document failed verification; the message says why."""
 
 
 class MissingInferenceEnvironment(InferenceError, TransactionDeferred):
-    """The VM state has no :class:`InferenceEnvironment`: this node executes without inference
-    (``PlainBlocks``), so a transaction calling the precompile is kept out of its blocks."""
+    """The VM state has no block environment (an execution outside ``sequencer.chain``'s
+    builder, state transition and calls), so a transaction calling a Neuro precompile is kept
+    out of the block."""

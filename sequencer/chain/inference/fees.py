@@ -28,14 +28,9 @@ from eth_typing import Address as EvmAddress
 
 from neurostack.protocol.types import ZERO_HASH32, Address, Hash32
 
+from .calls import InferenceCall, InferencePayout, TransactionInferences
 from .constants import MAX_ROYALTY_BPS
-from .environment import (
-    InferenceCall,
-    InferencePayout,
-    begin_transaction,
-    commit_transaction,
-    environment_of_state,
-)
+from .outputs import InferenceOutputs, commit_transaction
 
 
 def final_gas_used(
@@ -101,19 +96,16 @@ def _tx_hash(transaction: SignedTransactionAPI) -> Hash32:
         return ZERO_HASH32
 
 
-class InferenceFeeHook:
-    """The ``sequencer.chain.fork.TRANSACTION_HOOKS`` entry of on-chain inference."""
+def settle_transaction(
+    state: StateAPI,
+    transaction: SignedTransactionAPI,
+    computation: ComputationAPI,
+    outputs: InferenceOutputs,
+) -> TransactionInferences:
+    """Pay the transaction's inference fees and commit its calls to ``outputs``.
 
-    def begin(self, state: StateAPI, transaction: SignedTransactionAPI) -> None:
-        env = environment_of_state(state)
-        if env is not None:
-            begin_transaction(env)
-
-    def finalize(
-        self, state: StateAPI, transaction: SignedTransactionAPI, computation: ComputationAPI
-    ) -> None:
-        env = environment_of_state(state)
-        if env is None:
-            return
-        payouts = settle_inference_fees(state, transaction, computation, env.tx_calls)
-        commit_transaction(env, _tx_hash(transaction), payouts)
+    Called by the fork's transaction executor after py-evm's own finalisation, so block
+    building, block validation and calls all settle fees the same way.
+    """
+    payouts = settle_inference_fees(state, transaction, computation, outputs.tx_calls)
+    return commit_transaction(outputs, _tx_hash(transaction), payouts)

@@ -4,12 +4,13 @@ One function, :func:`run_model_inference`, in the EELS layout: checks that make 
 revert (catchable by the calling contract), then ``# GAS``, then ``# OPERATION``.
 
 - Reverts (``Error(string)``): malformed calldata; a model id that is not a CIDv1; a mode
-  outside the chain's proof policy (``[inference] modes``) or one this node cannot verify
-  (ZK, OPTIMISTIC); an unregistered model on a chain without
+  outside the chain's proof policy (``[inference] modes``) or one the fork has no receipt
+  verifier for (ZK, OPTIMISTIC today); an unregistered model on a chain without
   ``allow_unregistered_models``; more than ``max_calls_per_tx`` calls in one transaction.
-- Gas: ``INFERENCE_BASE_GAS + len(calldata)·INFERENCE_GAS_PER_BYTE + VERIFY_GAS[mode] +
-  model gas`` (the registry's ``inferenceGas``, or ``default_model_gas`` for an
-  unregistered model). Only the model gas counts as *inference gas* for fees (:mod:`.fees`).
+- Gas (the spec's :class:`~sequencer.chain.spec.GasSchedule`): ``inference_base +
+  len(calldata)·inference_per_byte + verify[mode] + model gas`` (the registry's
+  ``inferenceGas``, or ``default_model_gas`` for an unregistered model). Only the model
+  gas counts as *inference gas* for fees (:mod:`.fees`).
 - Operation: the request id is computed with the executing chain's id; the receipt comes
   from the receipts this block already used, else from the witness. In ``SEAL`` mode a
   missing receipt raises :class:`~.errors.MissingInferenceReceipt` and a bad one
@@ -22,66 +23,68 @@ revert (catchable by the calling contract), then ``# GAS``, then ``# OPERATION``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from eth.abc import ComputationAPI
 
 from neurostack.protocol.cid import parse_model_cid
 from neurostack.protocol.errors import InvalidCID, InvalidTensor
+from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.receipts import InferenceReceipt
 from neurostack.protocol.request import decode_inference_call, input_hash, request_id
 
-from .constants import INFERENCE_BASE_GAS, INFERENCE_GAS_PER_BYTE, VERIFY_GAS
-from .environment import (
-    ExecutionMode,
-    InferenceCall,
-    InferenceEnvironment,
-    InferencePolicy,
-    InferenceRequest,
-    environment_of,
-    lookup_receipt,
-    record_call,
-)
+from ..environment import BlockEnvironment, ExecutionMode, environment_of, fork_state
+from ..spec import InferencePolicy
+from .calls import InferenceCall, InferenceRequest
 from .errors import InferencePending, MissingInferenceReceipt
+from .outputs import is_verified, record_call, used_receipt
 from .registry import model_of
 from .revert import revert_with
-from .verify import SUPPORTED_MODES, verify_receipt
+from .verify import ReceiptVerifier, verify_receipt
 
 
-def accepted_modes(policy: InferencePolicy) -> list[str]:
-    """Names of the modes a chain accepts and this node can verify, in enum order."""
-    return [m.name for m in sorted(policy.modes & SUPPORTED_MODES)]
+def accepted_modes(
+    policy: InferencePolicy, verifiers: Mapping[InferenceMode, ReceiptVerifier]
+) -> list[str]:
+    """Names of the modes a chain accepts and the fork can verify, in enum order."""
+    return [m.name for m in sorted(policy.modes & verifiers.keys())]
 
 
 def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
     """Answer a contract's model call from the block's verified inference witness."""
-    env = environment_of(computation)
+    env, outputs = environment_of(computation)
+    verifiers = fork_state(computation.state).receipt_verifiers
+    policy = env.spec.inference
     calldata = computation.msg.data_as_bytes
     try:
         mode, model_cid, _, input_abi = decode_inference_call(calldata)
         parse_model_cid(model_cid)
     except (InvalidTensor, InvalidCID) as exc:
         revert_with(computation, f"invalid inference request: {exc}")
-    if mode.name not in accepted_modes(env.policy):
+    accepted = accepted_modes(policy, verifiers)
+    if mode.name not in accepted:
         revert_with(
             computation,
             f"inference mode {mode.name} is not accepted on this chain; "
-            f"use one of {', '.join(accepted_modes(env.policy))}",
+            f"use one of {', '.join(accepted)}",
         )
     model = model_of(env.registry, model_cid)
-    if model is None and not env.policy.allow_unregistered_models:
+    if model is None and not policy.allow_unregistered_models:
         revert_with(
             computation,
             f"model not registered: {model_cid}; the chain owner must registerModel it first",
         )
-    if len(env.tx_calls) >= env.policy.max_calls_per_tx:
+    if len(outputs.tx_calls) >= policy.max_calls_per_tx:
         revert_with(
             computation,
-            f"too many model calls in one transaction (at most {env.policy.max_calls_per_tx})",
+            f"too many model calls in one transaction (at most {policy.max_calls_per_tx})",
         )
 
     # GAS
-    model_gas = model.inference_gas if model is not None else env.policy.default_model_gas
+    gas = env.spec.gas
+    model_gas = model.inference_gas if model is not None else policy.default_model_gas
     computation.consume_gas(
-        INFERENCE_BASE_GAS + len(calldata) * INFERENCE_GAS_PER_BYTE + VERIFY_GAS[mode] + model_gas,
+        gas.inference_base + len(calldata) * gas.inference_per_byte + gas.verify[mode] + model_gas,
         reason="runModelInference",
     )
 
@@ -95,8 +98,8 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
         input_abi=input_abi,
         input_hash=input_hash(input_abi),
     )
-    already_verified = request.request_id in env.used or request.request_id in env.tx_used
-    receipt = lookup_receipt(env, request.request_id)
+    already_verified = is_verified(outputs, request.request_id)
+    receipt = used_receipt(outputs, request.request_id) or env.witness.get(request.request_id)
     if receipt is None:
         receipt = _receipt_for_unknown(env, request)
     if not already_verified:
@@ -106,9 +109,10 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
             registry=env.registry,
             model=model,
             now=computation.state.timestamp,
+            verifiers=verifiers,
         )
     record_call(
-        env,
+        outputs,
         InferenceCall(
             request_id=request.request_id,
             model_cid=model_cid,
@@ -124,7 +128,7 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
     return computation
 
 
-def _receipt_for_unknown(env: InferenceEnvironment, request: InferenceRequest) -> InferenceReceipt:
+def _receipt_for_unknown(env: BlockEnvironment, request: InferenceRequest) -> InferenceReceipt:
     """A request the witness cannot answer: an invalid block, or ask the recorder."""
     if env.mode is ExecutionMode.SEAL:
         raise MissingInferenceReceipt(request)

@@ -10,21 +10,16 @@ execution halts inside the precompile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from eth.abc import SignedTransactionAPI, StateAPI
 
 from neurostack.protocol.receipts import InferenceReceipt
 
-from .environment import (
-    ExecutionMode,
-    InferenceEnvironment,
-    InferenceRecorder,
-    InferenceRequest,
-    RecordingRecorder,
-    begin_transaction,
-)
+from ..environment import BlockEnvironment, ExecutionMode, fork_state
+from .calls import InferenceRequest, RecordingRecorder
 from .errors import InferencePending, InvalidInferenceReceipt
+from .outputs import InferenceOutputs, witness_of
 
 
 @dataclass(frozen=True)
@@ -47,31 +42,27 @@ class Simulation:
 
 
 def simulate_transaction(
-    state: StateAPI,
-    transaction: SignedTransactionAPI,
-    env: InferenceEnvironment,
-    recorder: InferenceRecorder | None = None,
+    state: StateAPI, transaction: SignedTransactionAPI, env: BlockEnvironment
 ) -> Simulation:
     """Simulate ``transaction`` on ``state`` with the receipts in ``env.witness``.
 
-    The state is left exactly as it was. ``recorder`` defaults to a
-    :class:`~.environment.RecordingRecorder` (halt at the first unknown request).
+    Runs in ``SIMULATE`` mode with ``env.recorder`` (a :class:`~.calls.RecordingRecorder`
+    when it has none: halt at the first unknown request). The state is left exactly as it
+    was.
     """
-    env.mode = ExecutionMode.SIMULATE
-    env.recorder = recorder or RecordingRecorder()
-    previous = getattr(state, "environment", None)
-    state.environment = env  # type: ignore[attr-defined]
-    used_before = len(env.used)
+    env = replace(env, mode=ExecutionMode.SIMULATE, recorder=env.recorder or RecordingRecorder())
+    fork = fork_state(state)
+    previous = (fork.environment, fork.outputs)
+    outputs = InferenceOutputs()
+    fork.environment, fork.outputs = env, outputs
     snapshot = state.snapshot()
     try:
         computation = state.apply_transaction(transaction)
-        receipts = tuple(list(env.used.values())[used_before:])
-        return Simulation(receipts=receipts, success=computation.is_success)
+        return Simulation(receipts=witness_of(outputs), success=computation.is_success)
     except InferencePending as pending:
         return Simulation(pending=pending.request)
     except InvalidInferenceReceipt as invalid:
         return Simulation(invalid=invalid)
     finally:
         state.revert(snapshot)
-        state.environment = previous  # type: ignore[attr-defined]
-        begin_transaction(env)
+        fork.environment, fork.outputs = previous

@@ -27,16 +27,9 @@ from neurostack.protocol.cid import cid_digest, parse_model_cid
 from neurostack.protocol.errors import InvalidCID
 from neurostack.protocol.types import Address
 
-from .attestation import DevAttestationVerifier
-from .constants import (
-    ATTESTATION_VERIFY_GAS,
-    MAX_ROYALTY_BPS,
-    REGISTRY_ADDRESS,
-    REGISTRY_READ_GAS,
-    REGISTRY_WRITE_GAS,
-    TEE_ATTESTATION_TTL,
-)
-from .environment import environment_of_state
+from ..environment import environment_of, fork_state
+from ..spec import GasSchedule
+from .constants import MAX_ROYALTY_BPS, REGISTRY_ADDRESS, TEE_ATTESTATION_TTL
 from .errors import InvalidAttestation
 from .registry import (
     ModelEntry,
@@ -60,6 +53,23 @@ from .registry import (
 from .revert import revert_with
 
 Handler = Callable[["Call"], tuple[Any, ...] | None]
+Price = Callable[[GasSchedule], int]
+
+
+def _read(gas: GasSchedule) -> int:
+    return gas.registry_read
+
+
+def _write(gas: GasSchedule) -> int:
+    return gas.registry_write
+
+
+def _write3(gas: GasSchedule) -> int:
+    return 3 * gas.registry_write
+
+
+def _attest(gas: GasSchedule) -> int:
+    return gas.attestation_verify + 3 * gas.registry_write
 
 
 @dataclass(frozen=True)
@@ -94,7 +104,8 @@ class Function:
     handler: Handler
     owner_only: bool = False
     writes: bool = False
-    gas: int = REGISTRY_READ_GAS
+    price: Price = _read
+    """The function's gas, from the chain spec's gas schedule."""
 
     @property
     def signature(self) -> str:
@@ -217,8 +228,7 @@ def _admit_tee_key(call: Call, *, renewal: bool) -> None:
         call.fail(f"TEE key {to_checksum_address(key)} was revoked by the chain owner")
     if renewal and existing is None:
         call.fail(f"{to_checksum_address(key)} is not a TEE key yet; call registerTeeKey first")
-    env = environment_of_state(state)
-    verifier = env.attestation_verifier if env is not None else DevAttestationVerifier()
+    verifier = fork_state(state).attestation_verifier
     try:
         attestation = verifier.verify(bytes(document), registry=call.registry, now=now)
     except InvalidAttestation as exc:
@@ -253,7 +263,7 @@ def _addr(value: str | bytes) -> Address:
     return Address(bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value))
 
 
-_W = REGISTRY_WRITE_GAS
+_W = _write
 FUNCTIONS: tuple[Function, ...] = (
     Function("owner", (), ("address",), _owner),
     Function("isSprinter", ("address",), ("bool",), _is_sprinter),
@@ -268,10 +278,10 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("addAttestationRoot", ("address",), (), _set_status(set_attestation_root, "AttestationRootAdded", Status.ACTIVE), True, True, _W),
     Function("revokeAttestationRoot", ("address",), (), _set_status(set_attestation_root, "AttestationRootRevoked", Status.REVOKED), True, True, _W),
     Function("revokeTeeKey", ("address",), (), _revoke_tee_key, True, True, _W),
-    Function("registerModel", ("string", "bytes32", "address", "uint64", "uint16"), (), _register_model, True, True, 3 * _W),
+    Function("registerModel", ("string", "bytes32", "address", "uint64", "uint16"), (), _register_model, True, True, _write3),
     Function("transferOwnership", ("address",), (), _transfer_ownership, True, True, _W),
-    Function("registerTeeKey", ("address", "bytes"), (), lambda c: _admit_tee_key(c, renewal=False), False, True, ATTESTATION_VERIFY_GAS + 3 * _W),
-    Function("heartbeat", ("address", "bytes"), (), lambda c: _admit_tee_key(c, renewal=True), False, True, ATTESTATION_VERIFY_GAS + 3 * _W),
+    Function("registerTeeKey", ("address", "bytes"), (), lambda c: _admit_tee_key(c, renewal=False), False, True, _attest),
+    Function("heartbeat", ("address", "bytes"), (), lambda c: _admit_tee_key(c, renewal=True), False, True, _attest),
 )  # fmt: skip
 BY_SELECTOR: dict[bytes, Function] = {f.selector: f for f in FUNCTIONS}
 
@@ -304,7 +314,8 @@ def run_registry(computation: ComputationAPI) -> ComputationAPI:
             )
 
     # GAS
-    computation.consume_gas(function.gas, reason=f"registry {function.name}")
+    env, _ = environment_of(computation)
+    computation.consume_gas(function.price(env.spec.gas), reason=f"registry {function.name}")
 
     # OPERATION
     try:

@@ -12,14 +12,24 @@ check, in this order:
    output bytes hash to the output hash, and the block timestamp is ``<= expiry``
    (``neurostack.protocol.receipts.check_receipt``);
 4. the output is at most ``MAX_OUTPUT_BYTES`` and a well-formed ``ModelOutput``;
-5. the signer is admissible for the mode per the registry of the parent block
-   (``neurostack.protocol.admission.signer_problem``, the rule light clients run too):
-   VANILLA — an active sprinter; TEE — a key admitted with an attestation whose
+5. the mode's own check, dispatched through the fork's map of :class:`ReceiptVerifier`
+   (``NeuroState.receipt_verifiers``, default :data:`RECEIPT_VERIFIERS`): VANILLA and TEE run the rule light
+   clients run too (``neurostack.protocol.admission.signer_problem``): VANILLA — the
+   signer is an active sprinter; TEE — a key admitted with an attestation whose
    measurement is approved and not revoked, attested at most ``TEE_ATTESTATION_TTL``
-   seconds before the block; ZK and OPTIMISTIC — not supported by this node yet.
+   seconds before the block. A mode without a verifier in the map (ZK, OPTIMISTIC today)
+   is "not supported by this node yet". The registry is the parent block's.
+
+A fork that verifies more modes (ezkl proofs, optimistic bonds) subclasses ``NeuroState``
+with a larger map; nothing else changes.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Protocol
 
 from neurostack.protocol.admission import signer_problem
 from neurostack.protocol.errors import InvalidReceipt, InvalidTensor
@@ -28,13 +38,46 @@ from neurostack.protocol.receipts import InferenceReceipt, check_receipt
 from neurostack.protocol.tensors import decode_model_output
 from neurostack.protocol.types import Address
 
+from .calls import InferenceRequest
 from .constants import MAX_OUTPUT_BYTES
-from .environment import InferenceRequest
 from .errors import InvalidInferenceReceipt
 from .registry import ModelEntry, RegistryView
 
-SUPPORTED_MODES = frozenset({InferenceMode.VANILLA, InferenceMode.TEE})
-"""Modes whose receipts this node can verify; a chain's policy may only narrow them."""
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    """What a mode's verifier judges: a receipt whose common checks passed."""
+
+    receipt: InferenceReceipt
+    request: InferenceRequest
+    signer: Address
+    registry: RegistryView
+    model: ModelEntry | None
+    now: int
+
+
+class ReceiptVerifier(Protocol):
+    """The mode-specific part of verification: ``None`` if admissible, else why not."""
+
+    def __call__(self, check: ReceiptCheck) -> str | None: ...
+
+
+def vanilla_signer_problem(check: ReceiptCheck) -> str | None:
+    """VANILLA: the signer must be an active sprinter."""
+    return signer_problem(
+        check.signer, InferenceMode.VANILLA, registry=check.registry, now=check.now
+    )
+
+
+def tee_signer_problem(check: ReceiptCheck) -> str | None:
+    """TEE: an attested key, approved measurement, attestation fresh at block time."""
+    return signer_problem(check.signer, InferenceMode.TEE, registry=check.registry, now=check.now)
+
+
+RECEIPT_VERIFIERS: Mapping[InferenceMode, ReceiptVerifier] = MappingProxyType(
+    {InferenceMode.VANILLA: vanilla_signer_problem, InferenceMode.TEE: tee_signer_problem}
+)
+"""The modes this fork verifies, and how (the Neuro fork's default map)."""
 
 
 def verify_receipt(
@@ -44,6 +87,7 @@ def verify_receipt(
     registry: RegistryView,
     model: ModelEntry | None,
     now: int,
+    verifiers: Mapping[InferenceMode, ReceiptVerifier] = RECEIPT_VERIFIERS,
 ) -> Address:
     """Check ``receipt`` against the call ``request`` in a block at time ``now``; the signer."""
 
@@ -73,8 +117,10 @@ def verify_receipt(
         decode_model_output(receipt.output)
     except InvalidTensor as exc:
         raise fail(f"its output is not an ABI-encoded ModelOutput: {exc}") from None
-    problem = signer_problem(signer, request.mode, registry=registry, now=now)
+    verifier = verifiers.get(request.mode)
+    if verifier is None:
+        raise fail(f"{request.mode.name} receipts are not supported by this node yet")
+    problem = verifier(ReceiptCheck(receipt, request, signer, registry, model, now))
     if problem is not None:
         raise fail(problem)
     return signer
-

@@ -7,14 +7,14 @@
   rules; 32 zero bytes for a block without inference) is the header's ``extraData``.
 - :func:`inference_proof` answers ``neuro_getInferenceProof``: one receipt with its
   Merkle branch, index and leaf count, checkable against a header alone.
-- :func:`check_block_witness` is the follower's/Judge's check after re-executing a block
-  with a published witness: it must have used exactly those receipts, and the root must
-  equal the header's ``extraData``.
+- The state-transition function (``sequencer.chain.stf``) checks a published block's
+  witness: execution must use exactly its receipts, in order, and their root must be the
+  header's ``extraData``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +22,9 @@ from eth_utils import to_checksum_address
 
 from neurostack.protocol.merkle import merkle_branch, merkle_root, verify_merkle_branch
 from neurostack.protocol.receipts import InferenceReceipt, receipt_leaf, receipt_to_json
-from neurostack.protocol.types import Hash32, RequestId
+from neurostack.protocol.types import Hash32
 
-from .environment import InferenceEnvironment, TransactionInferences
-from .errors import InvalidInferenceWitness
+from .calls import TransactionInferences
 
 
 @dataclass(frozen=True)
@@ -39,55 +38,9 @@ class InferenceProof:
     root: Hash32
 
 
-def block_witness(env: InferenceEnvironment | None) -> list[InferenceReceipt]:
-    """The receipts a block's execution used, in order of first use."""
-    return [] if env is None else list(env.used.values())
-
-
 def inference_root(receipts: Sequence[InferenceReceipt]) -> Hash32:
     """The Merkle root of ``receipts`` (zero hash for none)."""
     return merkle_root([receipt_leaf(r) for r in receipts])
-
-
-def extra_data(env: Any) -> bytes:
-    """The sealed header's ``extraData`` for a block executed in ``env``.
-
-    Accepts what ``sequencer.chain.builder.build_block`` passes: the block's environment
-    (an :class:`InferenceEnvironment`, an object carrying one as ``inference``, or None).
-    """
-    inner = getattr(env, "inference", env)
-    return inference_root(block_witness(inner if isinstance(inner, InferenceEnvironment) else None))
-
-
-def witness_map(receipts: Iterable[InferenceReceipt]) -> dict[RequestId, InferenceReceipt]:
-    """A published witness as the precompile's lookup table; duplicates are invalid."""
-    table: dict[RequestId, InferenceReceipt] = {}
-    for receipt in receipts:
-        key = RequestId(bytes(receipt.request_id))
-        if key in table:
-            raise InvalidInferenceWitness(
-                f"the witness lists request 0x{key.hex()} twice; identical requests share one receipt"
-            )
-        table[key] = receipt
-    return table
-
-
-def check_block_witness(
-    env: InferenceEnvironment, witness: Sequence[InferenceReceipt], header_extra_data: bytes
-) -> None:
-    """After re-executing a block with ``witness``: it was used exactly, and the root matches."""
-    used = block_witness(env)
-    if [receipt_leaf(r) for r in used] != [receipt_leaf(r) for r in witness]:
-        raise InvalidInferenceWitness(
-            f"the block used {len(used)} receipts but its witness lists {len(witness)} "
-            "(or another order); a witness holds exactly the receipts in order of first use"
-        )
-    root = inference_root(used)
-    if bytes(header_extra_data) != root:
-        raise InvalidInferenceWitness(
-            f"the header's extraData 0x{bytes(header_extra_data).hex()} is not the inference "
-            f"root 0x{root.hex()} of the block's receipts"
-        )
 
 
 def inference_proof(receipts: Sequence[InferenceReceipt], request_id: bytes) -> InferenceProof:

@@ -91,13 +91,18 @@ def copy_example_model() -> None:
 def main() -> None:
     copy_example_model()
     keys = Path("keys")
-    write_key(keys / "sequencer.key")
+    sequencer = write_key(keys / "sequencer.key")
     sprinter_files = [f"keys/sprinter-{i}.key" for i in range(max(WORKERS, 1))]
     sprinters = [write_key(Path(name)) for name in sprinter_files]
     attestation_root = write_key(keys / "attestation-root.key")
 
     chain_toml = Path("chain.toml")
     text = chain_toml.read_text()
+    text, count = re.subn(
+        r'^address = ""$', f'address = "{sequencer.address}"', text, count=1, flags=re.MULTILINE
+    )
+    if count != 1:
+        sys.exit('template error: chain.toml has no empty `address = ""` line to fill')
     text = fill(text, "sprinter_keys", sprinter_files)
     text = fill(text, "sprinters", [s.address for s in sprinters])
     text = fill(text, "attestation_roots", [attestation_root.address])

@@ -19,10 +19,9 @@ from eth_utils import function_abi_to_4byte_selector
 
 from neurostack.protocol.modes import InferenceMode
 from neurostack.solidity import CompiledContract, compile_files
-from sequencer.chain.inference import policy_from_config
 from sequencer.node import Node
 
-from .kit import MODEL_CID, OWNER_KEY, Wallet, WitnessHooks, make_config
+from .kit import MODEL_CID, OWNER_KEY, Wallet, WitnessFeed, make_config
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -36,7 +35,7 @@ def contracts() -> dict[str, CompiledContract]:
 @dataclass
 class Rig:
     node: Node
-    hooks: WitnessHooks
+    feed: WitnessFeed
     wallets: list[Wallet]
     owner: Wallet
     consumer: bytes
@@ -80,13 +79,12 @@ def make_rig(
     config = make_config(tmp_path, **inference)
     node = Node(config)
     try:
-        hooks = WitnessHooks(node, policy_from_config(config.inference))
-        node.set_block_hooks(hooks)
+        feed = WitnessFeed(node).attach()
         wallets = [Wallet(node, a.private_key) for a in config.dev_accounts()]
         owner = Wallet(node, "0x" + OWNER_KEY.hex())
         consumer = deploy(node, wallets[0], contracts["ModelConsumer"], ["string", "uint8"],
                           ["x", InferenceMode.VANILLA])  # fmt: skip
-        yield Rig(node, hooks, wallets, owner, consumer, contracts["ModelConsumer"])
+        yield Rig(node, feed, wallets, owner, consumer, contracts["ModelConsumer"])
     finally:
         node.stop()
 

@@ -1,17 +1,20 @@
-"""Test kit of the inference tests: a node with witness-fed block hooks, keys, a toy model.
+"""Test kit of the inference tests: a node fed witnesses by the test, keys, a toy model.
 
-``WitnessHooks`` is the smallest real ``BlockHooks``: blocks execute in ``SEAL`` mode with
-the receipts the test put into ``hooks.witness``; calls run in ``SIMULATE`` mode with a
-recording recorder, which is how a test (like the PIPE) learns a transaction's request.
+``WitnessFeed`` is the smallest real inference stage: the node's block inputs are every
+pooled transaction with the receipts the test put into ``feed.witness`` (blocks execute
+in ``SEAL`` mode with them); calls run in ``SIMULATE`` mode with a recording recorder,
+which is how a test (like the PIPE) learns a transaction's request. ``feed.blocks`` holds
+each committed block with what its execution produced (witness, calls, payouts).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI
+from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth_account import Account
 from eth_keys import keys
 from eth_utils import to_checksum_address
@@ -27,16 +30,15 @@ from neurostack.protocol.tensors import (
     encode_model_output,
 )
 from neurostack.protocol.types import RequestId
-from sequencer.chain.inference import (
+from sequencer.chain import (
+    BlockEnvironment,
+    BlockInputs,
+    ExecutedBlock,
     ExecutionMode,
-    InferenceEnvironment,
-    InferencePending,
-    InferencePolicy,
-    InferenceRequest,
-    RecordingRecorder,
+    ReadyTransaction,
     block_environment,
-    extra_data,
 )
+from sequencer.chain.inference import InferencePending, InferenceRequest, RecordingRecorder
 from sequencer.config import Allocation, ChainConfig, ChainSection, DevSection, InferenceSection
 from sequencer.node import Node
 from sequencer.types import CallParams
@@ -78,40 +80,36 @@ def make_config(tmp_path: Path, **inference: Any) -> ChainConfig:
 
 
 @dataclass
-class WitnessHooks:
-    """``BlockHooks`` feeding blocks the receipts in ``witness``; calls record requests."""
+class WitnessFeed:
+    """Block inputs carrying the receipts in ``witness``; calls record requests."""
 
     node: Node
-    policy: InferencePolicy
     witness: dict[RequestId, InferenceReceipt] = field(default_factory=dict)
-    environments: list[InferenceEnvironment] = field(default_factory=list)
+    blocks: list[ExecutedBlock] = field(default_factory=list)
     recorder: RecordingRecorder = field(default_factory=RecordingRecorder)
     call_mode: ExecutionMode = ExecutionMode.SIMULATE
     call_recorder: Any = None
 
-    def is_ready(self, tx: Any) -> bool:
-        return True
+    def attach(self) -> WitnessFeed:
+        self.node.set_block_inputs(self)
+        self.node.set_call_environments(self)
+        self.node.add_commit_listener(lambda committed: self.blocks.append(committed.executed))
+        return self
 
-    def block_environment(self, header: BlockHeaderAPI) -> InferenceEnvironment:
-        parent = self.node.state_at(header.block_number - 1)
-        return block_environment(self.policy, parent, witness=dict(self.witness))
+    def block_inputs(self, candidates: Sequence[SignedTransactionAPI]) -> BlockInputs:
+        receipts = tuple(self.witness.values())
+        return BlockInputs(tuple(ReadyTransaction(tx, receipts) for tx in candidates))
 
-    def extra_data(self, environment: Any) -> bytes:
-        return extra_data(environment)
-
-    def call_environment(self, header: BlockHeaderAPI) -> InferenceEnvironment:
+    def call_environment(self, header: BlockHeaderAPI) -> BlockEnvironment:
         """SIMULATE over the witness (like a PIPE re-simulation); ``call_mode`` may be SEAL."""
         self.recorder = RecordingRecorder()
         return block_environment(
-            self.policy,
+            self.node.spec,
             self.node.state_at(header.block_number),
             witness=dict(self.witness),
             mode=self.call_mode,
             recorder=self.call_recorder or self.recorder,
         )
-
-    def block_persisted(self, block: BlockAPI, receipts: list[ReceiptAPI], env: Any) -> None:
-        self.environments.append(env)
 
 
 def toy_model_output(request: InferenceRequest) -> bytes:

@@ -41,8 +41,8 @@ def test_inference_gas_pays_sprinter_and_owner_and_supply_is_conserved(rig: Rig)
     own = rig.predict_data([7], cid=MODEL_CID)
     req_shared = w1.requests_of(rig.consumer, shared)
     req_own = w3.requests_of(rig.consumer, own)
-    rig.hooks.witness[req_shared.request_id] = receipt_for(req_shared, file_hash=REG_HASH)
-    rig.hooks.witness[req_own.request_id] = receipt_for(req_own, key=SPRINTER_B)
+    rig.feed.witness[req_shared.request_id] = receipt_for(req_shared, file_hash=REG_HASH)
+    rig.feed.witness[req_own.request_id] = receipt_for(req_own, key=SPRINTER_B)
     txs = {
         w1.send(rig.consumer, shared, tip=GWEI): (MODEL_GAS, SPRINTER_KEY),
         w2.send(rig.consumer, shared, tip=2 * GWEI): (MODEL_GAS, SPRINTER_KEY),
@@ -95,9 +95,9 @@ def test_inference_gas_pays_sprinter_and_owner_and_supply_is_conserved(rig: Rig)
         * base_fee
     )
     # what the chain recorded for transaction receipts' `inferences` and for the PIPE
-    env = rig.hooks.environments[-1]
-    paid = {p.recipient: 0 for t in env.transactions for p in t.payouts}
-    for record in env.transactions:
+    executed = rig.feed.blocks[-1]
+    paid = {p.recipient: 0 for t in executed.inferences for p in t.payouts}
+    for record in executed.inferences:
         for p in record.payouts:
             paid[p.recipient] += p.amount
     assert paid == {a: v for a, v in expected.items() if a in paid}

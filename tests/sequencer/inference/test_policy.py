@@ -13,9 +13,9 @@ from eth_utils import keccak
 from neurostack.protocol.modes import InferenceMode
 from neurostack.solidity import CompiledContract
 from sequencer.chain.inference import REGISTRY_ADDRESS
+from sequencer.driver import AllReady
 from sequencer.errors import ExecutionReverted
 from sequencer.node import Node
-from sequencer.producer import PlainBlocks
 
 from .conftest import Rig, deploy, make_rig, selector
 from .kit import MODEL_CID, MODEL_HASH, Wallet, make_config, receipt_for
@@ -59,7 +59,7 @@ def test_node_without_inference_keeps_precompile_calls_out_of_blocks(
     config = make_config(tmp_path)
     node = Node(config)
     try:
-        assert isinstance(node.hooks, PlainBlocks)
+        assert isinstance(node.driver.inputs, AllReady)  # nothing supplies receipts
         wallets = [Wallet(node, a.private_key) for a in config.dev_accounts()]
         consumer = deploy(
             node, wallets[0], contracts["ModelConsumer"], ["string", "uint8"], ["x", 0]
@@ -93,12 +93,12 @@ def test_invalid_second_model_call_beyond_max_calls_per_tx_reverts(strict: Rig, 
         ["string", "string", "int128[]", "int128"], [MODEL_CID, MODEL_CID, [5], 0]
     )
     first = strict.wallets[1].requests_of(chained, data)
-    strict.hooks.witness[first.request_id] = receipt_for(first)
+    strict.feed.witness[first.request_id] = receipt_for(first)
     with pytest.raises(
         ExecutionReverted, match="too many model calls in one transaction .at most 1."
     ):
         strict.wallets[1].call(chained, data)
     # the single-call contract is within the limit and now registered
-    strict.hooks.witness.clear()
+    strict.feed.witness.clear()
     request = strict.wallets[1].requests_of(strict.consumer, strict.predict_data([5]))
     assert request.model_cid == MODEL_CID

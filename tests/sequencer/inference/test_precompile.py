@@ -19,7 +19,7 @@ from neurostack.protocol.tensors import (
     decode_model_output,
 )
 from neurostack.protocol.types import ZERO_HASH32
-from sequencer.chain.inference import INFERENCE_PRECOMPILE_ADDRESS, InferencePending, block_witness
+from sequencer.chain.inference import INFERENCE_PRECOMPILE_ADDRESS, InferencePending
 from sequencer.chain.inference.constants import (
     INFERENCE_BASE_GAS,
     INFERENCE_GAS_PER_BYTE,
@@ -38,7 +38,7 @@ def test_contract_uses_verified_output_and_header_commits_to_receipt(rig: Rig) -
     data = rig.predict_data([15, 20])
     request = wallet.requests_of(rig.consumer, data)
     receipt = receipt_for(request)
-    rig.hooks.witness[request.request_id] = receipt
+    rig.feed.witness[request.request_id] = receipt
     tx_hash = wallet.send(rig.consumer, data)
     block = rig.mine()
 
@@ -53,23 +53,26 @@ def test_contract_uses_verified_output_and_header_commits_to_receipt(rig: Rig) -
     assert log.topics[1] == int.from_bytes(request.request_id, "big")
     assert decode(["int256", "int128"], log.data) == (70, 1)
     assert block.header.extra_data == merkle_root([receipt_leaf(receipt)])
-    assert block_witness(rig.hooks.environments[-1]) == [receipt]
+    assert rig.feed.blocks[-1].witness == (receipt,)
 
 
 def test_identical_requests_in_a_block_share_one_receipt(rig: Rig) -> None:
     data = rig.predict_data([7, 8])
     request = rig.wallets[1].requests_of(rig.consumer, data)
     receipt = receipt_for(request)
-    rig.hooks.witness[request.request_id] = receipt
+    rig.feed.witness[request.request_id] = receipt
     hashes = [w.send(rig.consumer, data) for w in rig.wallets[1:3]]
     block = rig.mine()
 
     assert sorted(t.hash for t in block.transactions) == sorted(hashes)
     assert all(rig.receipt_of(block, h).state_root == b"\x01" for h in hashes)
-    env = rig.hooks.environments[-1]
-    assert block_witness(env) == [receipt]
+    executed = rig.feed.blocks[-1]
+    assert executed.witness == (receipt,)
     assert block.header.extra_data == merkle_root([receipt_leaf(receipt)])
-    assert [len(t.calls) for t in env.transactions] == [1, 1]  # each caller made (and paid) a call
+    assert [len(t.calls) for t in executed.inferences] == [
+        1,
+        1,
+    ]  # each caller made (and paid) a call
 
 
 def test_simulation_records_the_request_and_halts_before_the_contract_sees_output(rig: Rig) -> None:
@@ -78,7 +81,7 @@ def test_simulation_records_the_request_and_halts_before_the_contract_sees_outpu
     with pytest.raises(InferencePending) as pending:
         wallet.call(rig.consumer, rig.predict_data([3, 4, 5], decimals=2))
     request = pending.value.request
-    assert rig.hooks.recorder.requests == [request]
+    assert rig.feed.recorder.requests == [request]
     assert request.model_cid == MODEL_CID and request.mode is InferenceMode.VANILLA
     (tensor,) = decode_model_input(request.input_abi).numbers
     assert tensor == NumberTensor("x", (Number(3, 2), Number(4, 2), Number(5, 2)), (1, 3))
@@ -95,7 +98,7 @@ def test_block_without_the_receipt_leaves_the_transaction_pending(rig: Rig) -> N
     assert rig.node.transaction(tx_hash).pending  # deferred, not dropped
 
     request = wallet.requests_of(rig.consumer, data)
-    rig.hooks.witness[request.request_id] = receipt_for(request)
+    rig.feed.witness[request.request_id] = receipt_for(request)
     block = rig.mine()
     assert tx_hash in [t.hash for t in block.transactions]
 
@@ -105,11 +108,11 @@ def test_eth_call_returns_a_real_output_when_the_recorder_answers(rig: Rig) -> N
         def on_unknown(self, request):  # the hub, answering synchronously
             return receipt_for(request)
 
-    rig.hooks.call_recorder = Sprinter()
+    rig.feed.call_recorder = Sprinter()
     try:
         raw = rig.wallets[1].call(rig.consumer, rig.predict_data([10, 11, 12]))
     finally:
-        rig.hooks.call_recorder = None
+        rig.feed.call_recorder = None
     assert decode(["int256"], raw) == (2 * (10 + 11 + 12),)
 
 
@@ -123,16 +126,16 @@ def test_two_models_in_sequence_second_fed_by_first(rig: Rig, contracts) -> None
     )
     wallet = rig.wallets[2]
     first = wallet.requests_of(chained, data)
-    rig.hooks.witness[first.request_id] = receipt_for(first)  # "stitch": re-simulate
+    rig.feed.witness[first.request_id] = receipt_for(first)  # "stitch": re-simulate
     second = wallet.requests_of(chained, data)
     assert second.request_id != first.request_id
-    rig.hooks.witness[second.request_id] = receipt_for(second)
+    rig.feed.witness[second.request_id] = receipt_for(second)
     tx_hash = wallet.send(chained, data)
     block = rig.mine()
 
     assert rig.receipt_of(block, tx_hash).state_root == b"\x01"
     assert decode(["int256"], wallet.call(chained, selector(chained_abi, "lastValue"))) == (12,)
-    assert [r.request_id for r in block_witness(rig.hooks.environments[-1])] == [
+    assert [r.request_id for r in rig.feed.blocks[-1].witness] == [
         first.request_id,
         second.request_id,
     ]
@@ -157,7 +160,7 @@ def test_gas_charged_is_base_plus_bytes_plus_verify_plus_model_gas(rig: Rig) -> 
     wallet = rig.wallets[1]
     request = wallet.requests_of(INFERENCE_PRECOMPILE_ADDRESS, calldata)
     receipt = receipt_for(request)
-    rig.hooks.witness[request.request_id] = receipt
+    rig.feed.witness[request.request_id] = receipt
     tx_hash = wallet.send(INFERENCE_PRECOMPILE_ADDRESS, calldata)
     block = rig.mine()
     tx = rig.node.transaction(tx_hash).tx
@@ -179,10 +182,10 @@ def test_gas_charged_is_base_plus_bytes_plus_verify_plus_model_gas(rig: Rig) -> 
 def test_invalid_gas_limit_below_the_model_price_fails_without_a_request(rig: Rig) -> None:
     """The signed gas limit caps inference spend: too little gas stops before any request."""
     data = rig.predict_data([44, 45])
-    rig.hooks.recorder.requests.clear()
+    rig.feed.recorder.requests.clear()
     # 100,000 gas reaches the precompile but cannot pay its ~86,000 (50,000 of it model gas)
     with pytest.raises(ExecutionReverted):
         rig.wallets[1].call(rig.consumer, data, gas=100_000)
-    assert rig.hooks.recorder.requests == []
+    assert rig.feed.recorder.requests == []
     with pytest.raises(InferencePending):
         rig.wallets[1].call(rig.consumer, data, gas=200_000)

@@ -11,14 +11,14 @@ from eth_utils import keccak
 
 from neurostack.protocol.cid import model_cid, model_hash
 from neurostack.protocol.modes import InferenceMode
+from sequencer.chain import ExecutionMode
 from sequencer.chain.inference import (
     REGISTRY_ADDRESS,
-    ExecutionMode,
     InvalidInferenceReceipt,
     make_dev_attestation,
-    registry_calldata,
 )
 from sequencer.chain.inference.constants import TEE_ATTESTATION_TTL
+from sequencer.chain.inference.system_contract import registry_calldata
 from sequencer.errors import ExecutionReverted
 
 from .conftest import Rig, deploy
@@ -54,11 +54,11 @@ def admin(rig: Rig, wallet: Wallet, signature: str, types: list[str], args: list
 
 def seal_verdict(rig: Rig, wallet: Wallet, to: bytes, data: bytes) -> None:
     """Execute a call the way a block would (SEAL mode); raises what the block would."""
-    rig.hooks.call_mode = ExecutionMode.SEAL
+    rig.feed.call_mode = ExecutionMode.SEAL
     try:
         wallet.call(to, data)
     finally:
-        rig.hooks.call_mode = ExecutionMode.SIMULATE
+        rig.feed.call_mode = ExecutionMode.SIMULATE
 
 
 def test_registry_calldata_matches_the_solidity_signatures() -> None:
@@ -111,7 +111,7 @@ def test_added_sprinter_signs_from_the_next_block_and_revoked_one_is_rejected_fr
     user = rig.wallets[1]
     first = rig.predict_data([501])
     request = user.requests_of(rig.consumer, first)
-    rig.hooks.witness[request.request_id] = receipt_for(request, key=new_key)
+    rig.feed.witness[request.request_id] = receipt_for(request, key=new_key)
     tx_hash = user.send(rig.consumer, first)
     # the block revoking the key still accepts its receipts (registry of the parent block)
     revoke = rig.owner.send(REGISTRY_ADDRESS, calldata("revokeSprinter(address)", ["address"],
@@ -122,12 +122,12 @@ def test_added_sprinter_signs_from_the_next_block_and_revoked_one_is_rejected_fr
 
     second = rig.predict_data([502])
     request = user.requests_of(rig.consumer, second)
-    rig.hooks.witness[request.request_id] = receipt_for(request, key=new_key)
+    rig.feed.witness[request.request_id] = receipt_for(request, key=new_key)
     with pytest.raises(InvalidInferenceReceipt, match="is revoked as a sprinter"):
         seal_verdict(rig, user, rig.consumer, second)
     tx_hash = user.send(rig.consumer, second)
     assert tx_hash not in [t.hash for t in rig.mine().transactions]
-    rig.hooks.witness[request.request_id] = receipt_for(request)  # the genesis sprinter answers
+    rig.feed.witness[request.request_id] = receipt_for(request)  # the genesis sprinter answers
     assert rig.receipt_of(rig.mine(), tx_hash).state_root == b"\x01"
 
 
@@ -227,16 +227,16 @@ def test_tee_key_admitted_by_attestation_signs_tee_receipts_until_stale_or_revok
 
     data = rig.predict_data([601])
     request = user.requests_of(tee_consumer, data)
-    rig.hooks.witness[request.request_id] = receipt_for(request, key=TEE_KEY)
+    rig.feed.witness[request.request_id] = receipt_for(request, key=TEE_KEY)
     tx_hash = user.send(tee_consumer, data)
     assert rig.receipt_of(rig.mine(), tx_hash).state_root == b"\x01"
     # a VANILLA sprinter key is not a TEE key
     with pytest.raises(InvalidInferenceReceipt, match="is not admitted as a TEE key"):
-        rig.hooks.witness[request.request_id] = receipt_for(request, key=SPRINTER_KEY)
+        rig.feed.witness[request.request_id] = receipt_for(request, key=SPRINTER_KEY)
         seal_verdict(rig, user, tee_consumer, data)
 
     # stale: a block more than the TTL after the attestation rejects the key's receipts
-    rig.hooks.witness[request.request_id] = receipt_for(request, key=TEE_KEY)
+    rig.feed.witness[request.request_id] = receipt_for(request, key=TEE_KEY)
     rig.mine(timestamp=attested_at + TEE_ATTESTATION_TTL + 1)
     with pytest.raises(InvalidInferenceReceipt, match="send a heartbeat"):
         seal_verdict(rig, user, tee_consumer, data)

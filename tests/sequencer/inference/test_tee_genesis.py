@@ -25,6 +25,7 @@ from sequencer.chain.inference import InvalidInferenceReceipt
 from sequencer.chain.inference.attestation import DEV_MEASUREMENT, make_dev_attestation
 from sequencer.chain.inference.constants import REGISTRY_ADDRESS, TEE_ATTESTATION_TTL
 from sequencer.chain.inference.registry import Status, registry_from_storage, tee_key_of
+from sequencer.chainspec import chain_spec
 from sequencer.config import load_chain_config
 from sequencer.errors import ConfigError
 
@@ -57,7 +58,7 @@ def entry(key: bytes = TEE_KEY, **change: Any) -> dict[str, str]:
 
 
 def genesis_tee_key(config: Any, key: bytes) -> Any:
-    storage = genesis_state(config)[REGISTRY_ADDRESS]["storage"]
+    storage = genesis_state(chain_spec(config))[REGISTRY_ADDRESS]["storage"]
     return tee_key_of(registry_from_storage(storage), address_of(key))
 
 
@@ -80,14 +81,14 @@ def test_genesis_tee_key_signs_tee_receipts_until_its_document_is_stale(
     data = rig.predict_data([701])
     request = user.requests_of(consumer, data)
 
-    rig.hooks.witness[request.request_id] = receipt_for(request, key=TEE_KEY)
+    rig.feed.witness[request.request_id] = receipt_for(request, key=TEE_KEY)
     tx_hash = user.send(consumer, data)
     block = rig.mine()
     assert rig.receipt_of(block, tx_hash).state_root == b"\x01"
     assert rig.read("lastValue", "int256", consumer) == 2 * 701
     # Genesis admitted it as a TEE key only: it is no VANILLA sprinter.
     vanilla = user.requests_of(rig.consumer, rig.predict_data([702]))
-    rig.hooks.witness[vanilla.request_id] = receipt_for(vanilla, key=TEE_KEY)
+    rig.feed.witness[vanilla.request_id] = receipt_for(vanilla, key=TEE_KEY)
     with pytest.raises(InvalidInferenceReceipt, match="not registered as a sprinter"):
         seal_verdict(rig, user, rig.consumer, rig.predict_data([702]))
 
@@ -101,7 +102,10 @@ def test_genesis_tee_key_signs_tee_receipts_until_its_document_is_stale(
     ("change", "reason"),
     [
         ({"root": STRANGER_KEY}, r"tee_keys\[0\].*attestation rejected.*not an active attestation"),
-        ({"measurement": b"\x99" * 32}, r"tee_keys\[0\].*not in \[inference\] approved_measure"),
+        (
+            {"measurement": b"\x99" * 32},
+            r"tee_keys\[0\].*not an approved measurement.*\[inference\].*approved_measurements",
+        ),
         ({"key": STRANGER_KEY}, r"tee_keys\[0\].*the attestation document is for 0x"),
     ],
 )
@@ -110,7 +114,7 @@ def test_invalid_genesis_document_is_a_config_error(
 ) -> None:
     config = make_config(tmp_path, tee_keys=[entry(**change)])
     with pytest.raises(ConfigError, match=reason):
-        genesis_hash(config)
+        genesis_hash(chain_spec(config))
 
 
 def test_invalid_genesis_document_tampered_or_garbage_is_a_config_error(tmp_path: Path) -> None:
@@ -124,13 +128,13 @@ def test_invalid_genesis_document_tampered_or_garbage_is_a_config_error(tmp_path
     for item, reason in cases:
         config = make_config(tmp_path, tee_keys=[item])
         with pytest.raises(ConfigError, match=reason):
-            genesis_hash(config)
+            genesis_hash(chain_spec(config))
 
 
 def test_invalid_genesis_tee_key_listed_twice(tmp_path: Path) -> None:
     config = make_config(tmp_path, tee_keys=[entry(), entry(timestamp=NOW + 1)])
     with pytest.raises(ConfigError, match="listed more than once"):
-        genesis_hash(config)
+        genesis_hash(chain_spec(config))
 
 
 def test_invalid_tee_keys_in_chain_toml_name_the_field(tmp_path: Path) -> None:
@@ -155,7 +159,7 @@ def test_new_project_admits_its_sprinters_as_tee_keys(tmp_path: Path) -> None:
     assert [e.key for e in config.inference.tee_keys] == [s.address for s in sprinters]
     assert config.inference.approved_measurements == ["0x" + DEV_MEASUREMENT.hex()]
     assert DEV_MEASUREMENT == keccak(b"neurostack.measurement.dev.v1")
-    storage = genesis_state(config)[REGISTRY_ADDRESS]["storage"]
+    storage = genesis_state(chain_spec(config))[REGISTRY_ADDRESS]["storage"]
     registry = registry_from_storage(storage)
     for sprinter in sprinters:
         key = tee_key_of(registry, bytes.fromhex(sprinter.address[2:]))
@@ -174,4 +178,4 @@ def test_new_project_admits_its_sprinters_as_tee_keys(tmp_path: Path) -> None:
         text.replace(config.inference.tee_keys[0].attestation, "0x" + other.hex())
     )
     with pytest.raises(ConfigError, match=r"tee_keys\[0\].*not an active attestation root"):
-        genesis_hash(load_chain_config(project / "chain.toml"))
+        genesis_hash(chain_spec(load_chain_config(project / "chain.toml")))

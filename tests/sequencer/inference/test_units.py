@@ -35,6 +35,7 @@ from sequencer.chain.inference.registry import (
     sprinter_status,
     tee_key_of,
 )
+from sequencer.chainspec import chain_spec
 from sequencer.errors import ConfigError
 
 from .kit import (
@@ -89,7 +90,9 @@ def test_registry_layout_round_trips() -> None:
 
 def test_genesis_seed_reads_the_config(tmp_path: Path) -> None:
     config = make_config(tmp_path)
-    view = registry_from_storage(registry_storage(config, address_of(OWNER_KEY)))
+    view = registry_from_storage(
+        registry_storage(chain_spec(config).registry, DevAttestationVerifier())
+    )
     assert chain_owner(view) == address_of(OWNER_KEY)
     assert sprinter_status(view, address_of(SPRINTER_KEY)) is Status.ACTIVE
     assert sprinter_status(view, A) is Status.UNKNOWN
@@ -98,7 +101,7 @@ def test_genesis_seed_reads_the_config(tmp_path: Path) -> None:
 def test_invalid_measurement_in_config_is_a_config_error(tmp_path: Path) -> None:
     config = make_config(tmp_path, approved_measurements=["0x1234"])
     with pytest.raises(ConfigError, match="approved_measurements.*32-byte"):
-        registry_storage(config, OWNER)
+        chain_spec(config)
 
 
 def _roots(*keys: bytes):

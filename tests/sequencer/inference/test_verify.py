@@ -12,8 +12,8 @@ import pytest
 from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.receipts import InferenceReceipt
 from neurostack.protocol.tensors import ModelOutput, StringTensor, encode_model_output
+from sequencer.chain import ExecutionMode
 from sequencer.chain.inference import (
-    ExecutionMode,
     InferenceRequest,
     InvalidInferenceReceipt,
     MissingInferenceReceipt,
@@ -66,15 +66,15 @@ CASES: dict[str, tuple[Forge, str]] = {
 def check_rejected_then_recovered(rig: Rig, consumer: bytes, data: bytes, bad: Callable[[InferenceRequest], InferenceReceipt], reason: str) -> None:  # fmt: skip
     wallet = rig.wallets[2]
     request = wallet.requests_of(consumer, data)
-    rig.hooks.witness[request.request_id] = bad(request)
+    rig.feed.witness[request.request_id] = bad(request)
 
     # the state transition's verdict, seen through a SEAL-mode call
-    rig.hooks.call_mode = ExecutionMode.SEAL
+    rig.feed.call_mode = ExecutionMode.SEAL
     try:
         with pytest.raises(InvalidInferenceReceipt, match=reason) as rejected:
             wallet.call(consumer, data)
     finally:
-        rig.hooks.call_mode = ExecutionMode.SIMULATE
+        rig.feed.call_mode = ExecutionMode.SIMULATE
     assert rejected.value.request_id == request.request_id
 
     # the builder leaves the transaction out of the block; it stays pending
@@ -84,7 +84,7 @@ def check_rejected_then_recovered(rig: Rig, consumer: bytes, data: bytes, bad: C
     assert rig.node.transaction(tx_hash).pending
 
     # with a valid receipt it gets in
-    rig.hooks.witness[request.request_id] = receipt_for(request)
+    rig.feed.witness[request.request_id] = receipt_for(request)
     block = rig.mine()
     assert rig.receipt_of(block, tx_hash).state_root == b"\x01"
 
@@ -98,14 +98,14 @@ def test_invalid_receipt_is_rejected(rig: Rig, case: str) -> None:
 
 def test_invalid_missing_receipt_makes_the_block_invalid(rig: Rig) -> None:
     data = rig.predict_data([300])
-    rig.hooks.call_mode = ExecutionMode.SEAL
+    rig.feed.call_mode = ExecutionMode.SEAL
     try:
         with pytest.raises(
             MissingInferenceReceipt, match="no inference receipt in the block witness"
         ):
             rig.wallets[2].call(rig.consumer, data)
     finally:
-        rig.hooks.call_mode = ExecutionMode.SIMULATE
+        rig.feed.call_mode = ExecutionMode.SIMULATE
 
 
 def test_invalid_tee_receipt_from_a_key_without_attestation(rig: Rig, contracts) -> None:
@@ -115,10 +115,10 @@ def test_invalid_tee_receipt_from_a_key_without_attestation(rig: Rig, contracts)
     # a key that was never admitted with an attestation, even the VANILLA sprinter's
     request = rig.wallets[2].requests_of(tee_consumer, data)
     for key in (TEE_KEY, SPRINTER_KEY):
-        rig.hooks.witness[request.request_id] = receipt_for(request, key=key)
-        rig.hooks.call_mode = ExecutionMode.SEAL
+        rig.feed.witness[request.request_id] = receipt_for(request, key=key)
+        rig.feed.call_mode = ExecutionMode.SEAL
         try:
             with pytest.raises(InvalidInferenceReceipt, match="is not admitted as a TEE key"):
                 rig.wallets[2].call(tee_consumer, data)
         finally:
-            rig.hooks.call_mode = ExecutionMode.SIMULATE
+            rig.feed.call_mode = ExecutionMode.SIMULATE

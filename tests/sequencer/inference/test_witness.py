@@ -10,20 +10,16 @@ import pytest
 from eth.db.atomic import AtomicDB
 
 from neurostack.protocol.receipts import receipt_leaf
+from sequencer.chain import InvalidInference, InvalidWitness, state_transition
 from sequencer.chain.genesis import create_genesis
 from sequencer.chain.inference import (
-    BlockInvalidInference,
-    InvalidInferenceWitness,
-    block_witness,
     inference_proof,
-    policy_from_config,
     proof_to_json,
     registry_at,
-    replay_block,
     verify_inference_proof,
-    witness_map,
 )
 from sequencer.chain.inference.registry import chain_owner
+from sequencer.records import InferenceRecords
 
 from .conftest import Rig
 from .kit import OWNER_KEY, address_of, receipt_for
@@ -37,10 +33,10 @@ def three_receipt_block(rig: Rig) -> Iterator[tuple[object, list]]:
     for i, wallet in enumerate(rig.wallets[1:4]):
         data = rig.predict_data([700 + i])
         request = wallet.requests_of(rig.consumer, data)
-        rig.hooks.witness[request.request_id] = receipt_for(request)
+        rig.feed.witness[request.request_id] = receipt_for(request)
         wallet.send(rig.consumer, data)
     block = rig.mine()
-    witness = block_witness(rig.hooks.environments[-1])
+    witness = list(rig.feed.blocks[-1].witness)
     assert len(witness) == 3
     yield block, witness
 
@@ -63,22 +59,26 @@ def test_every_receipt_has_a_proof_against_the_header(rig: Rig, three_receipt_bl
 
 
 def _judge_chain(rig: Rig):
-    """A verifier's own chain: the same genesis, rebuilt in memory."""
-    return create_genesis(rig.node.config, AtomicDB())
+    """A verifier's own chain: the same genesis, rebuilt in memory from the spec."""
+    return create_genesis(rig.node.spec, AtomicDB())
+
+
+def _published_witness(rig: Rig, block) -> list:
+    """What neuro_getInferenceWitness serves: the record the node committed with the block."""
+    return list(InferenceRecords(rig.node.store).load(block.hash).receipts)
 
 
 def test_verifier_reexecutes_every_block_with_its_witness(rig: Rig, three_receipt_block) -> None:
-    policy = policy_from_config(rig.node.config.inference)
     chain = _judge_chain(rig)
     head = rig.node.head().header.block_number
-    assert len(rig.hooks.environments) == head  # one environment per block after genesis
+    assert len(rig.feed.blocks) == head  # one executed block per block after genesis
     for number in range(1, head + 1):
         block = rig.node.block_by_number(number)
-        rebuilt = replay_block(
-            chain, block, block_witness(rig.hooks.environments[number - 1]), policy
-        )
-        assert rebuilt.hash == block.hash
-        chain.persist_block(rebuilt)
+        witness = _published_witness(rig, block)
+        assert tuple(witness) == rig.feed.blocks[number - 1].witness
+        executed = state_transition(chain, block, witness)
+        assert executed.block.hash == block.hash
+        chain.persist_block(executed.block)
     # a verifier with only a database reads the registry at any state root
     registry = registry_at(chain.chaindb.db, rig.node.head().header.state_root)
     assert chain_owner(registry) == address_of(OWNER_KEY)
@@ -88,19 +88,21 @@ def test_invalid_witness_missing_extra_or_reordered_is_detected(
     rig: Rig, three_receipt_block
 ) -> None:
     block, witness = three_receipt_block
-    policy = policy_from_config(rig.node.config.inference)
     chain = _judge_chain(rig)
     for number in range(1, block.header.block_number):
-        chain.persist_block(replay_block(chain, rig.node.block_by_number(number),
-                                         block_witness(rig.hooks.environments[number - 1]), policy))  # fmt: skip
-    with pytest.raises(BlockInvalidInference, match="needs an inference receipt"):
-        replay_block(chain, block, witness[:2], policy)
-    with pytest.raises(InvalidInferenceWitness, match="witness lists 3"):
-        replay_block(chain, block, list(reversed(witness)), policy)
+        parent = rig.node.block_by_number(number)
+        chain.persist_block(state_transition(chain, parent, _published_witness(rig, parent)).block)
+    with pytest.raises(InvalidInference, match="no receipt in the witness") as missing:
+        state_transition(chain, block, witness[:2])
+    assert missing.value.request_id == witness[2].request_id and missing.value.tx_index == 2
+    with pytest.raises(InvalidWitness, match="order of first use") as reordered:
+        state_transition(chain, block, list(reversed(witness)))
+    assert reordered.value.request_id == witness[2].request_id
     unused = receipt_for(dataclasses.replace(
         rig.wallets[1].requests_of(rig.consumer, rig.predict_data([799]))))  # fmt: skip
-    with pytest.raises(InvalidInferenceWitness, match="witness lists 4"):
-        replay_block(chain, block, [*witness, unused], policy)
-    with pytest.raises(InvalidInferenceWitness, match="twice"):
-        witness_map([witness[0], witness[0]])
-    assert replay_block(chain, block, witness, policy).hash == block.hash
+    with pytest.raises(InvalidWitness, match="no transaction of the block used") as extra:
+        state_transition(chain, block, [*witness, unused])
+    assert extra.value.request_id == unused.request_id
+    with pytest.raises(InvalidWitness, match="twice"):
+        state_transition(chain, block, [witness[0], *witness])
+    assert state_transition(chain, block, witness).block.hash == block.hash

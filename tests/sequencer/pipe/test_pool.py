@@ -56,10 +56,10 @@ def test_park_dispatch_ready_include(
     assert record.status.value == "included" and record.block_number == block.header.block_number
     assert [r.state.value for r in record.requests] == ["resolved"]
     assert pipe.read(consumer_abi, consumer, "lastValue", "int256") == 14  # 2 * (3 + 4)
-    witness = pipe.pool.records.load(block.hash).receipts
+    witness = pipe.node.engine.records.load(block.hash).receipts
     assert [r.request_id for r in witness] == [job.request_id]
     assert block.header.extra_data == merkle_root([receipt_leaf(witness[0])])
-    calls = pipe.pool.records.load(block.hash).calls_of(tx_hash)
+    calls = pipe.node.engine.records.load(block.hash).calls_of(tx_hash)
     assert [c["requestId"] for c in calls] == ["0x" + job.request_id.hex()]
 
 
@@ -73,7 +73,7 @@ def test_identical_requests_share_one_job(
     pipe.backend.answer()
     block = pipe.mine()
     assert all(included(block, h) for h in hashes)
-    assert len(pipe.pool.records.load(block.hash).receipts) == 1
+    assert len(pipe.node.engine.records.load(block.hash).receipts) == 1
 
 
 def test_two_chained_model_calls_second_fed_by_first(
@@ -93,7 +93,7 @@ def test_two_chained_model_calls_second_fed_by_first(
     block = pipe.mine()
     assert included(block, tx_hash)
     assert pipe.read(chained_abi, chained, "lastValue", "int256") == 12  # 2 * (2 * (1 + 2))
-    witness = pipe.pool.records.load(block.hash).receipts
+    witness = pipe.node.engine.records.load(block.hash).receipts
     assert [r.request_id for r in witness] == [first.request_id, second.request_id]
     assert len(pipe.pool.statuses.get(tx_hash).requests) == 2
 
@@ -206,7 +206,7 @@ def test_restart_keeps_witness_and_redetects_parked(
         assert included(block, done)
         parked = pipe.wallets[2].send(consumer, predict(consumer_abi, [7]))
         pipe.settle()
-        witness = pipe.pool.records.load(block.hash).receipts
+        witness = pipe.node.engine.records.load(block.hash).receipts
     finally:
         pipe.close()
 
@@ -214,7 +214,7 @@ def test_restart_keeps_witness_and_redetects_parked(
     node = Node(pipe.node.config)
     pool = attach(node, backend)
     try:
-        assert pool.records.load(block.hash).receipts == witness
+        assert node.engine.records.load(block.hash).receipts == witness
         assert pool.wait_idle(10)
         (job,) = backend.open_jobs()  # the journal's parked tx is detected again
         backend.answer(job)

@@ -1,8 +1,9 @@
 """Per-block inference records in the chain database: the witness and each transaction's calls.
 
-Written by PIPE's ``block_persisted`` hook inside the block's own store transaction, so a
-block and its witness commit together (a crash leaves both or neither). Keys live in the
-node's key-value store next to py-evm's:
+Written by the engine (``sequencer.engine``) inside the block's own store transaction, so a
+block and its witness commit together (a crash leaves both or neither), whoever made the
+block (the sequencer's builder, a follower's import). Keys live in the node's key-value
+store next to py-evm's (the ``pipe`` in them is historical: data dirs keep working):
 
 - ``neurostack:pipe:block:<block hash>`` → JSON ``{"receipts": [receipt JSON...],
   "transactions": {"0x<tx hash>": [inference entries...]}}``; absent for a block without
@@ -23,7 +24,8 @@ from typing import Any
 
 from neurostack.protocol.receipts import InferenceReceipt, receipt_from_json, receipt_to_json
 
-from ..chain.inference import InferenceEnvironment, block_witness, inferences_to_json
+from .chain.blocks import ExecutedBlock
+from .chain.inference import inferences_to_json
 
 BLOCK_PREFIX = b"neurostack:pipe:block:"
 REQUEST_PREFIX = b"neurostack:pipe:request:"
@@ -47,20 +49,20 @@ class InferenceRecords:
     def __init__(self, db: MutableMapping[bytes, bytes]) -> None:
         self._db = db
 
-    def save(self, block_hash: bytes, env: InferenceEnvironment | None) -> None:
-        """Store what a block executed in ``env`` used; nothing for a block without inference."""
-        receipts = block_witness(env)
-        if env is None or (not receipts and not env.transactions):
+    def save(self, executed: ExecutedBlock) -> None:
+        """Store what a block used; nothing for a block without inference."""
+        if not executed.witness and not executed.inferences:
             return
+        block_hash = bytes(executed.block.hash)
         record = {
-            "receipts": [receipt_to_json(r) for r in receipts],
+            "receipts": [receipt_to_json(r) for r in executed.witness],
             "transactions": {
-                "0x" + bytes(t.tx_hash).hex(): inferences_to_json(t) for t in env.transactions
+                "0x" + bytes(t.tx_hash).hex(): inferences_to_json(t) for t in executed.inferences
             },
         }
-        self._db[BLOCK_PREFIX + bytes(block_hash)] = json.dumps(record).encode()
-        for receipt in receipts:
-            self._db[REQUEST_PREFIX + bytes(receipt.request_id)] = bytes(block_hash)
+        self._db[BLOCK_PREFIX + block_hash] = json.dumps(record).encode()
+        for receipt in executed.witness:
+            self._db[REQUEST_PREFIX + bytes(receipt.request_id)] = block_hash
 
     def load(self, block_hash: bytes) -> BlockInferences:
         """The block's record; an empty one for a block without inference."""

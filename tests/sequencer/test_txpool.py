@@ -8,8 +8,8 @@ import pytest
 from eth_account import Account
 
 from sequencer.errors import TransactionRejected
-from sequencer.mempool import MAX_TX_SIZE, Journal
 from sequencer.node import Node
+from sequencer.txpool import MAX_TX_SIZE, Journal
 
 from .helpers import CHAIN_ID, GWEI, dev_keys, make_config, sign
 

@@ -1,0 +1,188 @@
+"""The driver: the block-time loop, and the production of one block.
+
+Block inputs flow one way (DESIGN.md section 9): the pool's executable transactions in
+block order → the :class:`BlockInputSource` (PIPE keeps the ready ones and attaches their
+witness entries; :class:`AllReady` is the stand-in without inference) → the engine builds
+the block, optionally runs the state transition on it (``verify_built_blocks``) and
+commits it with its witness → the pool forgets what was mined → listeners hear of it.
+Nothing downstream calls back upstream: the input source only sees the candidates it is
+given, the engine only the inputs.
+
+The loop is a thread that asks for a block every ``block_time`` seconds; a block is made
+only when there is something to mine (or ``empty_blocks``). Missed ticks are not caught up:
+after a stall the next block comes one block time later. A block's transactions execute
+without the chain lock, so admissions, reads and calls go on meanwhile; only the commit
+pauses them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Protocol
+
+from eth.abc import BlockAPI, SignedTransactionAPI
+from eth_typing import Address
+
+from neurostack.protocol.types import Hash32
+
+from .chain import BlockInputs, ReadyTransaction
+from .engine import CommittedBlock, Engine
+from .errors import InvalidBlockTimestamp
+from .reader import ChainReader
+from .txpool import TxPool
+
+log = logging.getLogger(__name__)
+
+
+class BlockInputSource(Protocol):
+    """Turns the pool's candidates (in block order) into the builder's inputs."""
+
+    def block_inputs(self, candidates: Sequence[SignedTransactionAPI]) -> BlockInputs:
+        """The transactions to try, in order, with their witness entries. Must not change
+        anything (the pending state asks too)."""
+        ...
+
+
+class AllReady:
+    """The input source of a node without inference: every candidate, no witness."""
+
+    def block_inputs(self, candidates: Sequence[SignedTransactionAPI]) -> BlockInputs:
+        return BlockInputs(tuple(ReadyTransaction(tx) for tx in candidates))
+
+
+class ChainClock:
+    """The chain's clock: wall time plus the offset ``evm_increaseTime`` added."""
+
+    def __init__(self, wall: Callable[[], float] = time.time) -> None:
+        self._wall = wall
+        self.offset = 0
+
+    def now(self) -> int:
+        return int(self._wall()) + self.offset
+
+    def advance(self, seconds: int) -> int:
+        self.offset += int(seconds)
+        return self.offset
+
+
+class Driver:
+    """Produces blocks: on its own every ``block_time`` seconds, or when asked (``produce``)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        reader: ChainReader,
+        txpool: TxPool,
+        clock: ChainClock,
+        *,
+        coinbase: Address,
+        block_time: float,
+        empty_blocks: bool,
+        verify_built_blocks: bool,
+    ) -> None:
+        self.engine = engine
+        self.reader = reader
+        self.txpool = txpool
+        self.clock = clock
+        self.coinbase = coinbase
+        self.block_time = block_time
+        self.empty_blocks = empty_blocks
+        self.verify_built_blocks = verify_built_blocks
+        self.inputs: BlockInputSource = AllReady()
+        self._produce_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- one block --
+
+    def next_inputs(self) -> BlockInputs:
+        """What the next block would be built from (also the pending state's inputs)."""
+        return self.inputs.block_inputs(self.txpool.block_order(self.reader.next_base_fee()))
+
+    def produce(self, *, force: bool, timestamp: int | None = None) -> BlockAPI | None:
+        """Build and commit one block; None when there was nothing to mine (or closed)."""
+        engine, lock = self.engine, self.engine.lock
+        with self._produce_lock:  # one block at a time (loop, evm_mine, evm_revert)
+            with lock:
+                if engine.closed:
+                    return None
+                parent = engine.head_header()
+                if timestamp is not None and timestamp <= parent.timestamp:
+                    raise InvalidBlockTimestamp(
+                        f"timestamp {timestamp} is not after the head's {parent.timestamp}"
+                    )
+                empty_ok = force or self.empty_blocks
+                if not empty_ok and not self.txpool.executable():
+                    return None
+                ts = (
+                    timestamp
+                    if timestamp is not None
+                    else max(self.clock.now(), parent.timestamp + 1)
+                )
+                # a snapshot of the pool: what arrives from now on waits for the next block
+                candidates = self.txpool.block_order(self.reader.next_base_fee())
+            inputs = self.inputs.block_inputs(candidates)
+            with engine.block_transaction() as txn:
+                built = engine.build(parent, inputs, timestamp=ts, coinbase=self.coinbase)
+                block = built.executed.block
+                if not block.transactions and not empty_ok:
+                    return None  # the block transaction is rolled back
+                executed = (
+                    engine.verify_built(built) if self.verify_built_blocks else built.executed
+                )
+                committed = CommittedBlock(
+                    executed,
+                    deferred=tuple(Hash32(tx.hash) for tx, _ in built.deferred),
+                    rejected=tuple((Hash32(tx.hash), reason) for tx, reason in built.rejected),
+                )
+                with lock:
+                    if not engine.commit(txn, committed):
+                        return None
+                    # only once the block is committed: a failed commit leaves the pool
+                    self.txpool.block_committed(
+                        block, self.reader.state_at(block.number), committed.rejected
+                    )
+            self.txpool.compact_journal()
+        engine.notify()
+        return block
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No block is produced meanwhile (``evm_revert`` rewinds the chain under it)."""
+        with self._produce_lock:
+            yield
+
+    # -- the loop --
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.block_time <= 0 or self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="block-producer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        next_at = time.monotonic() + self.block_time
+        while not self._stop.wait(max(0.0, next_at - time.monotonic())):
+            try:
+                self.produce(force=False)
+            except Exception:  # keep producing: one bad block attempt must not stop the chain
+                log.exception("block production failed; retrying next block time")
+            next_at += self.block_time
+            now = time.monotonic()
+            if next_at < now:
+                next_at = now + self.block_time
