@@ -38,7 +38,7 @@ from neurostack.hub.broker import free_port
 from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.receipts import encode_receipt
 from neurostack.protocol.registry import REGISTRY_ADDRESS
-from sequencer.chain.inference import registry_calldata
+from sequencer.chain.inference.system_contract import registry_calldata
 from tests.hub.stack import NEUROSTACK
 
 from .models import DECIMALS, FEATURES, build_affine, mlp_output
