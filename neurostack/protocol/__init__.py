@@ -8,7 +8,18 @@ Modules: ``types``, ``modes``, ``errors``, ``tensors`` (model, ABI, numpy, JSON)
 from .cid import cid_digest, model_cid, model_hash, parse_model_cid
 from .errors import InvalidCID, InvalidJob, InvalidReceipt, InvalidTensor, ProtocolError
 from .hashing import keccak
-from .jobs import INFER_QUEUE, INFER_TASK_NAME, InferenceJob, JobResult, shard_index, shard_key
+from .jobs import (
+    INFER_QUEUE,
+    INFER_TASK_NAME,
+    InferenceJob,
+    JobResult,
+    SignerCheck,
+    any_signer,
+    check_job_result,
+    shard_index,
+    shard_key,
+    sign_job_error,
+)
 from .merkle import merkle_branch, merkle_root, verify_merkle_branch
 from .modes import InferenceMode
 from .receipts import (
@@ -98,8 +109,11 @@ __all__ = [
     "NumberTensor",
     "ProtocolError",
     "RequestId",
+    "SignerCheck",
     "StringTensor",
+    "any_signer",
     "array_to_tensor",
+    "check_job_result",
     "check_receipt",
     "cid_digest",
     "decode_inference_call",
@@ -136,6 +150,7 @@ __all__ = [
     "request_id_from_hash",
     "shard_index",
     "shard_key",
+    "sign_job_error",
     "sign_receipt",
     "sprinter_address",
     "string_tensor_to_array",

@@ -59,7 +59,7 @@ from ..chain.inference import (
 )
 from ..errors import ExecutionReverted, InvalidCall, TransactionRejected
 from ..types import CallParams
-from .backend import InferenceBackend
+from .backend import InferenceBackend, registry_check
 from .calls import WaitingRecorder, describe, make_job
 from .records import InferenceRecords
 from .status import RequestInfo, RequestState, StatusBook, StatusRecord, TxStatus
@@ -134,6 +134,7 @@ class InferencePool:
         self.backend = backend
         self.settings = node.config.inference
         self.policy = policy_from_config(self.settings)
+        self.admissible = registry_check(node)  # which result signers the backend may use
         self.records = InferenceRecords(node.store)
         self.statuses = StatusBook()
         self._clock = clock
@@ -245,6 +246,7 @@ class InferencePool:
         """``eth_call``/``eth_estimateGas``: unknown requests run through the backend, waiting."""
         recorder = WaitingRecorder(
             self.backend,
+            admissible=self.admissible,
             timeout=self.settings.deadline,
             receipt_ttl=self.settings.receipt_ttl,
             on_receipt=self._remember,
@@ -369,7 +371,8 @@ class InferencePool:
             try:
                 future = self.backend.submit(
                     make_job(request, receipt_ttl=self.settings.receipt_ttl,
-                             deadline=tracked.deadline, chain_now=self.node.chain_time())
+                             deadline=tracked.deadline, chain_now=self.node.chain_time()),
+                    admissible=self.admissible,
                 )  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - broker down: the tx cannot be served now
                 self._drop(tracked, f"inference backend unavailable: {exc}")

@@ -22,7 +22,7 @@ from eth_account import Account
 
 from neurostack.protocol import job_keys
 
-from .stack import Options, RollupStack, selector
+from .stack import CHAIN_ID, Options, RollupStack, selector
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +69,7 @@ def running_worker(stack: RollupStack, tx_hash: str, timeout: float = 10.0) -> s
         status = stack.client.inference_status(tx_hash)
         if status.requests:
             rid = job_keys.request_hex(status.requests[0].request_id)
-            running = redis.hgetall(job_keys.running_key(rid))
+            running = redis.hgetall(job_keys.running_key(CHAIN_ID, rid))
             if running:
                 return next(iter(running)).decode()
         time.sleep(0.02)
