@@ -41,10 +41,7 @@ class Chain:
 
     def tee_key(self, key: str) -> tuple[bytes, int, bool]:
         data = registry_calldata("teeKeyOf", to_canonical_address(key))
-        raw = self.rpc(
-            "eth_call",
-            {"to": "0x4E53000000000000000000000000000000000001", "data": "0x" + data.hex()},
-        )
+        raw = self.rpc("eth_call", {"to": "0x4E53000000000000000000000000000000000001", "data": "0x" + data.hex()})
         measurement, attested_at, active = decode(
             ["bytes32", "uint64", "bool"], bytes.fromhex(raw[2:])
         )
