@@ -30,12 +30,12 @@ pytestmark = pytest.mark.slow
 class Up:
     """A running `neurostack up` with its output collected line by line."""
 
-    def __init__(self, project: Path, *args: str) -> None:
-        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    def __init__(self, project: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        inherited = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
         self.process = subprocess.Popen(
             [str(NEUROSTACK), "up", *args],
             cwd=project,
-            env={**env, "COLUMNS": "200"},
+            env={**inherited, "COLUMNS": "200", **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
