@@ -148,7 +148,7 @@ class ResultStore:
     def marker(self, rid: str) -> Marker | None:
         """The job marker of ``rid``; ``None`` when there is none or it is not ours."""
         try:
-            raw = self.client.get(keys.job_key(self.chain_id, rid))
+            raw: bytes | None = self.client.get(keys.job_key(self.chain_id, rid))  # type: ignore[assignment]
         except redis.ResponseError:  # not a string: planted junk, not a marker
             return None
         if raw is None or len(raw) > 512 or raw.count(b"{") + raw.count(b"[") > 1:

@@ -278,6 +278,14 @@ class RollupStack(ChainClient):
             return hub.upload_model(path, private_key=self.hub.owner.key, name=name).cid
 
 
+def predict(cid: str, features: list[int], decimals: int = 3) -> bytes:
+    """Calldata of ``ModelConsumer.predict(cid, features, decimals)``: one model call on a
+    [1, n] input of ``features·10^-decimals``."""
+    return selector("ModelConsumer", "predict") + encode(
+        ["string", "int128[]", "int128"], [cid, features, decimals]
+    )
+
+
 def selector(name: str, function: str) -> bytes:
     """The 4-byte selector of ``function`` in the committed artifact ``name``."""
     for item in load_artifact(name).abi:

@@ -17,12 +17,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from eth_abi import encode
 from eth_account import Account
 
 from neurostack.protocol import job_keys
 
-from .stack import CHAIN_ID, Options, RollupStack, selector
+from .stack import CHAIN_ID, Options, RollupStack, predict
 
 pytestmark = pytest.mark.slow
 
@@ -43,22 +42,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RollupStack]:
     )
     with RollupStack(tmp_path_factory.mktemp("e2e-faults"), options) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def mlp(stack: RollupStack) -> str:
-    return stack.upload_sample("mlp_regressor")
-
-
-@pytest.fixture(scope="module")
-def consumer(stack: RollupStack) -> str:
-    return stack.deploy("ModelConsumer", ["string", "uint8"], ["x", 0])
-
-
-def predict(cid: str, features: list[int]) -> bytes:
-    return selector("ModelConsumer", "predict") + encode(
-        ["string", "int128[]", "int128"], [cid, features, 3]
-    )
 
 
 def running_worker(stack: RollupStack, tx_hash: str, timeout: float = 10.0) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import redis
 import tomli_w
-from eth_abi import decode, encode
+from eth_abi import decode
 from eth_account import Account
 
 from hub_client import HubClient
@@ -33,7 +33,7 @@ from sequencer.config import load_chain_config
 from tests.cli.test_up import NEUROSTACK, Up, logs_tail
 from tests.hub.helpers import run_onnx
 
-from .stack import ChainClient, selector
+from .stack import ChainClient, predict, selector
 
 pytestmark = pytest.mark.slow
 
@@ -106,12 +106,6 @@ def chains(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Chain
                 c.client.client.close()
             if c.up is not None:
                 c.up.close()
-
-
-def predict(cid: str, features: list[int]) -> bytes:
-    return selector("ModelConsumer", "predict") + encode(
-        ["string", "int128[]", "int128"], [cid, features, DECIMALS]
-    )
 
 
 def onnx_first_value(model: str, features: list[int]) -> int:

@@ -44,7 +44,7 @@ from neurostack.protocol.tensors import (
 )
 
 from .models import chain_value, mlp_output
-from .stack import CHAIN_ID, Options, RollupStack, selector
+from .stack import CHAIN_ID, Options, RollupStack, predict, selector
 
 pytestmark = pytest.mark.slow
 
@@ -70,27 +70,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RollupStack]:
 
 
 @pytest.fixture(scope="module")
-def mlp(stack: RollupStack) -> str:
-    return stack.upload_sample("mlp_regressor")
-
-
-@pytest.fixture(scope="module")
-def consumer(stack: RollupStack) -> str:
-    return stack.deploy("ModelConsumer", ["string", "uint8"], ["x", 0])
-
-
-@pytest.fixture(scope="module")
 def replayable(stack: RollupStack, mlp: str, consumer: str) -> dict[str, Any]:
     """An honest receipt of an earlier transaction: what an attacker could replay."""
     receipt = stack.transact(stack.accounts[8], consumer, predict(mlp, [1, 1, 1, 1]))
     proof = stack.rpc("neuro_getInferenceProof", receipt["transactionHash"])
     return dict(proof["receipt"])
-
-
-def predict(cid: str, features: list[int]) -> bytes:
-    return selector("ModelConsumer", "predict") + encode(
-        ["string", "int128[]", "int128"], [cid, features, DECIMALS]
-    )
 
 
 def sent_job(r: redis.Redis, rid: str, timeout: float = 10.0) -> InferenceJob:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ import numpy as np
 import pytest
 import redis
 
-from neurostack.hub.broker import EmbeddedRedis
 from neurostack.hub.errors import Avoided, TransientError
 from neurostack.hub.samples import sample_model_path
 from neurostack.hub.sessions import CPU, ProviderChoice, SessionCache
@@ -42,11 +40,8 @@ KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f3
 
 
 @pytest.fixture
-def r(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_server.url)
-    client.flushdb()
-    yield client
-    client.close()
+def r(redis_db: redis.Redis) -> redis.Redis:
+    return redis_db
 
 
 def _store(tmp_path: Path, name: str) -> tuple[Path, str]:

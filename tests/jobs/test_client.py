@@ -42,11 +42,8 @@ _inputs = itertools.count(1)
 
 
 @pytest.fixture
-def r(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_server.url)
-    client.flushdb()
-    yield client
-    client.close()
+def r(redis_db: redis.Redis) -> redis.Redis:
+    return redis_db
 
 
 @pytest.fixture
