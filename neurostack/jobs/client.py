@@ -48,6 +48,7 @@ from neurostack.protocol.errors import ProtocolError
 from neurostack.protocol.jobs import (
     INFER_QUEUE,
     INFER_TASK_NAME,
+    MAX_AVOID,
     InferenceJob,
     JobResult,
     SignerCheck,
@@ -243,7 +244,8 @@ class JobClient:
         with self._lock:
             entry.copies += 1
             task_id = f"{entry.rid}-{entry.copies}"
-            job = replace(entry.job, avoid=tuple(entry.avoid[-16:])) if entry.avoid else entry.job
+            avoid = tuple(entry.avoid[-MAX_AVOID:])
+            job = replace(entry.job, avoid=avoid) if avoid else entry.job
         self._celery.send_task(
             INFER_TASK_NAME,
             args=[job.to_message()],

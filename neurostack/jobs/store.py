@@ -17,7 +17,7 @@ of the wrong type (planted junk) reads as empty instead of failing the script.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,8 +53,8 @@ local function skipped(first)
 end
 """
 
-# KEYS: results, errors, marker. ARGV: now, marker JSON, marker ttl, max_bytes, limit,
-# then the SHA-1s to skip. Reply: {joined (0/1), results, errors}.
+# KEYS: results, errors, marker. ARGV: now, marker JSON, marker ttl, max_bytes, limit.
+# Reply: {joined (0/1), results, errors}.
 _SUBMIT = (
     _COLLECT_FUNCTION
     + """
@@ -100,7 +100,7 @@ class Candidates:
     errors: list[bytes] = field(default_factory=list)
     joined: bool = False
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[bytes]:
         yield from self.results
         yield from self.errors
 
@@ -123,14 +123,14 @@ class ResultStore:
         self._submit = client.register_script(_SUBMIT)
         self._collect = client.register_script(_COLLECT)
 
-    def submit(self, job: InferenceJob, now: float, skip: Iterable[str] = ()) -> Candidates:
+    def submit(self, job: InferenceJob, now: float) -> Candidates:
         """Mark ``job`` submitted unless a live submission exists; its stored candidates."""
         rid = keys.request_hex(job.request_id)
         marker = json.dumps({"deadline": job.deadline, "submitted": now, "mode": int(job.mode)})
         ttl = max(1, int(job.deadline - now) + MARKER_GRACE)
         joined, results, errors = self._submit(
             keys=[self._results(rid), self._errors(rid), keys.job_key(self.chain_id, rid)],
-            args=[repr(now), marker, ttl, self.max_bytes, MAX_ENTRIES, *skip],
+            args=[repr(now), marker, ttl, self.max_bytes, MAX_ENTRIES],
         )
         return Candidates(list(results), list(errors), bool(joined))
 
