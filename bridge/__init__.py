@@ -1,10 +1,12 @@
 """The rollup-to-hub path: inference requests become Celery jobs; first valid result wins.
 
-``CeleryBridge`` implements the sequencer's ``InferenceBackend`` (``submit(job)`` returns
-a future of the ``JobResult``). See docs/bridge.md.
+``CeleryBridge`` implements the sequencer's ``InferenceBackend`` (``submit(job,
+admissible=...)`` returns a future of the verified ``JobResult``) over the job client
+of :mod:`neurostack.jobs`. Its errors are the job client's. See docs/bridge.md.
 """
 
-from .dispatcher import CeleryBridge, make_celery
-from .errors import BridgeError, BrokerUnavailable
+from neurostack.jobs import BrokerUnavailable, ChainIdTaken, JobsError, make_sender
 
-__all__ = ["BridgeError", "BrokerUnavailable", "CeleryBridge", "make_celery"]
+from .backend import CeleryBridge
+
+__all__ = ["BrokerUnavailable", "CeleryBridge", "ChainIdTaken", "JobsError", "make_sender"]

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from neurostack.hub.broker import EmbeddedRedis
 from sequencer.node import VERIFY_ENV
@@ -40,3 +41,12 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedR
     Tests sharing it should use keys of their own or flush it first."""
     with EmbeddedRedis(Path(tmp_path_factory.mktemp("redis"))) as server:
         yield server
+
+
+@pytest.fixture
+def redis_db(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
+    """A client of ``redis_server`` (with its password) whose database was emptied first."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushdb()
+    yield client
+    client.close()

@@ -106,19 +106,22 @@ def node(
     ] = None,
 ) -> None:
     """Run the sequencer and its JSON-RPC in the foreground (Ctrl-C / SIGTERM stops it)."""
+    from neurostack.jobs import JobsError
     from sequencer.errors import SequencerError
 
     try:
         run_node(config, reset=reset, block_time=block_time, redis_url=redis_url or None)
-    except (SequencerError, DevnetError) as exc:
+    except (SequencerError, DevnetError, JobsError) as exc:
         raise fail(str(exc)) from None
     except OSError as exc:  # e.g. the RPC port was taken after the early check
         raise fail(f"cannot serve the JSON-RPC: {exc}; change [rpc] in chain.toml") from None
 
 
-def inference_backend(chain: Any, redis_url: str | None) -> Any:
+def inference_backend(chain: Any, redis_url: str | None, genesis_hash: bytes | None = None) -> Any:
     """The node's inference backend: the Celery bridge to the hub at ``redis_url``, or the
-    disabled stand-in when there is none (the sequencer never imports ``bridge`` itself)."""
+    disabled stand-in when there is none (the sequencer never imports ``bridge`` itself).
+    With ``genesis_hash`` the chain registers on the hub under its chain id (another chain
+    holding that id raises ``bridge.ChainIdTaken``)."""
     from sequencer.pipe import NoInference
 
     if not redis_url:
@@ -127,6 +130,8 @@ def inference_backend(chain: Any, redis_url: str | None) -> Any:
 
     return CeleryBridge(
         redis_url,
+        chain_id=chain.chain.chain_id,
+        genesis_hash=genesis_hash,
         redundancy=chain.inference.redundancy,
         speculative_after=chain.inference.speculative_after,
     )
@@ -159,7 +164,14 @@ def run_node(
         for sig in (signal.SIGINT, signal.SIGTERM)
     }
     chain_node = Node(chain)
-    backend = inference_backend(chain, redis_url)
+    try:
+        genesis = chain_node.block_by_number(0)
+        assert genesis is not None  # the node opened (or created) its chain
+        backend = inference_backend(chain, redis_url, genesis.hash)
+    except BaseException:
+        chain_node.stop()
+        _restore(previous)
+        raise
     pipe = attach(chain_node, backend)  # PIPE: the inference mempool and block hooks
     try:
         chain_node.start()
@@ -169,8 +181,12 @@ def run_node(
         pipe.close()
         chain_node.stop()
         backend.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        _restore(previous)
+
+
+def _restore(handlers: dict[signal.Signals, Any]) -> None:
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
 
 
 def up(
@@ -187,7 +203,18 @@ def up(
     block_time: BlockTimeOption = None,
     redis_url: Annotated[
         str | None,
-        typer.Option(envvar="REDIS_URL", help="Use this Redis instead of the embedded one."),
+        typer.Option(
+            envvar="REDIS_URL",
+            help="Use this Redis (redis://:PASSWORD@HOST:PORT/0; prefer the env variable) "
+            "instead of the embedded one; with --hub-url, the joined hub's Redis.",
+        ),
+    ] = None,
+    hub_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Join this running hub (and its workers) instead of starting one: only the "
+            "node starts, its jobs go to the hub's Redis (REDIS_URL).",
+        ),
     ] = None,
     no_explorer: Annotated[
         bool, typer.Option("--no-explorer", help="Do not serve the block explorer.")
@@ -216,6 +243,7 @@ def up(
         workers=workers,
         hub=not no_hub,
         redis_url=redis_url or None,
+        hub_url=hub_url or None,
         block_time=block_time,
         explorer=not no_explorer,
         explorer_port=explorer_port,

@@ -22,7 +22,12 @@ StoreOpt = Annotated[
     Path | None, typer.Option("--store", help="model store directory [default: hub]")
 ]
 RedisOpt = Annotated[
-    str | None, typer.Option("--redis-url", help="Redis URL (env REDIS_URL); none: embedded Redis")
+    str | None,
+    typer.Option(
+        "--redis-url",
+        help="Redis URL, redis://:PASSWORD@HOST:PORT/0 (prefer env REDIS_URL: a command "
+        "line is visible to other users); none: embedded Redis with a generated password",
+    ),
 ]
 
 
@@ -69,7 +74,7 @@ def serve(
     import uvicorn
 
     from neurostack.hub.app import create_app
-    from neurostack.hub.broker import resolve_redis_url
+    from neurostack.hub.broker import redacted, resolve_redis_url
 
     settings = _settings(
         store_dir=store,
@@ -86,8 +91,12 @@ def serve(
         url, embedded = resolve_redis_url(settings.redis_url, Path(settings.store_dir) / "redis")
         if embedded is not None:
             settings = settings.model_copy(update={"redis_url": url})
-            typer.echo(f"embedded Redis at {url}")
-            typer.echo(f"  start workers with: neurostack hub worker --redis-url {url}")
+            secret = embedded.data_dir / "password"
+            typer.echo(f"embedded Redis at {redacted(url)} (password in {secret})")
+            typer.echo(
+                "  start workers with: REDIS_URL=redis://:$(cat "
+                f"{secret})@{embedded.host}:{embedded.port}/0 neurostack hub worker ..."
+            )
         api = create_app(settings)
         typer.echo(f"hub API at http://{host}:{port} (store {settings.store_dir})")
         # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal

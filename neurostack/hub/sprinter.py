@@ -1,12 +1,15 @@
 """The sprinter: what a hub worker does with one inference job.
 
-``Sprinter.handle(message)`` is idempotent by request id. It returns the stored result
-if a job with that id already completed; refuses jobs whose deadline passed; otherwise
-loads the model (local store, else the hub's ``/v1/models/{cid}/file`` with its CID
-checked), runs onnxruntime, signs the receipt, and stores the result with ``SET NX``
-so that the first result wins and a request id is counted as completed exactly once;
-the same script publishes the result on the hub's ``RESULT_CHANNEL`` and the id on the
-shared ``DONE_CHANNEL``. The Celery task in :mod:`neurostack.hub.tasks` is a thin wrapper around it.
+``Sprinter.handle(message)`` is idempotent by request id and signer: a job this sprinter
+already answered returns its stored result. It refuses jobs whose deadline passed and
+jobs that ask it to stay away (``avoid``: its results are not usable on that chain);
+otherwise it loads the model (local store, else the hub's ``/v1/models/{cid}/file`` with
+its CID checked), runs onnxruntime, signs the receipt, and stores it under its own address
+in the request's results hash (:mod:`neurostack.protocol.job_keys`), counting the request
+completed once; the same script publishes the result on the chain's completion channel,
+which every requester of that chain (hub API, bridge) listens to. A failure is signed
+too, so that requesters can tell it from one planted in Redis. The Celery task in
+:mod:`neurostack.hub.tasks` is a thin wrapper around it.
 """
 
 from __future__ import annotations
@@ -23,10 +26,15 @@ import redis
 
 from neurostack.protocol import job_keys as keys
 from neurostack.protocol.cid import cid_digest, model_cid
-from neurostack.protocol.errors import InvalidJob, InvalidTensor
-from neurostack.protocol.jobs import InferenceJob, JobResult
+from neurostack.protocol.errors import InvalidJob, InvalidReceipt, InvalidTensor
+from neurostack.protocol.jobs import InferenceJob, JobResult, read_job_result, sign_job_error
 from neurostack.protocol.modes import InferenceMode
-from neurostack.protocol.receipts import InferenceReceipt, make_receipt
+from neurostack.protocol.receipts import (
+    InferenceReceipt,
+    check_receipt,
+    make_receipt,
+    sprinter_address,
+)
 from neurostack.protocol.tensors import (
     decode_model_input,
     encode_model_output,
@@ -34,8 +42,7 @@ from neurostack.protocol.tensors import (
     outputs_to_model_output,
 )
 
-from .channels import RESULT_CHANNEL
-from .errors import JobRejected, TransientError
+from .errors import Avoided, JobRejected, TransientError
 from .sessions import LoadedModel, ProviderChoice, SessionCache
 from .settings import HubSettings
 from .zk_prover import ZkProver
@@ -45,21 +52,30 @@ log = logging.getLogger(__name__)
 ERROR_TTL = 60  # seconds a failure stays visible to GET /v1/jobs/{id}
 LATE = "the job's deadline passed before a sprinter ran it"
 
-# Atomically: first result wins, the request is counted once, waiters are told (the hub
-# API gets the result itself, before the id goes out on the shared done channel), and
-# the worker's running mark goes.
+# Atomically: this sprinter's result is stored under its own address (a non-hash value at
+# the key is planted junk and goes), the request is counted completed once, the chain's
+# requesters get the result itself, and the worker's running mark goes. The counter comes
+# last and may fail without undoing the rest (a planted non-integer).
 _STORE_RESULT = """
-redis.call('HDEL', KEYS[6], ARGV[4])
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
-  redis.call('INCR', KEYS[2])
-  redis.call('EXPIRE', KEYS[2], ARGV[2])
-  redis.call('INCR', KEYS[3])
-  redis.call('DEL', KEYS[4])
-  redis.call('PUBLISH', KEYS[7], ARGV[1])
-  redis.call('PUBLISH', KEYS[5], ARGV[3])
+redis.pcall('HDEL', KEYS[5], ARGV[4])
+if redis.call('TYPE', KEYS[1])['ok'] ~= 'hash' then redis.call('DEL', KEYS[1]) end
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[1])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+redis.call('PUBLISH', KEYS[4], ARGV[1])
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
+  redis.pcall('INCR', KEYS[3])
   return 1
 end
 return 0
+"""
+# The same for a signed failure, kept ERROR_TTL seconds.
+_STORE_ERROR = """
+redis.pcall('HDEL', KEYS[3], ARGV[4])
+if redis.call('TYPE', KEYS[1])['ok'] ~= 'hash' then redis.call('DEL', KEYS[1]) end
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('PUBLISH', KEYS[2], ARGV[1])
+return 1
 """
 
 
@@ -73,11 +89,14 @@ class Sprinter:
         self.redis = redis_client
         self.name = settings.worker_name
         self.private_key = settings.signing_key()
+        self.address = sprinter_address(self.private_key)
+        self._field = "0x" + self.address.hex()  # this sprinter's field in result hashes
         self.sessions = SessionCache(
             settings.session_cache_bytes,
             ProviderChoice(settings.providers, settings.intra_op_threads),
         )
         self._store_result = self.redis.register_script(_STORE_RESULT)
+        self._store_error = self.redis.register_script(_STORE_ERROR)
         self._http = http or (httpx.Client(timeout=30.0) if settings.hub_url else None)
         self.zk = ZkProver(settings, self._http)
 
@@ -92,22 +111,27 @@ class Sprinter:
             log.warning("rejected a malformed job: %s", exc)
             return error_message(message, f"invalid job: {exc}", self.name)
         rid = keys.request_hex(job.request_id)
+        if self.address in job.avoid:
+            raise Avoided(f"{rid}: the requester cannot use results signed by {self._field}")
         late = time.time() > job.deadline
+        running = keys.running_key(job.chain_id, rid)
         try:
-            # One round trip: the stored result if any, and (for a live job) mark it running.
+            # One round trip: our stored result if any, and (for a live job) mark it running.
+            # A planted value of the wrong type fails its command only (raise_on_error off).
             pipe = self.redis.pipeline(transaction=False)
-            pipe.get(keys.result_key(rid))
+            pipe.hget(keys.results_key(job.chain_id, rid), self._field)
             if not late:
-                pipe.hset(keys.running_key(rid), self.name, os.getpid())
-                pipe.expire(keys.running_key(rid), int(self.settings.job_deadline) + 60)
-            stored = pipe.execute()[0]
-            if stored is not None:
+                pipe.hset(running, self.name, os.getpid())
+                pipe.expire(running, int(self.settings.job_deadline) + 60)
+            stored = pipe.execute(raise_on_error=False)[0]
+            mine = self._own_result(job, stored)
+            if mine is not None:
                 if not late:
-                    self.redis.hdel(keys.running_key(rid), self.name)
-                return json.loads(stored)
+                    self.redis.hdel(running, self.name)
+                return mine
             if late:
-                # Not recorded under error:<id>: a late copy (say, redelivered after the
-                # visibility timeout) must not fail a newer identical request still pending.
+                # Not recorded as an error: a late copy (say, redelivered after the visibility
+                # timeout) must not fail a newer identical request still pending.
                 log.info("dropped %s: its deadline passed before it could run", rid)
                 return JobResult(job.request_id, None, LATE, self.name).to_message()
             try:
@@ -115,10 +139,23 @@ class Sprinter:
             except JobRejected as exc:
                 return self._fail(job, rid, str(exc))
             except BaseException:
-                self.redis.hdel(keys.running_key(rid), self.name)
+                self.redis.hdel(running, self.name)
                 raise
         except redis.RedisError as exc:
             raise TransientError(f"Redis is unreachable: {exc}") from exc
+
+    def _own_result(self, job: InferenceJob, stored: Any) -> dict[str, Any] | None:
+        """Our stored result of ``job``, if it really is ours (anyone may write the field)."""
+        if not isinstance(stored, bytes):
+            return None
+        try:
+            result = read_job_result(stored)
+            if result.receipt is None:
+                return None
+            signer = check_receipt(result.receipt, chain_id=job.chain_id, request_id=job.request_id)
+        except (InvalidJob, InvalidReceipt):
+            return None
+        return result.to_message() if signer == self.address else None
 
     def _run(self, job: InferenceJob, rid: str) -> dict[str, Any]:
         if self.settings.worker_delay:
@@ -167,33 +204,30 @@ class Sprinter:
         # Keep the stored result while at least half of the receipt's validity remains, so a
         # cached answer is never handed out close to its expiry.
         ttl = max(1, int((job.expiry - time.time()) / 2))
-        won = self._store_result(
+        first = self._store_result(
             keys=[
-                keys.result_key(rid),
-                keys.completed_key(rid),
+                keys.results_key(job.chain_id, rid),
+                keys.completed_key(job.chain_id, rid),
                 keys.COMPLETED_TOTAL,
-                keys.error_key(rid),
-                keys.DONE_CHANNEL,
-                keys.running_key(rid),
-                RESULT_CHANNEL,
+                keys.done_channel(job.chain_id),
+                keys.running_key(job.chain_id, rid),
             ],
-            args=[json.dumps(result), ttl, rid, self.name],
+            args=[json.dumps(result), ttl, self._field, self.name],
         )
-        if won:
-            log.info("completed %s on %s", rid, provider)
-            return result
-        stored = self.redis.get(keys.result_key(rid))
-        return json.loads(stored) if stored is not None else result
+        log.info("completed %s on %s%s", rid, provider, "" if first else " (again)")
+        return result
 
     def _fail(self, job: InferenceJob, rid: str, reason: str) -> dict[str, Any]:
-        result = JobResult(job.request_id, None, reason, self.name).to_message()
-        pipe = self.redis.pipeline()
-        message = json.dumps(result)
-        pipe.set(keys.error_key(rid), message, ex=ERROR_TTL)
-        pipe.publish(RESULT_CHANNEL, message)
-        pipe.publish(keys.DONE_CHANNEL, rid)
-        pipe.hdel(keys.running_key(rid), self.name)
-        pipe.execute()
+        failed = sign_job_error(job.chain_id, job.request_id, reason, self.name, self.private_key)
+        result = failed.to_message()
+        self._store_error(
+            keys=[
+                keys.errors_key(job.chain_id, rid),
+                keys.done_channel(job.chain_id),
+                keys.running_key(job.chain_id, rid),
+            ],
+            args=[json.dumps(result), ERROR_TTL, self._field, self.name],
+        )
         log.info("job %s failed: %s", rid, reason)
         return result
 

@@ -18,11 +18,12 @@ from celery import Task, shared_task
 
 from neurostack.protocol.jobs import INFER_TASK_NAME
 
-from .errors import TransientError
+from .errors import Avoided, TransientError
 from .sprinter import error_message
 from .worker import current_sprinter
 
 RETRY_DELAY = 0.5  # seconds between attempts after a transient failure
+AVOIDED_DELAY = 0.1  # seconds before a job this sprinter must avoid is offered again
 MAX_RETRIES = 20
 
 
@@ -33,6 +34,13 @@ def infer(self: Task, message: dict[str, Any]) -> dict[str, Any]:
     """Run one ``InferenceJob`` message; returns its ``JobResult`` message."""
     try:
         return current_sprinter().handle(message)
+    except Avoided as exc:
+        # Back to the queue for another sprinter (a retry is a new message any worker may
+        # take); never past the deadline, where the requester has stopped waiting anyway.
+        deadline = float(message.get("deadline", 0) or 0)
+        if time.time() + AVOIDED_DELAY >= deadline or self.request.retries >= MAX_RETRIES:
+            return error_message(message, str(exc), current_sprinter().name)
+        raise self.retry(exc=exc, countdown=AVOIDED_DELAY, max_retries=MAX_RETRIES) from exc
     except TransientError as exc:
         deadline = float(message.get("deadline", 0) or 0)
         if time.time() + RETRY_DELAY >= deadline or self.request.retries >= MAX_RETRIES:

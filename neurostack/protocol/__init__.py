@@ -18,7 +18,18 @@ from .errors import (
     ProtocolError,
 )
 from .hashing import keccak
-from .jobs import INFER_QUEUE, INFER_TASK_NAME, InferenceJob, JobResult, shard_index, shard_key
+from .jobs import (
+    INFER_QUEUE,
+    INFER_TASK_NAME,
+    InferenceJob,
+    JobResult,
+    SignerCheck,
+    any_signer,
+    check_job_result,
+    shard_index,
+    shard_key,
+    sign_job_error,
+)
 from .merkle import merkle_branch, merkle_root, verify_merkle_branch
 from .modes import InferenceMode
 from .mpt import EMPTY_TRIE_ROOT, ordered_trie_root, trie_root, verify_trie_proof
@@ -119,8 +130,11 @@ __all__ = [
     "NumberTensor",
     "ProtocolError",
     "RequestId",
+    "SignerCheck",
     "StringTensor",
+    "any_signer",
     "array_to_tensor",
+    "check_job_result",
     "check_receipt",
     "cid_digest",
     "decode_inference_call",
@@ -159,6 +173,7 @@ __all__ = [
     "request_id_from_hash",
     "shard_index",
     "shard_key",
+    "sign_job_error",
     "sign_receipt",
     "signer_problem",
     "sprinter_address",

@@ -1,16 +1,24 @@
-"""Redis key names of the job-result contract between sprinters and requesters.
+"""Redis names of the job-result contract between sprinters and requesters.
 
-A sprinter stores the winning ``JobResult`` of a request under :func:`result_key` with
-``SET NX`` (first result wins, a request is completed once) and publishes the request id
-on :data:`DONE_CHANNEL`. Requesters (the hub API, ``bridge/``) wait on that channel and
-re-read the key, so neither needs Celery's own result backend. Request ids are written
-as 0x-prefixed lowercase hex. Names only: no I/O here.
+Everything a job leaves in Redis lives under its chain's namespace ``neurostack:<chainId>:``
+(chain id 0 is the hub's off-chain inference), so chains sharing one hub never share a
+key, whatever their request ids. Per request (id written as 0x-prefixed lowercase hex):
+
+- :func:`results_key`: a hash, one field per sprinter (its 0x address) holding the
+  ``JobResult`` message (JSON) it computed. Results are kept per signer, not "first
+  write wins": whoever can write Redis can add a field, so requesters verify every
+  candidate and use the first valid one (:func:`neurostack.protocol.jobs.check_job_result`).
+- :func:`errors_key`: the same for signed failures (unknown model, invalid input).
+- :func:`done_channel`: pub/sub, the chain's completion channel. A sprinter publishes the
+  whole ``JobResult`` message there when it stores one, so a requester needs no read.
+
+Requesters never depend on Celery's result backend, and sprinters know no requester's
+private channel. Names only: no I/O here.
 """
 
 from __future__ import annotations
 
 PREFIX = "neurostack:"
-DONE_CHANNEL = PREFIX + "done"  # pub/sub: message = request id hex, sent once per completion
 COMPLETED_TOTAL = PREFIX + "completed_total"  # request ids completed, each counted once
 
 
@@ -19,26 +27,41 @@ def request_hex(request_id: bytes) -> str:
     return "0x" + bytes(request_id).hex()
 
 
-def result_key(rid_hex: str) -> str:
-    """The winning ``JobResult`` message (JSON) of a request."""
-    return f"{PREFIX}result:{rid_hex}"
+def namespace(chain_id: int) -> str:
+    """The prefix of every key and channel of one chain's jobs."""
+    return f"{PREFIX}{int(chain_id)}:"
 
 
-def error_key(rid_hex: str) -> str:
-    """The last failed ``JobResult`` (JSON) of a request: short-lived, a result wins over it."""
-    return f"{PREFIX}error:{rid_hex}"
+def done_channel(chain_id: int) -> str:
+    """Pub/sub channel of a chain's completions; each message is a ``JobResult`` (JSON)."""
+    return namespace(chain_id) + "done"
 
 
-def job_key(rid_hex: str) -> str:
-    """Marks a submitted job: JSON ``{"deadline": unix, "submitted": unix}``."""
-    return f"{PREFIX}job:{rid_hex}"
+def results_key(chain_id: int, rid_hex: str) -> str:
+    """Hash: sprinter address (0x hex) -> the ``JobResult`` message (JSON) it computed."""
+    return f"{namespace(chain_id)}results:{rid_hex}"
 
 
-def completed_key(rid_hex: str) -> str:
-    """How many times a request id was completed (1, by construction; tests assert it)."""
-    return f"{PREFIX}completed:{rid_hex}"
+def errors_key(chain_id: int, rid_hex: str) -> str:
+    """Hash: sprinter address -> its signed failed ``JobResult`` (short-lived)."""
+    return f"{namespace(chain_id)}errors:{rid_hex}"
 
 
-def running_key(rid_hex: str) -> str:
+def job_key(chain_id: int, rid_hex: str) -> str:
+    """Marks a submitted job: JSON ``{"deadline": unix, "submitted": unix, "mode": n}``."""
+    return f"{namespace(chain_id)}job:{rid_hex}"
+
+
+def completed_key(chain_id: int, rid_hex: str) -> str:
+    """Set once when a request is first completed (1, by construction; tests assert it)."""
+    return f"{namespace(chain_id)}completed:{rid_hex}"
+
+
+def running_key(chain_id: int, rid_hex: str) -> str:
     """Hash worker name -> pid of sprinters currently running a request (observability)."""
-    return f"{PREFIX}running:{rid_hex}"
+    return f"{namespace(chain_id)}running:{rid_hex}"
+
+
+def chain_key(chain_id: int) -> str:
+    """Registration of a chain on a hub: its genesis hash (0x hex), held under a lease."""
+    return f"{PREFIX}chain:{int(chain_id)}"

@@ -86,10 +86,31 @@ def sprinter_address(private_key: bytes | str) -> Address:
     return Address(_private_key(private_key).public_key.to_canonical_address())
 
 
+def sign_digest(digest: bytes, private_key: bytes | str) -> bytes:
+    """A 65-byte ``r ‖ s ‖ v`` signature (v ∈ {0, 1}, low s) of a 32-byte ``digest``."""
+    return bytes(_private_key(private_key).sign_msg_hash(bytes(digest)).to_bytes())
+
+
+def recover_digest_signer(digest: bytes, signature: object, what: str = "receipt") -> Address:
+    """The address that signed ``digest``; InvalidReceipt naming ``what`` if the signature
+    is malformed, high-s (EIP-2) or does not recover."""
+    sig = signature
+    if not isinstance(sig, (bytes, bytearray)) or len(sig) != 65:
+        raise InvalidReceipt(f"{what} signature must be 65 bytes (r ‖ s ‖ v); sign the {what}")
+    if int.from_bytes(sig[32:64], "big") > SECP256K1_N // 2:
+        # A high-s twin is a second valid signature of the same digest; accepting it would
+        # give one receipt two Merkle leaves.
+        raise InvalidReceipt(f"{what} signature has a high s value (EIP-2); re-sign it")
+    try:
+        public_key = keys.Signature(bytes(sig)).recover_public_key_from_msg_hash(bytes(digest))
+    except (BadSignature, ValidationError, ValueError) as exc:
+        raise InvalidReceipt(f"{what} signature is malformed: {exc}") from None
+    return Address(public_key.to_canonical_address())
+
+
 def sign_receipt(r: InferenceReceipt, private_key: bytes | str) -> InferenceReceipt:
     """``r`` signed with ``private_key`` (65-byte ``r ‖ s ‖ v``, v ∈ {0, 1}, low s)."""
-    signature = _private_key(private_key).sign_msg_hash(receipt_digest(r))
-    return dataclasses.replace(r, signature=signature.to_bytes())
+    return dataclasses.replace(r, signature=sign_digest(receipt_digest(r), private_key))
 
 
 def make_receipt(
@@ -129,18 +150,7 @@ def make_receipt(
 
 def recover_signer(r: InferenceReceipt) -> Address:
     """The address whose key signed ``r``; InvalidReceipt if the signature is malformed."""
-    sig = r.signature
-    if not isinstance(sig, (bytes, bytearray)) or len(sig) != 65:
-        raise InvalidReceipt("receipt signature must be 65 bytes (r ‖ s ‖ v); sign the receipt")
-    if int.from_bytes(sig[32:64], "big") > SECP256K1_N // 2:
-        # A high-s twin is a second valid signature of the same digest; accepting it would
-        # give one receipt two Merkle leaves.
-        raise InvalidReceipt("receipt signature has a high s value (EIP-2); re-sign it")
-    try:
-        public_key = keys.Signature(bytes(sig)).recover_public_key_from_msg_hash(receipt_digest(r))
-    except (BadSignature, ValidationError, ValueError) as exc:
-        raise InvalidReceipt(f"receipt signature is malformed: {exc}") from None
-    return Address(public_key.to_canonical_address())
+    return recover_digest_signer(receipt_digest(r), r.signature)
 
 
 def check_receipt(

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from neurostack.protocol.jobs import InferenceJob
+from neurostack.protocol.jobs import InferenceJob, SignerCheck
 from neurostack.protocol.receipts import InferenceReceipt
 
 from ..chain.inference import InferenceRequest
@@ -53,6 +53,7 @@ class WaitingRecorder:
         self,
         backend: InferenceBackend,
         *,
+        admissible: SignerCheck,
         timeout: float,
         receipt_ttl: int,
         on_receipt: Callable[[InferenceReceipt], None] = lambda r: None,
@@ -60,6 +61,7 @@ class WaitingRecorder:
         chain_clock: Callable[[], float] = time.time,
     ) -> None:
         self.backend = backend
+        self.admissible = admissible
         self.timeout = timeout
         self.receipt_ttl = receipt_ttl
         self.on_receipt = on_receipt
@@ -74,7 +76,7 @@ class WaitingRecorder:
             deadline=now + self.timeout,
             chain_now=int(self.chain_clock()),
         )
-        future = self.backend.submit(job)
+        future = self.backend.submit(job, admissible=self.admissible)
         try:
             result = future.result(timeout=self.timeout)
         except FutureTimeout:

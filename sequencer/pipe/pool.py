@@ -65,7 +65,7 @@ from ..chain.inference import (
 from ..config import InferenceSection
 from ..errors import ExecutionReverted, InvalidCall, TransactionRejected
 from ..types import CallParams
-from .backend import InferenceBackend
+from .backend import InferenceBackend, registry_check
 from .calls import WaitingRecorder, describe, make_job
 from .status import RequestInfo, RequestState, StatusBook, StatusRecord, TxStatus
 from .view import ChainView, CommittedBlockView, PoolView
@@ -146,6 +146,7 @@ class InferencePool:
         self.backend = backend
         self.settings = settings
         self.policy = chain.spec.inference
+        self.admissible = registry_check(chain)  # which result signers the backend may use
         self.statuses = StatusBook()
         self._clock = clock
         self._lock = threading.Lock()
@@ -263,6 +264,7 @@ class InferencePool:
         """``eth_call``/``eth_estimateGas``: unknown requests run through the backend, waiting."""
         recorder = WaitingRecorder(
             self.backend,
+            admissible=self.admissible,
             timeout=self.settings.deadline,
             receipt_ttl=self.settings.receipt_ttl,
             on_receipt=self._remember,
@@ -390,7 +392,8 @@ class InferencePool:
             try:
                 future = self.backend.submit(
                     make_job(request, receipt_ttl=self.settings.receipt_ttl,
-                             deadline=tracked.deadline, chain_now=self.chain.chain_time())
+                             deadline=tracked.deadline, chain_now=self.chain.chain_time()),
+                    admissible=self.admissible,
                 )  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - broker down: the tx cannot be served now
                 self._drop(tracked, f"inference backend unavailable: {exc}")

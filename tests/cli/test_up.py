@@ -15,9 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from eth_account import Account
 
-from neurostack.hub.broker import free_port
+from neurostack.hub.broker import EmbeddedRedis, free_port
 from sequencer.config import load_chain_config
 from tests.devnet.procs import descendants, wait_gone
 
@@ -30,12 +31,12 @@ pytestmark = pytest.mark.slow
 class Up:
     """A running `neurostack up` with its output collected line by line."""
 
-    def __init__(self, project: Path, *args: str) -> None:
-        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    def __init__(self, project: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        inherited = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
         self.process = subprocess.Popen(
             [str(NEUROSTACK), "up", *args],
             cwd=project,
-            env={**env, "COLUMNS": "200"},
+            env={**inherited, "COLUMNS": "200", **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -130,8 +131,8 @@ def rpc_url(project: Path) -> str:
 def launch(project: Path) -> Iterator[Any]:
     started: list[Up] = []
 
-    def _launch(*args: str) -> Up:
-        up = Up(project, *args)
+    def _launch(*args: str, env: dict[str, str] | None = None) -> Up:
+        up = Up(project, *args, env=env)
         started.append(up)
         return up
 
@@ -158,6 +159,17 @@ def test_up_runs_the_whole_stack_and_the_project_tests_pass(
     assert httpx.get(f"http://127.0.0.1:{config.hub.port}/ready", timeout=10).status_code == 200
     names = {Path(p).name for p in (project / "data" / "logs").iterdir()}
     assert names == {"redis.log", "hub.log", "sprinter-0.log", "node.log", "explorer.log"}
+    # Redis wants the generated password, kept 0600 and never printed.
+    secret = project / "hub" / "redis" / "password"
+    password = secret.read_text().strip()
+    assert secret.stat().st_mode & 0o777 == 0o600 and password not in banner
+    assert "redis://:***@127.0.0.1:" in banner and "password in hub/redis/password" in banner
+    redis_url = (project / "hub" / "redis" / "url").read_text().strip()
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(host="127.0.0.1", port=port).ping()
+    with redis.Redis.from_url(redis_url) as client:
+        assert client.get(f"neurostack:chain:{config.chain.chain_id}")  # the node got in
 
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
@@ -169,6 +181,23 @@ def test_up_runs_the_whole_stack_and_the_project_tests_pass(
     assert up.stop(signal.SIGTERM) == 0
     assert "Devnet stopped." in up.output
     assert up.children and wait_gone(up.children, 10) == set()
+
+
+def test_up_with_an_external_password_protected_redis(
+    project: Path, launch: Any, tmp_path: Path
+) -> None:
+    config = load_chain_config(project / "chain.toml")
+    with EmbeddedRedis(tmp_path / "external") as external:
+        assert external.auth is not None
+        up = launch("--workers", "1", env={"REDIS_URL": external.url})
+        up.wait_for("Press Ctrl-C to stop.")
+        assert external.auth.password not in up.output
+        assert f"redis://:***@127.0.0.1:{external.port}/0  (external)" in up.output
+        ready = httpx.get(f"http://127.0.0.1:{config.hub.port}/ready", timeout=10).json()
+        assert ready["workers"], ready  # hub and worker authenticated with the URL's password
+        with redis.Redis.from_url(external.url) as client:
+            assert client.get(f"neurostack:chain:{config.chain.chain_id}")  # and the node
+        assert up.stop() == 0
 
 
 def test_up_again_resumes_the_chain_and_reset_starts_over(

@@ -35,14 +35,21 @@ def test_full_devnet_starts_redis_first_then_the_rest(project: Path, config: Cha
     assert names(stages) == [["redis"], ["hub", "sprinter-0", "sprinter-1", "node"], ["explorer"]]
     redis_url = devnet.redis_url
     assert redis_url and devnet.redis_embedded
+    (redis_server,) = stages[0]
     hub, *workers, node = stages[1]
-    assert redis_url in hub.argv and all(redis_url in w.argv for w in workers)
+    # Password-protected; the URL (password inside) reaches services by environment only.
+    password = (project / "hub" / "redis" / "password").read_text().strip()
+    assert redis_url.startswith(f"redis://:{password}@127.0.0.1:")
+    for spec in (redis_server, hub, *workers, node):
+        assert not any(password in arg for arg in spec.argv), spec.name
+    assert hub.env["REDIS_URL"] == redis_url and all(
+        w.env["REDIS_URL"] == redis_url for w in workers
+    )
     assert devnet.rpc_http == "http://127.0.0.1:18545"
     assert devnet.rpc_ws == "ws://127.0.0.1:18545"
     # the node is wired to the hub's broker: its PIPE sends model calls to the sprinters
-    assert list(node.argv[-5:]) == [
-        "node", "--config", str(project / "chain.toml"), "--redis-url", redis_url
-    ]  # fmt: skip
+    assert list(node.argv[-3:]) == ["node", "--config", str(project / "chain.toml")]
+    assert node.env["REDIS_URL"] == redis_url
 
 
 def test_workers_share_the_sprinter_keys_round_robin(project: Path, config: ChainConfig) -> None:
@@ -67,13 +74,31 @@ def test_no_hub_runs_the_node_alone(project: Path, config: ChainConfig) -> None:
     stages, devnet = plan(config, DevnetOptions(project / "chain.toml", hub=False))
     assert names(stages) == [["node"], ["explorer"]]
     assert devnet.hub_url is None and devnet.redis_url is None
-    assert "--redis-url" not in stages[0][0].argv  # no hub: model calls dropped with a hint
+    assert stages[0][0].env["REDIS_URL"] == ""  # no hub: model calls dropped with a hint
+
+
+def test_joining_a_running_hub_starts_the_node_only(project: Path, config: ChainConfig) -> None:
+    url = "redis://:pw@127.0.0.1:6390/0"
+    options = DevnetOptions(project / "chain.toml", hub_url="http://127.0.0.1:9600", redis_url=url)
+    stages, devnet = plan(config, options)
+    assert names(stages) == [["node"]]
+    assert stages[0][0].env["REDIS_URL"] == url
+    assert devnet.hub_url == "http://127.0.0.1:9600" and devnet.hub_external
+    assert devnet.workers == 0 and not devnet.redis_embedded
+
+
+def test_invalid_joining_a_hub_without_its_broker_says_where_the_url_is(
+    project: Path, config: ChainConfig
+) -> None:
+    options = DevnetOptions(project / "chain.toml", hub_url="http://127.0.0.1:9600")
+    with pytest.raises(ProjectError, match="REDIS_URL.*hub/redis/url"):
+        plan(config, options)
 
 
 def test_reset_deletes_chain_and_hub_state_only(project: Path, config: ChainConfig) -> None:
     (config.data_dir / "logs").mkdir(parents=True)
     (config.data_dir / "chain.sqlite").write_text("x")
-    (project / "hub" / "redis").mkdir(parents=True)
+    (project / "hub" / "redis").mkdir(parents=True, exist_ok=True)
 
     reset_state(config)
 
@@ -102,6 +127,8 @@ def test_banner_shows_endpoints_and_marks_dev_keys(project: Path, config: ChainC
     print_banner(Console(file=out, width=60, color_system=None), devnet)
 
     text = out.getvalue()
+    assert devnet.redis_url and devnet.redis_url.split("@")[0] not in text  # no password
+    assert "password in hub/redis/password" in text
     assert "http://127.0.0.1:18545" in text and "ws://127.0.0.1:18545" in text
     assert str(config.chain.chain_id) in text
     assert f"{config.token.name} ({config.token.symbol})" in text

@@ -59,13 +59,80 @@ class Options:
     empty_blocks: bool = False  # True: a block every block_time even without transactions
     accounts: int = 10  # funded dev accounts
     tee: bool = False  # genesis admits the workers' keys as TEE keys too (dev attestations)
+    extra_sprinters: tuple[str, ...] = ()  # more addresses admitted in genesis (no worker)
 
 
-class RollupStack:
+class ChainClient:
+    """Helpers for one running chain, over its JSON-RPC: sign and send, wait for receipts,
+    deploy the committed contract artifacts, call, read balances."""
+
+    chain_id: int
+    accounts: list[LocalAccount]
+    rollup: RollupClient | None
+
+    def __init__(self, rpc_url: str, chain_id: int, accounts: list[LocalAccount]) -> None:
+        self.chain_id = chain_id
+        self.accounts = accounts
+        self.rollup = RollupClient(rpc_url, timeout=60)
+
+    @property
+    def client(self) -> RollupClient:
+        assert self.rollup is not None, "stack not started"
+        return self.rollup
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        return self.client.request(method, *params)
+
+    def send(
+        self, account: LocalAccount, to: str | None, data: bytes = b"", *, value: int = 0,
+        gas: int = 3_000_000, nonce: int | None = None,
+    ) -> str:  # fmt: skip
+        """Sign and send a type-2 transaction; returns its hash (0x-hex)."""
+        if nonce is None:
+            nonce = int(self.rpc("eth_getTransactionCount", account.address, "pending"), 16)
+        tx: dict[str, Any] = {
+            "chainId": self.chain_id, "nonce": nonce, "gas": gas, "value": value, "data": data,
+            "maxFeePerGas": 20 * GWEI, "maxPriorityFeePerGas": GWEI, "type": 2,
+        }  # fmt: skip
+        if to is not None:
+            tx["to"] = to_checksum_address(to)
+        raw = account.sign_transaction(tx).raw_transaction
+        return str(self.rpc("eth_sendRawTransaction", "0x" + bytes(raw).hex()))
+
+    def wait_receipt(self, tx_hash: str, timeout: float = 60.0) -> dict[str, Any]:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            receipt = self.rpc("eth_getTransactionReceipt", tx_hash)
+            if receipt is not None:
+                return receipt  # type: ignore[no-any-return]
+            time.sleep(0.05)
+        status = self.rpc("neuro_getInferenceStatus", tx_hash)
+        raise AssertionError(f"{tx_hash} not included in {timeout} s: {status}")
+
+    def transact(self, account: LocalAccount, to: str | None, data: bytes = b"",
+                 **kwargs: Any) -> dict[str, Any]:  # fmt: skip
+        return self.wait_receipt(self.send(account, to, data, **kwargs))
+
+    def deploy(self, name: str, types: list[str], args: list[Any]) -> str:
+        artifact = load_artifact(name)
+        receipt = self.transact(self.accounts[0], None, artifact.bytecode + encode(types, args))
+        assert receipt["status"] == "0x1", receipt
+        return str(receipt["contractAddress"])
+
+    def call(self, to: str, data: bytes, block: str = "latest") -> bytes:
+        return bytes.fromhex(self.rpc("eth_call", {"to": to, "data": "0x" + data.hex()}, block)[2:])
+
+    def balance(self, address: str, block: int | str = "latest") -> int:
+        tag = hex(block) if isinstance(block, int) else block
+        return int(self.rpc("eth_getBalance", address, tag), 16)
+
+
+class RollupStack(ChainClient):
     """Hub stack + node process; ``rollup``/``hub`` clients; helpers to transact."""
 
     def __init__(self, root: Path, options: Options = Options()) -> None:
         self.root = Path(root)
+        self.chain_id = CHAIN_ID
         self.options = options
         self.hub = HubStack(
             self.root / "hub",
@@ -108,7 +175,8 @@ class RollupStack:
 
     def write_project(self) -> None:
         (self.project / "keys").mkdir(parents=True, exist_ok=True)
-        (self.project / "keys" / "sequencer.key").write_text("0x" + secrets.token_hex(32))
+        self.sequencer_key = "0x" + secrets.token_hex(32)  # the chain owner: registry admin
+        (self.project / "keys" / "sequencer.key").write_text(self.sequencer_key)
         self.rpc_port = free_port()
         o = self.options
         config = {
@@ -122,7 +190,7 @@ class RollupStack:
             "dev": {"mnemonic": MNEMONIC, "accounts": o.accounts},
             "hub": {"port": self.hub.port, "workers": 0, "sprinter_keys": []},
             "inference": {
-                "sprinters": list(self.sprinters.values()),
+                "sprinters": [*self.sprinters.values(), *o.extra_sprinters],
                 "deadline": o.deadline,
                 "speculative_after": o.speculative_after,
                 "redundancy": o.redundancy,
@@ -225,15 +293,7 @@ class RollupStack:
                 self.start_worker(name, delay)
         self.hub.wait_ready(workers=len(self.hub.workers))
 
-    # -- chain helpers --------------------------------------------------------------
-
-    @property
-    def client(self) -> RollupClient:
-        assert self.rollup is not None, "stack not started"
-        return self.rollup
-
-    def rpc(self, method: str, *params: Any) -> Any:
-        return self.client.request(method, *params)
+    # -- hub helpers ----------------------------------------------------------------
 
     def upload_sample(self, name: str) -> str:
         """Upload a shipped sample model with the SDK; returns its CID."""
@@ -243,48 +303,13 @@ class RollupStack:
         with HubClient(self.hub.url) as hub:
             return hub.upload_model(path, private_key=self.hub.owner.key, name=name).cid
 
-    def send(
-        self, account: LocalAccount, to: str | None, data: bytes = b"", *, value: int = 0,
-        gas: int = 3_000_000, nonce: int | None = None,
-    ) -> str:  # fmt: skip
-        """Sign and send a type-2 transaction; returns its hash (0x-hex)."""
-        if nonce is None:
-            nonce = int(self.rpc("eth_getTransactionCount", account.address, "pending"), 16)
-        tx: dict[str, Any] = {
-            "chainId": CHAIN_ID, "nonce": nonce, "gas": gas, "value": value, "data": data,
-            "maxFeePerGas": 20 * GWEI, "maxPriorityFeePerGas": GWEI, "type": 2,
-        }  # fmt: skip
-        if to is not None:
-            tx["to"] = to_checksum_address(to)
-        raw = account.sign_transaction(tx).raw_transaction
-        return str(self.rpc("eth_sendRawTransaction", "0x" + bytes(raw).hex()))
 
-    def wait_receipt(self, tx_hash: str, timeout: float = 60.0) -> dict[str, Any]:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            receipt = self.rpc("eth_getTransactionReceipt", tx_hash)
-            if receipt is not None:
-                return receipt  # type: ignore[no-any-return]
-            time.sleep(0.05)
-        status = self.rpc("neuro_getInferenceStatus", tx_hash)
-        raise AssertionError(f"{tx_hash} not included in {timeout} s: {status}")
-
-    def transact(self, account: LocalAccount, to: str | None, data: bytes = b"",
-                 **kwargs: Any) -> dict[str, Any]:  # fmt: skip
-        return self.wait_receipt(self.send(account, to, data, **kwargs))
-
-    def deploy(self, name: str, types: list[str], args: list[Any]) -> str:
-        artifact = load_artifact(name)
-        receipt = self.transact(self.accounts[0], None, artifact.bytecode + encode(types, args))
-        assert receipt["status"] == "0x1", receipt
-        return str(receipt["contractAddress"])
-
-    def call(self, to: str, data: bytes, block: str = "latest") -> bytes:
-        return bytes.fromhex(self.rpc("eth_call", {"to": to, "data": "0x" + data.hex()}, block)[2:])
-
-    def balance(self, address: str, block: int | str = "latest") -> int:
-        tag = hex(block) if isinstance(block, int) else block
-        return int(self.rpc("eth_getBalance", address, tag), 16)
+def predict(cid: str, features: list[int], decimals: int = 3) -> bytes:
+    """Calldata of ``ModelConsumer.predict(cid, features, decimals)``: one model call on a
+    [1, n] input of ``features·10^-decimals``."""
+    return selector("ModelConsumer", "predict") + encode(
+        ["string", "int128[]", "int128"], [cid, features, decimals]
+    )
 
 
 def selector(name: str, function: str) -> bytes:

@@ -17,12 +17,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from eth_abi import encode
 from eth_account import Account
 
 from neurostack.protocol import job_keys
 
-from .stack import Options, RollupStack, selector
+from .stack import CHAIN_ID, Options, RollupStack, predict
 
 pytestmark = pytest.mark.slow
 
@@ -45,22 +44,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RollupStack]:
         yield s
 
 
-@pytest.fixture(scope="module")
-def mlp(stack: RollupStack) -> str:
-    return stack.upload_sample("mlp_regressor")
-
-
-@pytest.fixture(scope="module")
-def consumer(stack: RollupStack) -> str:
-    return stack.deploy("ModelConsumer", ["string", "uint8"], ["x", 0])
-
-
-def predict(cid: str, features: list[int]) -> bytes:
-    return selector("ModelConsumer", "predict") + encode(
-        ["string", "int128[]", "int128"], [cid, features, 3]
-    )
-
-
 def running_worker(stack: RollupStack, tx_hash: str, timeout: float = 10.0) -> str:
     """The name of the sprinter currently running the transaction's (first) job."""
     redis = stack.hub.redis_client()
@@ -69,7 +52,7 @@ def running_worker(stack: RollupStack, tx_hash: str, timeout: float = 10.0) -> s
         status = stack.client.inference_status(tx_hash)
         if status.requests:
             rid = job_keys.request_hex(status.requests[0].request_id)
-            running = redis.hgetall(job_keys.running_key(rid))
+            running = redis.hgetall(job_keys.running_key(CHAIN_ID, rid))
             if running:
                 return next(iter(running)).decode()
         time.sleep(0.02)

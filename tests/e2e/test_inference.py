@@ -18,7 +18,7 @@ from eth_utils import keccak
 from tests.hub.helpers import run_onnx
 
 from .models import DECIMALS, FEATURES, build_affine, chain_value, mlp_output
-from .stack import Options, RollupStack, selector
+from .stack import Options, RollupStack, predict, selector
 
 pytestmark = pytest.mark.slow
 
@@ -29,22 +29,6 @@ PREDICTION_TOPIC = "0x" + keccak(text="Prediction(bytes32,int256,int128)").hex()
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RollupStack]:
     with RollupStack(tmp_path_factory.mktemp("e2e-inference"), Options(workers=2)) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def mlp(stack: RollupStack) -> str:
-    return stack.upload_sample("mlp_regressor")
-
-
-@pytest.fixture(scope="module")
-def consumer(stack: RollupStack) -> str:
-    return stack.deploy("ModelConsumer", ["string", "uint8"], ["x", 0])
-
-
-def predict(cid: str, features: list[int], decimals: int = DECIMALS) -> bytes:
-    return selector("ModelConsumer", "predict") + encode(
-        ["string", "int128[]", "int128"], [cid, features, decimals]
-    )
 
 
 def read_int(stack: RollupStack, contract: str, name: str, getter: str, kind: str) -> Any:

@@ -35,9 +35,13 @@ def test_serve_without_redis_url_runs_and_stops_an_embedded_redis(tmp_path: Path
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline().decode()
-        match = re.search(r"embedded Redis at (redis://\S+)", first)
-        assert match, first
-        redis_url = match.group(1)
+        match = re.search(r"embedded Redis at redis://:\*\*\*@(\S+) \(password in (\S+)\)", first)
+        assert match, first  # the password is not printed, only where it is kept
+        secret = Path(match.group(2))
+        assert secret == tmp_path / "redis" / "password" and secret.stat().st_mode & 0o077 == 0
+        redis_url = f"redis://:{secret.read_text().strip()}@{match.group(1)}"
+        with pytest.raises(redis.AuthenticationError):  # no password, no Redis
+            redis.Redis.from_url(f"redis://{match.group(1)}").ping()
         end = time.monotonic() + 30
         while time.monotonic() < end:
             try:

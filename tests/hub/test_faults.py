@@ -74,7 +74,7 @@ def test_job_of_a_sigkilled_worker_completes_on_the_other_within_its_deadline(
     job_id = _submit(stack, cid, [1.0, 2.0, 3.0, 4.0])
     running: dict[bytes, bytes] = {}
     while not running and time.time() < submitted + DELAY:
-        running = r.hgetall(keys.running_key(job_id))
+        running = r.hgetall(keys.running_key(0, job_id))
         time.sleep(0.02)
     assert running, "no worker picked the job up"
     victim = next(iter(running)).decode()
@@ -85,7 +85,7 @@ def test_job_of_a_sigkilled_worker_completes_on_the_other_within_its_deadline(
     survivor = view["result"]["worker"]
     assert survivor != victim and survivor in stack.workers
     assert time.time() - submitted < DEADLINE
-    assert int(r.get(keys.completed_key(job_id))) == 1
+    assert int(r.get(keys.completed_key(0, job_id))) == 1
 
 
 def test_queued_jobs_survive_a_redis_restart(stack: HubStack) -> None:
@@ -105,4 +105,4 @@ def test_queued_jobs_survive_a_redis_restart(stack: HubStack) -> None:
     for job_id in job_ids:
         view = _wait_done(stack, job_id, until=submitted + DEADLINE)
         assert view["status"] == "done", view
-        assert int(r.get(keys.completed_key(job_id))) == 1
+        assert int(r.get(keys.completed_key(0, job_id))) == 1

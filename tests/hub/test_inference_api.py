@@ -15,6 +15,7 @@ from neurostack.hub.app import create_app
 from neurostack.hub.broker import EmbeddedRedis
 from neurostack.hub.samples import sample_model_path
 from neurostack.hub.settings import HubSettings
+from neurostack.protocol import job_keys as keys
 from neurostack.protocol.cid import model_cid
 from neurostack.protocol.jobs import INFER_QUEUE
 
@@ -134,7 +135,7 @@ def test_queued_job_is_pending_then_failed_after_its_deadline(api) -> None:  # t
     # The same request again is the same job: not queued twice.
     assert client.post("/v1/infer?wait=false", json=body).json() == {"jobId": job_id}
     assert r.llen(INFER_QUEUE) == 1
-    r.set(f"neurostack:job:{job_id}", '{"deadline": 0, "submitted": 0}')  # let it expire
+    r.set(keys.job_key(0, job_id), '{"deadline": 0, "submitted": 0}')  # let it expire
     view = client.get(f"/v1/jobs/{job_id}").json()
     assert view["status"] == "failed" and "deadline" in view["error"]
 

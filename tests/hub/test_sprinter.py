@@ -4,8 +4,9 @@ refused without retrying, models come from the store or the hub with their CID c
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,15 @@ import numpy as np
 import pytest
 import redis
 
-from neurostack.hub.broker import EmbeddedRedis
-from neurostack.hub.errors import TransientError
+from neurostack.hub.errors import Avoided, TransientError
 from neurostack.hub.samples import sample_model_path
 from neurostack.hub.sessions import CPU, ProviderChoice, SessionCache
 from neurostack.hub.settings import HubSettings
 from neurostack.hub.sprinter import Sprinter
 from neurostack.protocol import job_keys as keys
 from neurostack.protocol.cid import model_cid, model_hash
-from neurostack.protocol.jobs import InferenceJob, JobResult
+from neurostack.protocol.errors import InvalidJob
+from neurostack.protocol.jobs import InferenceJob, JobResult, any_signer, check_job_result
 from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.receipts import check_receipt, sprinter_address
 from neurostack.protocol.request import input_hash, request_id
@@ -39,11 +40,8 @@ KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f3
 
 
 @pytest.fixture
-def r(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_server.url)
-    client.flushdb()
-    yield client
-    client.close()
+def r(redis_db: redis.Redis) -> redis.Redis:
+    return redis_db
 
 
 def _store(tmp_path: Path, name: str) -> tuple[Path, str]:
@@ -117,23 +115,73 @@ def test_a_job_delivered_twice_returns_the_same_receipt_and_counts_once(
     job = _job(cid, X)
     first = _sprinter(store, r).handle(job.to_message())
     second = _sprinter(store, r, settings={"worker_name": "t2"}).handle(job.to_message())
-    assert second == first  # same stored result, the first worker's name included
+    assert second == first  # same key: its stored result, the first worker's name included
     rid = keys.request_hex(job.request_id)
-    assert int(r.get(keys.completed_key(rid))) == 1
+    assert int(r.get(keys.completed_key(0, rid))) == 1
+    assert int(r.get(keys.COMPLETED_TOTAL)) == 1
+    # Another key computes its own copy (results are kept per signer), counted once still.
+    other = _sprinter(store, r, settings={"worker_name": "t3", "worker_key": "0x" + "42" * 32})
+    third = JobResult.from_message(other.handle(job.to_message()))
+    assert third.receipt is not None and third.receipt.sprinter == sprinter_address(b"\x42" * 32)
+    assert len(r.hgetall(keys.results_key(0, rid))) == 2
     assert int(r.get(keys.COMPLETED_TOTAL)) == 1
 
 
-def test_completion_is_published_for_waiters(tmp_path: Path, r: redis.Redis) -> None:
+def test_completion_is_published_on_the_chains_channel(tmp_path: Path, r: redis.Redis) -> None:
     store, cid = _store(tmp_path, "mlp_regressor")
     pubsub = r.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(keys.DONE_CHANNEL)
-    job = _job(cid, X)
-    _sprinter(store, r).handle(job.to_message())
+    pubsub.subscribe(keys.done_channel(7))
+    job = _job(cid, X, chain_id=7)
+    stored = _sprinter(store, r).handle(job.to_message())
     end, message = time.monotonic() + 2, None
     while message is None and time.monotonic() < end:  # the first read eats the subscribe ack
         message = pubsub.get_message(timeout=0.5)
-    assert message is not None and message["data"].decode() == keys.request_hex(job.request_id)
+    assert message is not None and json.loads(message["data"]) == stored  # the whole result
     pubsub.close()
+
+
+def test_a_failure_is_signed_so_requesters_can_tell_it_from_planted_junk(
+    tmp_path: Path, r: redis.Redis
+) -> None:
+    store, cid = _store(tmp_path, "mlp_regressor")
+    job = _job(cid, np.ones((1, 3), dtype=np.float32), chain_id=7)
+    result = JobResult.from_message(_sprinter(store, r).handle(job.to_message()))
+    signer = check_job_result(
+        result, chain_id=7, request_id=job.request_id, mode=job.mode, admissible=any_signer
+    )
+    assert signer == sprinter_address(KEY)
+    with pytest.raises(InvalidJob, match="signature"):  # the same words on another chain
+        check_job_result(
+            result, chain_id=8, request_id=job.request_id, mode=job.mode, admissible=any_signer
+        )
+
+
+def test_planted_junk_under_the_sprinters_own_field_is_not_taken_for_its_result(
+    tmp_path: Path, r: redis.Redis
+) -> None:
+    store, cid = _store(tmp_path, "mlp_regressor")
+    job = _job(cid, X)
+    rid = keys.request_hex(job.request_id)
+    field = "0x" + sprinter_address(KEY).hex()
+    r.hset(keys.results_key(0, rid), field, b"junk")
+    result = JobResult.from_message(_sprinter(store, r).handle(job.to_message()))
+    assert result.receipt is not None  # computed, not the junk handed back
+    r.delete(keys.results_key(0, rid), keys.running_key(0, rid))
+    r.set(keys.results_key(0, rid), b"not a hash")  # and a key of the wrong type
+    r.set(keys.running_key(0, rid), b"not a hash")
+    again = JobResult.from_message(_sprinter(store, r).handle(job.to_message()))
+    assert again.receipt is not None
+    assert r.hget(keys.results_key(0, rid), field) is not None
+
+
+def test_a_job_that_asks_the_sprinter_to_stay_away_is_left_to_others(
+    tmp_path: Path, r: redis.Redis
+) -> None:
+    store, cid = _store(tmp_path, "mlp_regressor")
+    job = dataclasses.replace(_job(cid, X), avoid=(sprinter_address(KEY),))
+    with pytest.raises(Avoided):
+        _sprinter(store, r).handle(job.to_message())
+    assert r.keys("neurostack:0:results:*") == []
 
 
 def test_invalid_job_past_its_deadline_is_not_run(tmp_path: Path, r: redis.Redis) -> None:
@@ -143,7 +191,7 @@ def test_invalid_job_past_its_deadline_is_not_run(tmp_path: Path, r: redis.Redis
     assert result.receipt is None and "deadline passed" in (result.error or "")
     assert r.get(keys.COMPLETED_TOTAL) is None
     # a late copy leaves no trace that could fail a newer identical request
-    assert r.get(keys.error_key(keys.request_hex(job.request_id))) is None
+    assert r.exists(keys.errors_key(0, keys.request_hex(job.request_id))) == 0
 
 
 def test_invalid_input_for_the_model_is_an_error_result_not_a_retry(

@@ -86,7 +86,7 @@ def test_identical_concurrent_requests_share_one_inference(hub_stack: HubStack) 
     assert len({b["requestId"] for b in bodies}) == 1
     assert len({b["receipt"]["signature"] for b in bodies}) == 1  # one receipt for all
     rid = bodies[0]["requestId"]
-    assert int(hub_stack.redis_client().get(keys.completed_key(rid))) == 1
+    assert int(hub_stack.redis_client().get(keys.completed_key(0, rid))) == 1
 
 
 def test_different_requests_run_on_both_workers(hub_stack: HubStack) -> None:

@@ -11,7 +11,7 @@ from celery import Celery
 from celery.exceptions import Retry
 
 from neurostack.hub import tasks
-from neurostack.hub.errors import TransientError
+from neurostack.hub.errors import Avoided, TransientError
 
 
 class FlakySprinter:
@@ -61,3 +61,26 @@ def test_invalid_retry_past_the_deadline_becomes_an_error_result(
 def test_success_passes_the_result_through(monkeypatch: pytest.MonkeyPatch, eager: Celery) -> None:
     monkeypatch.setattr(tasks, "current_sprinter", lambda: FlakySprinter(failures=0))
     assert tasks.infer.apply(args=[_message(30)]).get()["worker"] == "ok"
+
+
+class AvoidedSprinter:
+    name = "revoked-here"
+
+    def handle(self, message: dict[str, Any]) -> dict[str, Any]:
+        raise Avoided("the requester cannot use results signed by this sprinter")
+
+
+def test_a_job_that_avoids_this_sprinter_goes_back_to_the_queue(
+    monkeypatch: pytest.MonkeyPatch, eager: Celery
+) -> None:
+    monkeypatch.setattr(tasks, "current_sprinter", lambda: AvoidedSprinter())
+    with pytest.raises(Retry):
+        tasks.infer.apply(args=[_message(30)], throw=True)
+
+
+def test_invalid_avoided_job_past_its_deadline_is_dropped_not_retried(
+    monkeypatch: pytest.MonkeyPatch, eager: Celery
+) -> None:
+    monkeypatch.setattr(tasks, "current_sprinter", lambda: AvoidedSprinter())
+    result = tasks.infer.apply(args=[_message(0.05)]).get()
+    assert result["receipt"] is None and "cannot use results" in result["error"]

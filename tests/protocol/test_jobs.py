@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -13,13 +14,18 @@ from neurostack.protocol import (
     InferenceMode,
     InvalidJob,
     JobResult,
+    any_signer,
+    check_job_result,
     input_hash,
     make_receipt,
     model_hash,
     request_id,
     shard_index,
     shard_key,
+    sign_job_error,
+    sprinter_address,
 )
+from neurostack.protocol.jobs import read_job_result
 
 from .vectors import CHAIN_ID, CID, EXPIRY, INPUT_ABI, KEY, MODEL_FILE, OUTPUT_ABI
 
@@ -97,3 +103,53 @@ def test_shard_key_is_stable_and_spreads() -> None:
     for i in range(400):
         counts[shard_index(shard_key(CID, i.to_bytes(32, "big")), 4)] += 1
     assert min(counts) > 60  # roughly uniform
+
+
+def test_avoid_list_round_trips_and_is_left_out_when_empty() -> None:
+    stranger = sprinter_address(b"\x07" * 32)
+    avoiding = dataclasses.replace(job(), avoid=(stranger,))
+    assert "avoid" not in job().to_message()  # the common message keeps its shape
+    assert InferenceJob.from_message(via_json(avoiding.to_message())) == avoiding
+
+
+@pytest.mark.parametrize("avoid", [["0x1234"], "0x" + "00" * 20, ["0x" + "00" * 20] * 17, [None]])
+def test_invalid_avoid_lists(avoid: object) -> None:
+    with pytest.raises(InvalidJob, match="avoid"):
+        InferenceJob.from_message({**job().to_message(), "avoid": avoid})
+
+
+def test_a_signed_failure_names_its_sprinter_and_verifies_for_its_request_only() -> None:
+    rid = job().request_id
+    failed = sign_job_error(CHAIN_ID, rid, "unknown model", "w", KEY)
+    assert JobResult.from_message(via_json(failed.to_message())) == failed
+    signer = check_job_result(
+        failed, chain_id=CHAIN_ID, request_id=rid, mode=InferenceMode.VANILLA,
+        admissible=any_signer,
+    )  # fmt: skip
+    assert signer == sprinter_address(KEY) == failed.sprinter
+    for chain_id, error in ((CHAIN_ID + 1, "unknown model"), (CHAIN_ID, "another reason")):
+        changed = dataclasses.replace(failed, error=error)
+        with pytest.raises(InvalidJob, match="not made by the sprinter it names"):
+            check_job_result(changed, chain_id=chain_id, request_id=rid,
+                             mode=InferenceMode.VANILLA, admissible=any_signer)  # fmt: skip
+
+
+def test_invalid_unsigned_failure_and_refused_signer() -> None:
+    rid = job().request_id
+    with pytest.raises(InvalidJob, match="not signed"):
+        check_job_result(JobResult(rid, None, "unknown model"), chain_id=CHAIN_ID,
+                         request_id=rid, mode=InferenceMode.VANILLA, admissible=any_signer)  # fmt: skip
+    failed = sign_job_error(CHAIN_ID, rid, "unknown model", "w", KEY)
+    with pytest.raises(InvalidJob, match="inadmissible signer: revoked"):
+        check_job_result(failed, chain_id=CHAIN_ID, request_id=rid, mode=InferenceMode.VANILLA,
+                         admissible=lambda signer, mode: "revoked")  # fmt: skip
+
+
+def test_read_job_result_bounds_nesting_but_not_brackets_inside_strings() -> None:
+    rid = job().request_id
+    failed = sign_job_error(CHAIN_ID, rid, "input shape " + "[1, 3] " * 40, "w", KEY)
+    raw = json.dumps(failed.to_message()).encode()
+    assert read_job_result(raw) == failed
+    for junk in (b"[" * 200_000, b'{"a": ' * 50 + b"1" + b"}" * 50, b"\xff\xfe", b"null"):
+        with pytest.raises(InvalidJob):
+            read_job_result(junk)

@@ -17,7 +17,7 @@ from typing import Any
 from eth_abi import decode, encode
 from eth_utils import function_abi_to_4byte_selector
 
-from neurostack.protocol.jobs import InferenceJob, JobResult
+from neurostack.protocol.jobs import InferenceJob, JobResult, SignerCheck
 from neurostack.protocol.receipts import make_receipt
 from neurostack.protocol.types import RequestId
 from neurostack.solidity import CompiledContract
@@ -43,11 +43,13 @@ class FakeBackend:
         self.jobs: dict[RequestId, InferenceJob] = {}
         self.futures: dict[RequestId, Future[JobResult]] = {}
         self.submitted: list[InferenceJob] = []
+        self.admissible: SignerCheck | None = None  # the signer rule PIPE passed last
         self._lock = threading.Lock()
 
-    def submit(self, job: InferenceJob) -> Future[JobResult]:
+    def submit(self, job: InferenceJob, *, admissible: SignerCheck) -> Future[JobResult]:
         with self._lock:
             self.submitted.append(job)
+            self.admissible = admissible
             future = self.futures.get(job.request_id)
             if future is None:
                 future = self.futures[job.request_id] = Future()
