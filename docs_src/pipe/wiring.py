@@ -13,7 +13,7 @@ config = ChainConfig(
     chain=ChainSection(name="demo", chain_id=4242, block_time=0), root=Path(tempfile.mkdtemp())
 )
 node = Node(config)
-backend = NoInference()  # with a hub: bridge.CeleryBridge(redis_url, redundancy=..., ...)
+backend = NoInference()  # with a hub: bridge.CeleryBridge(redis_url, chain_id=..., ...)
 pool = attach(node, backend)  # admission check, pending listener, block inputs, detection
 try:
     model = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"

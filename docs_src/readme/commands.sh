@@ -5,6 +5,7 @@ neurostack demo                                                        # a contr
 neurostack node --config chain.toml                                    # only the node + RPC
 neurostack hub serve                                                   # the hub: registry + inference API
 neurostack hub worker --redis-url URL --key-file KEY                   # a sprinter, on any machine
+REDIS_URL=... neurostack up --hub-url http://127.0.0.1:8600            # join a running hub
 neurostack model upload model.onnx --name my-model --key-file owner.key
 neurostack model list
 neurostack model show CID
