@@ -15,6 +15,10 @@ inference witnesses, statuses and Merkle proofs, verified locally against block 
     from hub_client import RollupClient
     with RollupClient("http://127.0.0.1:8545") as rollup:
         checked = rollup.verify_inference_proof(rollup.inference_proof(tx_hash))
+
+It is also a small dApp toolkit (``hub_client/dapp.py``): ``rollup.deploy(account,
+artifact, *args)`` returns a ``Contract`` to ``.call(...)`` and ``.transact(...)``;
+``send_transaction``/``wait_for_receipt`` sign locally and follow PIPE's status.
 """
 
 from neurostack.protocol.modes import InferenceMode
@@ -23,7 +27,9 @@ from neurostack.protocol.tensors import ModelInput, ModelOutput
 
 from .async_client import AsyncHubClient
 from .client import DEFAULT_HUB_URL, HubClient
+from .dapp import Contract, Event, InferenceCall, TransactionReceipt
 from .errors import (
+    ContractReverted,
     HubError,
     HubUnavailable,
     InferenceDropped,
@@ -57,9 +63,13 @@ __all__ = [
     "AsyncHubClient",
     "BlockHeader",
     "ChainInfo",
+    "Contract",
+    "ContractReverted",
+    "Event",
     "HubClient",
     "HubError",
     "HubUnavailable",
+    "InferenceCall",
     "InferenceDropped",
     "InferenceMode",
     "InferenceNotFound",
@@ -84,6 +94,7 @@ __all__ = [
     "RollupUnavailable",
     "RpcError",
     "TensorSpec",
+    "TransactionReceipt",
     "UploadRejected",
     "VerifiedInference",
     "verify_receipt",

@@ -59,6 +59,12 @@ PUBLIC = {
     "RollupUnavailable",
     "RpcError",
     "VerifiedInference",
+    # the dApp toolkit (hub_client/dapp.py)
+    "Contract",
+    "ContractReverted",
+    "Event",
+    "InferenceCall",
+    "TransactionReceipt",
 }
 
 
