@@ -52,7 +52,7 @@ def mlp(stack: RollupStack) -> str:
 
 @pytest.fixture(scope="module")
 def consumer(stack: RollupStack) -> str:
-    return stack.deploy("ModelConsumer", ["string", "uint8"], ["x", 0])
+    return stack.deploy("ModelConsumer", "x", 0)
 
 
 def predict(cid: str, features: list[int]) -> bytes:

@@ -14,6 +14,7 @@ import pytest
 from eth_abi import decode, encode
 from eth_utils import keccak
 
+from neurostack.solidity import load_artifact
 from tests.hub.helpers import run_onnx
 
 from .models import DECIMALS, FEATURES, build_affine, chain_value, mlp_output
@@ -37,7 +38,7 @@ def mlp(stack: RollupStack) -> str:
 
 @pytest.fixture(scope="module")
 def consumer(stack: RollupStack) -> str:
-    return stack.deploy("ModelConsumer", ["string", "uint8"], ["x", 0])
+    return stack.deploy("ModelConsumer", "x", 0)
 
 
 def predict(cid: str, features: list[int], decimals: int = DECIMALS) -> bytes:
@@ -86,7 +87,7 @@ def test_two_models_in_sequence_the_second_fed_by_the_first(
     stack: RollupStack, mlp: str, tmp_path: Path
 ) -> None:
     affine = stack.upload(build_affine(tmp_path / "affine.onnx"), "affine")
-    chained = stack.deploy("ChainedModels", ["string", "string", "uint8"], ["x", "x", 0])
+    chained = stack.deploy("ChainedModels", "x", "x", 0)
     data = selector("ChainedModels", "run") + encode(
         ["string", "string", "int128[]", "int128"], [mlp, affine, FEATURES, DECIMALS]
     )
@@ -155,3 +156,21 @@ def test_documented_rollup_client_snippet_runs(stack: RollupStack, mlp: str, con
     checked = namespace["checked"]
     assert checked.arrays()["y"].shape == (1, 1)
     assert "0x" + checked.sprinter.hex() in {a.lower() for a in stack.sprinters.values()}
+
+
+def test_documented_toolkit_snippet_runs(stack: RollupStack, mlp: str) -> None:
+    """docs/hub_client.md's dApp toolkit example, run as written against this stack."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "hub_client.md").read_text()
+    (snippet,) = re.findall(r"```python\n(# docs/hub_client.md toolkit example.*?)```", text,
+                            re.DOTALL)  # fmt: skip
+    namespace = {"PRIVATE_KEY": stack.accounts[8].key, "MODEL_CID": mlp}
+    code = snippet.replace("http://127.0.0.1:8545", stack.rpc_url)
+    exec(compile(code, "docs/hub_client.md", "exec"), namespace)  # noqa: S102 - our own docs
+
+    receipt, event = namespace["receipt"], namespace["event"]
+    assert receipt.status == 1 and receipt.sender == stack.accounts[8].address
+    expected = chain_value(mlp_output(FEATURES))
+    assert (event["value"], event["decimals"]) == expected
+    consumer = stack.client.contract(namespace["consumer"].address, load_artifact("ModelConsumer"))
+    assert consumer.call("lastValue") == expected[0]  # (the snippet's client is closed)
+    assert receipt.inferences[0].sprinter in stack.sprinters.values()
