@@ -220,12 +220,15 @@ class DappMixin:
         return _int(self.request("eth_getBalance", address, _block(block)))
 
     def call(
-        self, to: str, data: bytes = b"", *, sender: str | None = None, value: int = 0,
+        self, to: str | None, data: bytes = b"", *, sender: str | None = None, value: int = 0,
         block: int | str = "latest", abi: Abi = (),
     ) -> bytes:  # fmt: skip
         """``eth_call``: the return data; ``ContractReverted`` (reason decoded, with the
-        custom errors of ``abi``) when the call reverts."""
-        request: dict[str, Any] = {"to": to, "data": _hex(data)}
+        custom errors of ``abi``) when the call reverts. ``to=None`` runs ``data`` as
+        creation code."""
+        request: dict[str, Any] = {"data": _hex(data)}
+        if to is not None:
+            request["to"] = to
         if sender is not None:
             request["from"] = sender
         if value:
@@ -357,11 +360,13 @@ class DappMixin:
             return None
         try:
             self.call(
-                tx.get("to") or "", bytes.fromhex(tx["input"][2:]), sender=tx["from"],
+                tx.get("to"), bytes.fromhex(tx["input"][2:]), sender=tx["from"],
                 value=_int(tx["value"]), block=receipt.block_number - 1,
             )  # fmt: skip
         except ContractReverted as exc:
             return exc.data
+        except RpcError:  # the replay itself failed: the reason stays unknown
+            return None
         return None
 
 

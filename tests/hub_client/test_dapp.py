@@ -383,3 +383,23 @@ def test_events_and_logs_are_decoded_and_filtered_by_indexed_arguments() -> None
     assert sent["topics"] == [topic, by] and sent["fromBlock"] == hex(3)
     with pytest.raises(ValueError, match="no indexed argument newValue"):
         storage.logs("ValueChanged", newValue=2)
+
+
+def test_invalid_a_reverted_deployment_is_replayed_as_a_creation() -> None:
+    calls: list[Any] = []
+
+    def replay(request: dict[str, Any], block: str) -> Any:
+        calls.append(request)
+        raise RpcFailure(3, "execution reverted", "0x" + error_string("bad constructor").hex())
+
+    node = Node(
+        eth_getTransactionReceipt=lambda h: receipt_json(status="0x0", to=None),
+        eth_getTransactionByHash=lambda h: {"from": SENDER.address, "to": None,
+                                            "input": "0x6000", "value": "0x0"},
+        eth_call=replay,
+    )  # fmt: skip
+
+    with pytest.raises(ContractReverted, match="bad constructor"):
+        node.client().deploy(SENDER, load_artifact("Counter"), gas=300_000)
+    (request,) = calls
+    assert "to" not in request and request["data"] == "0x6000"
