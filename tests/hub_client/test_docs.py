@@ -1,4 +1,7 @@
-"""The Python snippets of docs/hub_client.md run, in order, against the real stack."""
+"""The Python snippets of docs/hub_client.md run, in order, against the real stack.
+
+A snippet that needs more than a hub (a rollup node) opens with
+``# docs/hub_client.md <what> (tests/<file> runs it)`` and runs in that test instead."""
 
 from __future__ import annotations
 
@@ -11,12 +14,19 @@ from typing import Any
 
 import pytest
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "hub_client.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "hub_client.md"
+RUN_ELSEWHERE = re.compile(r"# (docs/hub_client\.md [^(\n]+)\((tests/\S+) runs it\)")
 
 
 @pytest.mark.slow
 def test_documented_snippets_run(hub_stack: Any) -> None:
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
+    for block in blocks:
+        if elsewhere := RUN_ELSEWHERE.match(block):
+            marker, runner = elsewhere.groups()
+            assert marker.strip() in (ROOT / runner).read_text(), f"{runner} does not run it"
+    blocks = [block for block in blocks if not RUN_ELSEWHERE.match(block)]
     assert len(blocks) >= 2
     namespace: dict[str, Any] = {
         "__name__": "docs_snippet",
