@@ -196,7 +196,7 @@ def main() -> None:
     ):
         print(f"stack up: W={workers} workers, L={delay:g} s, K={k}, block time {block_time:g} s")
         cid = stack.upload_sample("mlp_regressor")
-        consumer = stack.deploy("ModelConsumer", ["string", "uint8"], ["x", 0])
+        consumer = stack.deploy("ModelConsumer", "x", 0)
         senders = stack.accounts[4 : 4 + k]
         inference_batch(stack, stack.accounts[1:2], consumer, cid, tag=1)  # warm-up
 

@@ -16,6 +16,10 @@ inference witnesses, statuses and Merkle proofs, verified locally against block 
     with RollupClient("http://127.0.0.1:8545") as rollup:
         checked = rollup.verify_inference_proof(rollup.inference_proof(tx_hash))
         proven = rollup.verify_inference(tx_hash)   # the light client: trusts no RPC answer
+
+It is also a small dApp toolkit (``hub_client/dapp.py``): ``rollup.deploy(account,
+artifact, *args)`` returns a ``Contract`` to ``.call(...)`` and ``.transact(...)``;
+``send_transaction``/``wait_for_receipt`` sign locally and follow PIPE's status.
 """
 
 from neurostack.protocol.modes import InferenceMode
@@ -24,7 +28,9 @@ from neurostack.protocol.tensors import ModelInput, ModelOutput
 
 from .async_client import AsyncHubClient
 from .client import DEFAULT_HUB_URL, HubClient
+from .dapp import Contract, Event, InferenceCall, TransactionReceipt
 from .errors import (
+    ContractReverted,
     HubError,
     HubUnavailable,
     InferenceDropped,
@@ -62,9 +68,13 @@ __all__ = [
     "ChainInfo",
     "Check",
     "CheckName",
+    "Contract",
+    "ContractReverted",
+    "Event",
     "HubClient",
     "HubError",
     "HubUnavailable",
+    "InferenceCall",
     "InferenceDropped",
     "InferenceMode",
     "InferenceNotFound",
@@ -91,6 +101,7 @@ __all__ = [
     "RollupUnavailable",
     "RpcError",
     "TensorSpec",
+    "TransactionReceipt",
     "UploadRejected",
     "VerificationFailed",
     "VerifiedInference",

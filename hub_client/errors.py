@@ -17,7 +17,8 @@
         ├── RollupUnavailable(RollupError, ConnectionError)  node not reachable
         ├── RpcError(RollupError)            the node answered a JSON-RPC error (.code, .data)
         ├── InferenceNotFound(RollupError, LookupError)  no receipt for that tx/request (yet)
-        └── InferenceDropped(RollupError)    PIPE dropped the transaction (.reason)
+        ├── InferenceDropped(RollupError)    PIPE dropped the transaction (.reason)
+        └── ContractReverted(RollupError)    a call or transaction reverted (.reason, .data, .receipt)
 
 Each error's ``str()`` says what was wrong and what to do; the hub's own message is
 kept verbatim in ``.detail`` so a caller can show or log exactly what the server said.
@@ -131,3 +132,18 @@ class InferenceDropped(RollupError):
     def __init__(self, detail: str, *, reason: str, hint: str = "") -> None:
         self.reason = reason
         super().__init__(detail, hint=hint)
+
+
+class ContractReverted(RollupError):
+    """A contract call or transaction reverted. ``reason`` is the decoded revert reason
+    (``Error(string)``'s message, a named panic, or a custom error as ``Name(args)``),
+    ``data`` the raw revert data, ``receipt`` the mined receipt (None when the revert
+    happened in ``eth_call`` or while estimating gas, before anything was sent)."""
+
+    def __init__(
+        self, detail: str, *, reason: str, data: bytes = b"", receipt: object = None
+    ) -> None:
+        self.reason = reason
+        self.data = data
+        self.receipt = receipt
+        super().__init__(detail)

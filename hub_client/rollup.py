@@ -57,6 +57,7 @@ from ._rpcwire import (
     parse_witness,
     rpc_result,
 )
+from .dapp import DappMixin  # send, deploy, call: hub_client/dapp.py
 from .errors import (
     InferenceDropped,
     InferenceNotFound,
@@ -83,7 +84,7 @@ __all__ = [
 ]
 
 
-class RollupClient:
+class RollupClient(DappMixin):
     """Talks to a Neuro Stack rollup node's JSON-RPC (``neuro_*`` and a few ``eth_*``)."""
 
     def __init__(

@@ -4,7 +4,11 @@ import time
 
 from bridge import CeleryBridge
 from neurostack.protocol import (
-    InferenceJob, InferenceMode, encode_model_input, model_input_from_mapping, request_id,
+    InferenceJob,
+    InferenceMode,
+    encode_model_input,
+    model_input_from_mapping,
+    request_id,
 )
 
 SPRINTERS = {a.lower() for a in os.environ["SPRINTERS"].split(",")}  # the chain's registry

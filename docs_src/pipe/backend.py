@@ -3,7 +3,7 @@
 from concurrent.futures import Future
 from typing import Protocol
 
-from neurostack.protocol.jobs import InferenceJob, JobResult
+from neurostack.protocol.jobs import InferenceJob, JobResult, SignerCheck
 
 
 class InferenceBackend(Protocol):

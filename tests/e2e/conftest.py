@@ -16,4 +16,4 @@ def mlp(stack: RollupStack) -> str:
 @pytest.fixture(scope="module")
 def consumer(stack: RollupStack) -> str:
     """A ModelConsumer (input name "x", VANILLA) deployed on the module's chain."""
-    return stack.deploy("ModelConsumer", ["string", "uint8"], ["x", 0])
+    return stack.deploy("ModelConsumer", "x", 0)

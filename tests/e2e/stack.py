@@ -9,7 +9,7 @@ API through ``hub_client.HubClient``.
 
     with RollupStack(tmp_path, workers=2) as stack:
         cid = stack.upload_sample("mlp_regressor")
-        consumer = stack.deploy("ModelConsumer", ["string", "uint8"], ["x", 0])
+        consumer = stack.deploy("ModelConsumer", "x", 0)
         receipt = stack.transact(stack.accounts[1], consumer, data)
 
 Every process is in its own process group and is stopped on exit, also when start-up
@@ -32,7 +32,7 @@ import tomli_w
 from eth_abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
 from hub_client import HubClient, RollupClient
 from neurostack.hub.broker import free_port
@@ -87,44 +87,30 @@ class ChainClient:
         self, account: LocalAccount, to: str | None, data: bytes = b"", *, value: int = 0,
         gas: int = 3_000_000, nonce: int | None = None,
     ) -> str:  # fmt: skip
-        """Sign and send a type-2 transaction; returns its hash (0x-hex)."""
-        if nonce is None:
-            nonce = int(self.rpc("eth_getTransactionCount", account.address, "pending"), 16)
-        tx: dict[str, Any] = {
-            "chainId": self.chain_id, "nonce": nonce, "gas": gas, "value": value, "data": data,
-            "maxFeePerGas": 20 * GWEI, "maxPriorityFeePerGas": GWEI, "type": 2,
-        }  # fmt: skip
-        if to is not None:
-            tx["to"] = to_checksum_address(to)
-        raw = account.sign_transaction(tx).raw_transaction
-        return str(self.rpc("eth_sendRawTransaction", "0x" + bytes(raw).hex()))
+        """Sign and send a type-2 transaction with a fixed gas limit (no estimate: that
+        would run the model first); returns its hash (0x-hex)."""
+        return self.client.send_transaction(
+            account, to, data, value=value, gas=gas, nonce=nonce,
+            max_fee_per_gas=20 * GWEI, max_priority_fee_per_gas=GWEI,
+        )  # fmt: skip
 
     def wait_receipt(self, tx_hash: str, timeout: float = 60.0) -> dict[str, Any]:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            receipt = self.rpc("eth_getTransactionReceipt", tx_hash)
-            if receipt is not None:
-                return receipt  # type: ignore[no-any-return]
-            time.sleep(0.05)
-        status = self.rpc("neuro_getInferenceStatus", tx_hash)
-        raise AssertionError(f"{tx_hash} not included in {timeout} s: {status}")
+        """The receipt's JSON once mined (``InferenceDropped`` if PIPE drops it)."""
+        return dict(self.client.wait_for_receipt(tx_hash, timeout=timeout, check=False).raw)
 
     def transact(self, account: LocalAccount, to: str | None, data: bytes = b"",
                  **kwargs: Any) -> dict[str, Any]:  # fmt: skip
         return self.wait_receipt(self.send(account, to, data, **kwargs))
 
-    def deploy(self, name: str, types: list[str], args: list[Any]) -> str:
-        artifact = load_artifact(name)
-        receipt = self.transact(self.accounts[0], None, artifact.bytecode + encode(types, args))
-        assert receipt["status"] == "0x1", receipt
-        return str(receipt["contractAddress"])
+    def deploy(self, name: str, *args: Any) -> str:
+        """Deploy the committed artifact ``name`` with constructor ``args``; its address."""
+        return self.client.deploy(self.accounts[0], load_artifact(name), *args).address
 
     def call(self, to: str, data: bytes, block: str = "latest") -> bytes:
-        return bytes.fromhex(self.rpc("eth_call", {"to": to, "data": "0x" + data.hex()}, block)[2:])
+        return self.client.call(to, data, block=block)
 
     def balance(self, address: str, block: int | str = "latest") -> int:
-        tag = hex(block) if isinstance(block, int) else block
-        return int(self.rpc("eth_getBalance", address, tag), 16)
+        return self.client.balance(address, block)
 
 
 class RollupStack(ChainClient):
@@ -149,7 +135,6 @@ class RollupStack(ChainClient):
             for i in range(options.accounts)
         ]
         self.rollup: RollupClient | None = None
-        self._nonces: dict[str, int] = {}
 
     # -- lifecycle ------------------------------------------------------------------
 

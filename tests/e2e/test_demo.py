@@ -1,5 +1,7 @@
 """The README's main path as a user walks it: `neurostack new`, `neurostack up` (Redis, hub,
-2 sprinters, node wired to the bridge), then `neurostack demo` in another terminal."""
+2 sprinters, node wired to the bridge), then `neurostack demo` in another terminal. The
+demo runs examples/01_hello_inference/run.py, so this is also that script's run as a
+separate process."""
 
 from __future__ import annotations
 
@@ -16,10 +18,18 @@ from neurostack.hub.broker import free_port
 from sequencer.config import load_chain_config
 from tests.cli.test_up import Up
 from tests.devnet.procs import wait_gone
-
-from .models import mlp_output
+from tests.hub.helpers import run_onnx
 
 NEUROSTACK = str(Path(sys.executable).with_name("neurostack"))
+HELLO = (
+    Path(__file__).resolve().parents[2] / "examples/01_hello_inference/models/hello_regressor.onnx"
+)
+
+
+def hello_output(features: list[int], decimals: int = 3) -> np.float32:
+    """Example 01's model run here with onnxruntime (float32, as the chain feeds it)."""
+    x = np.array([[f / 10**decimals for f in features]], dtype=np.float32)
+    return np.float32(run_onnx(HELLO, {"x": x})["y"][0, 0])
 
 
 @pytest.fixture(scope="module")
@@ -64,21 +74,25 @@ def test_demo_calls_a_model_from_a_contract_and_verifies_the_proof(
     text = result.stdout
     # PIPE's statuses as the demo saw them (how many it sees depends on timing).
     assert re.search(r"status: ((parked|dispatched|ready) -> )*included$", text, re.MULTILINE)
-    # The output is the sample MLP's, exactly as onnxruntime computes it here.
+    # The output is example 01's model's, exactly as onnxruntime computes it here.
     y = float(re.search(r"^output\s+y = (\S+)", text, re.MULTILINE).group(1))  # type: ignore[union-attr]
-    assert np.float32(y) == mlp_output([500, -1250, 2000, 125])[0, 0]
+    assert np.float32(y) == hello_output([500, -1250, 2000, 125])
     assert "equal" in text
-    # The proof names a sprinter this chain admits, and was verified locally.
+    # The light client proved everything: header, transaction, receipt, Merkle branch, and
+    # the signer's admission from the registry's storage.
     sprinter = re.search(r"sprinter\s+(0x[0-9a-fA-F]{40})", text).group(1)  # type: ignore[union-attr]
     assert sprinter in config.inference.sprinters
     assert re.search(r"request id\s+0x[0-9a-f]{64}", text)
-    assert "verified locally" in text and "active sprinter in the chain's registry" in text
+    assert "verified with hub_client's light client" in text
+    for check in ("header", "transaction", "receipt", "merkle", "registry", "admission"):
+        assert re.search(rf"^\s+passed\s+{check}\b", text, re.MULTILINE), check
+    assert "failed" not in text
 
     # Running it again works on the same chain (model already uploaded, new contract).
     again = demo(project, "--features", "1,2,3,4")
     assert again.returncode == 0, again.stdout + again.stderr
     y2 = float(re.search(r"^output\s+y = (\S+)", again.stdout, re.MULTILINE).group(1))  # type: ignore[union-attr]
-    assert np.float32(y2) == mlp_output([1, 2, 3, 4], 0)[0, 0]
+    assert np.float32(y2) == hello_output([1, 2, 3, 4], 0)
 
     assert devnet.stop() == 0
     assert wait_gone(devnet.children, 10) == set()

@@ -4,6 +4,7 @@ and what a user can check afterwards: stored outputs, events, proofs, fees."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import pytest
 from eth_abi import decode, encode
 from eth_utils import keccak
 
+from neurostack.solidity import load_artifact
 from tests.hub.helpers import run_onnx
 
 from .models import DECIMALS, FEATURES, build_affine, chain_value, mlp_output
@@ -71,7 +73,7 @@ def test_two_models_in_sequence_the_second_fed_by_the_first(
     stack: RollupStack, mlp: str, tmp_path: Path
 ) -> None:
     affine = stack.upload(build_affine(tmp_path / "affine.onnx"), "affine")
-    chained = stack.deploy("ChainedModels", ["string", "string", "uint8"], ["x", "x", 0])
+    chained = stack.deploy("ChainedModels", "x", "x", 0)
     data = selector("ChainedModels", "run") + encode(
         ["string", "string", "int128[]", "int128"], [mlp, affine, FEATURES, DECIMALS]
     )
@@ -140,3 +142,23 @@ def test_documented_verify_proof_program_runs(stack: RollupStack, mlp: str, cons
     verified, output = proc.stdout.splitlines()
     assert verified.split()[-1] in {a.lower() for a in stack.sprinters.values()}
     assert output.startswith("[[")
+
+
+def test_documented_toolkit_program_runs(stack: RollupStack, mlp: str) -> None:
+    """docs/hub_client.md's dApp toolkit program (docs_src/hub_client/toolkit.py) against this stack."""
+    program = Path(__file__).resolve().parents[2] / "docs_src" / "hub_client" / "toolkit.py"
+    env = {**os.environ, "NEUROSTACK_RPC_URL": stack.rpc_url, "MODEL_CID": mlp,
+           "NEUROSTACK_PRIVATE_KEY": "0x" + bytes(stack.accounts[8].key).hex()}  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, program], env=env, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    deployed, event, paid = (line.split() for line in proc.stdout.splitlines())
+    address, status, sender = deployed
+    assert status == "1" and sender == stack.accounts[8].address
+    expected = chain_value(mlp_output(FEATURES))
+    assert (int(event[0]), int(event[1])) == expected and int(event[2]) == expected[0]
+    consumer = stack.client.contract(address, load_artifact("ModelConsumer"))
+    assert consumer.call("lastValue") == expected[0]
+    assert paid[0] in stack.sprinters.values()

@@ -77,9 +77,9 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     with RollupStack(root, Options(workers=2, tee=True)) as stack:
         mlp = stack.upload_sample("mlp_regressor")
         affine = stack.upload(build_affine(Path(root) / "affine.onnx"), "affine")
-        vanilla = stack.deploy("ModelConsumer", ["string", "uint8"], ["x", 0])
-        tee = stack.deploy("ModelConsumer", ["string", "uint8"], ["x", 2])
-        chained = stack.deploy("ChainedModels", ["string", "string", "uint8"], ["x", "x", 0])
+        vanilla = stack.deploy("ModelConsumer", "x", 0)
+        tee = stack.deploy("ModelConsumer", "x", 2)
+        chained = stack.deploy("ChainedModels", "x", "x", 0)
         run = selector("ChainedModels", "run") + encode(
             ["string", "string", "int128[]", "int128"], [mlp, affine, FEATURES, DECIMALS]
         )

@@ -142,7 +142,7 @@ def test_three_chains_share_one_hub_and_each_verifies_its_receipts(
     consumers: dict[str, str] = {}
     for name, c in chains.items():
         assert c.client is not None
-        consumers[name] = c.client.deploy("ModelConsumer", ["string", "uint8"], ["x", 0])
+        consumers[name] = c.client.deploy("ModelConsumer", "x", 0)
         sent[name] = [
             (c.client.send(c.client.accounts[1], consumers[name],
                            predict(cids["mlp_regressor"], SHARED)), "mlp_regressor", SHARED),

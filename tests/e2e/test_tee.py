@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from eth_abi import decode, encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
-from hub_client import HubClient, RollupClient
+from hub_client import HubClient, InferenceDropped, RollupClient
 from neurostack.devnet.heartbeat import CHECK_INTERVAL_S, RENEW_AFTER_S
 from neurostack.devnet.project import create_project
 from neurostack.hub.broker import free_port
@@ -34,7 +33,6 @@ from .stack import selector
 pytestmark = pytest.mark.slow
 
 REGISTRY = "0x4E53000000000000000000000000000000000001"
-GWEI = 10**9
 
 
 @dataclass
@@ -45,38 +43,20 @@ class Devnet:
     rpc_url: str
     hub_url: str
     accounts: list[LocalAccount]
+    rollup: RollupClient
 
     def rpc(self, method: str, *params: Any) -> Any:
-        reply = httpx.post(
-            self.rpc_url,
-            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
-            timeout=60,
-        ).json()
-        assert "error" not in reply, f"{method}: {reply['error']}\n{logs_tail(self.project)}"
-        return reply["result"]
+        return self.rollup.request(method, *params)
 
     def transact(self, account: LocalAccount, to: str | None, data: bytes) -> dict[str, Any]:
-        tx: dict[str, Any] = {
-            "chainId": self.config.chain.chain_id, "type": 2, "gas": 3_000_000, "value": 0,
-            "nonce": int(self.rpc("eth_getTransactionCount", account.address, "pending"), 16),
-            "maxFeePerGas": 20 * GWEI, "maxPriorityFeePerGas": GWEI, "data": data,
-        }  # fmt: skip
-        if to is not None:
-            tx["to"] = to_checksum_address(to)
-        raw = "0x" + bytes(account.sign_transaction(tx).raw_transaction).hex()
-        tx_hash = self.rpc("eth_sendRawTransaction", raw)
-        end = time.monotonic() + 60
-        while time.monotonic() < end:
-            receipt = self.rpc("eth_getTransactionReceipt", tx_hash)
-            if receipt is not None:
-                return receipt  # type: ignore[no-any-return]
-            time.sleep(0.1)
-        status = self.rpc("neuro_getInferenceStatus", tx_hash)
-        pytest.fail(f"{tx_hash} not included in 60 s: {status}\n{logs_tail(self.project)}")
+        try:
+            receipt = self.rollup.transact(account, to, data, gas=3_000_000, check=False)
+        except (TimeoutError, InferenceDropped) as exc:
+            pytest.fail(f"{exc}\n{logs_tail(self.project)}")
+        return dict(receipt.raw)
 
     def call(self, to: str, data: bytes) -> bytes:
-        result = self.rpc("eth_call", {"to": to, "data": "0x" + data.hex()}, "latest")
-        return bytes.fromhex(result[2:])
+        return self.rollup.call(to, data)
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +72,10 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
     try:
         up.wait_for("Press Ctrl-C to stop.")
         accounts = [Account.from_key(a.private_key) for a in config.dev_accounts()]
-        yield Devnet(project, config, up, f"http://127.0.0.1:{rpc_port}",
-                     f"http://127.0.0.1:{hub_port}", accounts)  # fmt: skip
+        rpc_url = f"http://127.0.0.1:{rpc_port}"
+        with RollupClient(rpc_url, timeout=60) as rollup:
+            yield Devnet(project, config, up, rpc_url, f"http://127.0.0.1:{hub_port}",
+                         accounts, rollup)  # fmt: skip
     finally:
         up.close()
 

@@ -69,6 +69,12 @@ PUBLIC = {
     "InferenceVerification",
     "Outcome",
     "VerificationFailed",
+    # the dApp toolkit (hub_client/dapp.py)
+    "Contract",
+    "ContractReverted",
+    "Event",
+    "InferenceCall",
+    "TransactionReceipt",
 }
 
 
