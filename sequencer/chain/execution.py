@@ -8,7 +8,7 @@ call without fee fields needs no balance for gas. Nothing is persisted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 from eth.abc import BlockHeaderAPI, ChainAPI, ComputationAPI, SignedTransactionAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, ZERO_ADDRESS

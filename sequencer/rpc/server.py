@@ -26,7 +26,20 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from . import access_list, accounts, debug, dev, eth, fork, net, neuro, proof, simulate, txpool, web3
+from . import (
+    access_list,
+    accounts,
+    debug,
+    dev,
+    eth,
+    fork,
+    net,
+    neuro,
+    proof,
+    simulate,
+    txpool,
+    web3,
+)
 from .coalesce import Coalescer
 from .context import RpcContext
 from .dispatch import MAX_BATCH, Dispatcher, Method

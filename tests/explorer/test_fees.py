@@ -10,8 +10,8 @@ from neurostack.explorer.fees import ModelCall, fee_split
 from neurostack.explorer.registry import TEE_ATTESTATION_TTL
 from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.types import Address, ModelCID, RequestId
-from sequencer.chain.inference.constants import TEE_ATTESTATION_TTL as CHAIN_TTL
 from sequencer.chain.inference.calls import InferenceCall
+from sequencer.chain.inference.constants import TEE_ATTESTATION_TTL as CHAIN_TTL
 from sequencer.chain.inference.fees import inference_payouts
 
 KEYS = [bytes([i]) * 20 for i in range(1, 5)]

@@ -150,7 +150,6 @@ def cases(ch: Chain) -> dict[str, list[list[Any]]]:
         "eth_getProof": [[ch.counter, ["0x0", "0x1"], "latest"], [a0, [], number]],
         "eth_getStorageAt": [[ch.counter, "0x0", "latest"]],
         "eth_getStorageValues": [[{ch.counter: ["0x0", "0x1"], a0: ["0x0"]}, "latest"]],
-        "eth_getProof": [[ch.counter, ["0x0", "0x1"], "latest"], [a0, [], hex(ch.block)]],
         "eth_getTransactionByBlockHashAndIndex": [[ch.block_hash, hex(i)] for i in range(3)],
         "eth_getTransactionByBlockNumberAndIndex": [[number, hex(i)] for i in range(3)],
         "eth_getTransactionByHash": [[h] for h in ch.tx_hashes],
