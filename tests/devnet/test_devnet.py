@@ -77,11 +77,11 @@ def test_no_hub_runs_the_node_alone(project: Path, config: ChainConfig) -> None:
     assert stages[0][0].env["REDIS_URL"] == ""  # no hub: model calls dropped with a hint
 
 
-def test_joining_a_running_hub_starts_the_node_only(project: Path, config: ChainConfig) -> None:
+def test_joining_a_running_hub_starts_only_the_node_and_explorer(project: Path, config: ChainConfig) -> None:
     url = "redis://:pw@127.0.0.1:6390/0"
     options = DevnetOptions(project / "chain.toml", hub_url="http://127.0.0.1:9600", redis_url=url)
     stages, devnet = plan(config, options)
-    assert names(stages) == [["node"]]
+    assert names(stages) == [["node"], ["explorer"]]  # no Redis, hub or workers of its own
     assert stages[0][0].env["REDIS_URL"] == url
     assert devnet.hub_url == "http://127.0.0.1:9600" and devnet.hub_external
     assert devnet.workers == 0 and not devnet.redis_embedded

@@ -129,7 +129,11 @@ def test_three_chains_share_one_hub_and_each_verifies_its_receipts(
         banner = c.up.output
         assert f"{hub_url}  (joined" in banner and "sprinter-0" not in banner
         assert f"({c.symbol})" in banner
-        assert {p.name for p in (c.project / "data" / "logs").iterdir()} == {"node.log"}
+        # a joining chain runs its node (and its explorer), none of the hub's services
+        assert {p.name for p in (c.project / "data" / "logs").iterdir()} == {
+            "node.log",
+            "explorer.log",
+        }
 
     owner = Account.create()
     with HubClient(hub_url) as hub:
