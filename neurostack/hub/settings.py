@@ -57,6 +57,18 @@ class HubSettings(BaseModel):
     intra_op_threads: int = Field(
         0, ge=0, description="onnxruntime threads per session; 0 = its default"
     )
+    # bounds of every job, enforced by the worker's sandbox processes (docs/security.md)
+    job_time_limit: float = Field(
+        10.0, gt=0, description="seconds a job's model may take to load and run"
+    )
+    job_memory_bytes: int = Field(
+        2048 * MiB,
+        ge=64 * MiB,
+        description="memory a job's sandbox may take beyond its start-up size",
+    )
+    max_output_elements: int = Field(
+        1_000_000, gt=0, description="output values one job may return (all outputs)"
+    )
 
     def signing_key(self) -> bytes:
         """The worker's 32-byte private key from ``worker_key`` or ``worker_key_file``."""

@@ -2,8 +2,10 @@
 
 ``Sprinter.handle(message)`` is idempotent by request id. It returns the stored result
 if a job with that id already completed; refuses jobs whose deadline passed; otherwise
-loads the model (local store, else the hub's ``/v1/models/{cid}/file`` with its CID
-checked), runs onnxruntime, signs the receipt, and stores the result with ``SET NX``
+gets the model (local store, else the hub's ``/v1/models/{cid}/file`` with its CID
+checked), checks that it is only its own bytes (:mod:`.model_policy`, once per CID),
+runs it in a sandbox process within the job's time and memory bounds (:mod:`.sandbox`),
+signs the receipt, and stores the result with ``SET NX``
 so that the first result wins and a request id is counted as completed exactly once;
 the same script publishes the result on the hub's ``RESULT_CHANNEL`` and the id on the
 shared ``DONE_CHANNEL``. The Celery task in :mod:`neurostack.hub.tasks` is a thin wrapper around it.
@@ -14,7 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +38,16 @@ from neurostack.protocol.tensors import (
 )
 
 from .channels import RESULT_CHANNEL
-from .errors import JobRejected, TransientError
-from .sessions import LoadedModel, ProviderChoice, SessionCache
+from .errors import InvalidModel, JobRejected, TransientError
+from .model_policy import check_self_contained, parse_model
+from .sandbox import ModelSpec, SandboxPool, output_dict
 from .settings import HubSettings
 
 log = logging.getLogger(__name__)
 
 ERROR_TTL = 60  # seconds a failure stays visible to GET /v1/jobs/{id}
 LATE = "the job's deadline passed before a sprinter ran it"
+MODEL_SPECS = 1024  # models whose input specs a sprinter remembers
 
 # Atomically: first result wins, the request is counted once, waiters are told (the hub
 # API gets the result itself, before the id goes out on the shared done channel), and
@@ -65,16 +71,20 @@ class Sprinter:
     """Runs inference jobs for one worker process (thread-safe)."""
 
     def __init__(
-        self, settings: HubSettings, redis_client: redis.Redis, http: httpx.Client | None = None
+        self,
+        settings: HubSettings,
+        redis_client: redis.Redis,
+        http: httpx.Client | None = None,
+        pool: SandboxPool | None = None,
     ) -> None:
         self.settings = settings
         self.redis = redis_client
         self.name = settings.worker_name
+        # Read before any model is: the key never has to be found while one is loaded.
         self.private_key = settings.signing_key()
-        self.sessions = SessionCache(
-            settings.session_cache_bytes,
-            ProviderChoice(settings.providers, settings.intra_op_threads),
-        )
+        self.sandboxes = pool or SandboxPool(settings)
+        self._specs: OrderedDict[str, ModelSpec] = OrderedDict()
+        self._specs_lock = threading.Lock()
         self._store_result = self.redis.register_script(_STORE_RESULT)
         self._http = http or (httpx.Client(timeout=30.0) if settings.hub_url else None)
 
@@ -120,18 +130,30 @@ class Sprinter:
     def _run(self, job: InferenceJob, rid: str) -> dict[str, Any]:
         if self.settings.worker_delay:
             time.sleep(self.settings.worker_delay)
-        loaded = self.model(job.model_cid)
         try:
             inp = decode_model_input(job.input_abi)
-            feeds = model_input_to_feeds(inp, loaded.input_specs)
         except InvalidTensor as exc:
             raise JobRejected(f"invalid input for model {job.model_cid}: {exc}") from None
+
+        def feeds(spec: ModelSpec) -> dict[str, Any]:
+            try:
+                return model_input_to_feeds(inp, spec.input_specs)
+            except InvalidTensor as exc:
+                raise JobRejected(f"invalid input for model {job.model_cid}: {exc}") from None
+
+        cid = job.model_cid
+        spec = self._known_spec(cid)
+        data = None if spec is not None else self._checked_model_bytes(cid)
+        spec, arrays = self.sandboxes.run_job(
+            cid,
+            spec,
+            lambda: data if data is not None else self._model_bytes(cid),
+            feeds,
+            job.deadline,
+        )
+        self._remember_spec(cid, spec)
         try:
-            arrays = loaded.session.run(list(loaded.output_names), feeds)
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own Fail/InvalidArgument
-            raise JobRejected(f"the model failed on this input: {exc}") from None
-        try:
-            output = outputs_to_model_output(dict(zip(loaded.output_names, arrays, strict=True)))
+            output = outputs_to_model_output(output_dict(spec, arrays))
         except InvalidTensor as exc:
             raise JobRejected(f"the model's output cannot be encoded: {exc}") from None
         receipt = make_receipt(
@@ -161,7 +183,7 @@ class Sprinter:
             args=[json.dumps(result), ttl, rid, self.name],
         )
         if won:
-            log.info("completed %s on %s", rid, loaded.provider)
+            log.info("completed %s on %s", rid, spec.provider)
             return result
         stored = self.redis.get(keys.result_key(rid))
         return json.loads(stored) if stored is not None else result
@@ -180,12 +202,29 @@ class Sprinter:
 
     # -- models ---------------------------------------------------------------------
 
-    def model(self, cid: str) -> LoadedModel:
-        """The cached session of ``cid``, loading the model on a miss."""
-        loaded = self.sessions.get(cid)
-        if loaded is None:
-            loaded = self.sessions.load(cid, self._model_bytes(cid))
-        return loaded
+    def _known_spec(self, cid: str) -> ModelSpec | None:
+        with self._specs_lock:
+            spec = self._specs.get(cid)
+            if spec is not None:
+                self._specs.move_to_end(cid)
+            return spec
+
+    def _remember_spec(self, cid: str, spec: ModelSpec) -> None:
+        with self._specs_lock:
+            self._specs[cid] = spec
+            self._specs.move_to_end(cid)
+            while len(self._specs) > MODEL_SPECS:
+                self._specs.popitem(last=False)
+
+    def _checked_model_bytes(self, cid: str) -> bytes:
+        """The model's bytes, checked to be only their own (the store checked them at
+        upload too, but a worker may get them from elsewhere, and checks cost little)."""
+        data = self._model_bytes(cid)
+        try:
+            check_self_contained(parse_model(data))
+        except InvalidModel as exc:
+            raise JobRejected(f"model {cid} cannot be served: {exc}") from None
+        return data
 
     def _model_bytes(self, cid: str) -> bytes:
         local = Path(self.settings.store_dir) / "models" / f"{cid}.onnx"

@@ -73,6 +73,7 @@ class HubStack:
         job_deadline: float = 30.0,
         max_upload_bytes: int | None = None,
         pool: str | None = None,
+        worker_options: list[str] | None = None,
     ) -> None:
         self.root = Path(root)
         self.store_dir = self.root / "store"
@@ -83,6 +84,7 @@ class HubStack:
         self.job_deadline = job_deadline
         self.max_upload_bytes = max_upload_bytes
         self.pool = pool  # the workers' Celery pool; None: the CLI's default
+        self.worker_options = worker_options or []  # more `hub worker` options
         self.redis = EmbeddedRedis(self.root / "redis")
         self.port = 0
         self.api: subprocess.Popen[bytes] | None = None
@@ -169,6 +171,7 @@ class HubStack:
                 "--loglevel",
                 "WARNING",
                 *(["--pool", self.pool] if self.pool else []),
+                *self.worker_options,
             ],
         )
 
