@@ -78,10 +78,11 @@ class AsyncHubClient(_ClientCore):
         plan = plan_upload(
             path, private_key=private_key, name=name, version=version, description=description
         )
+        hub_id = _wire.read_hub_id(await self._send(Area.UPLOAD, "GET", _wire.HUB_PATH))
         with open_for_upload(plan, progress) as fh:
             files = {"file": (plan.path.name, fh, "application/octet-stream")}
             response = await self._send(
-                Area.UPLOAD, "POST", _wire.MODELS_PATH, data=plan.fields, files=files
+                Area.UPLOAD, "POST", _wire.MODELS_PATH, data=plan.form(hub_id), files=files
             )
         info = _wire.read_model(response, Area.UPLOAD)
         check_uploaded(plan, info.cid)

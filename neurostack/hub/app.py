@@ -19,7 +19,7 @@ import neurostack
 from neurostack.protocol import job_keys as keys
 from neurostack.protocol.errors import InvalidCID, ProtocolError
 
-from . import health, inference, registry
+from . import health, identity, inference, registry
 from .celery_app import make_celery
 from .context import HubContext
 from .dispatch import Dispatcher
@@ -102,6 +102,7 @@ def create_app(settings: HubSettings) -> FastAPI:
         redis_sync=redis_sync,
         dispatcher=dispatcher,
         metrics=metrics,
+        hub_id=identity.load_hub_id(settings),
     )
 
     @asynccontextmanager
@@ -127,4 +128,5 @@ def create_app(settings: HubSettings) -> FastAPI:
     app.include_router(registry.router)
     app.include_router(inference.router)
     app.include_router(health.router)
+    app.include_router(identity.router)
     return app

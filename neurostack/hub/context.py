@@ -37,6 +37,7 @@ class HubContext:
     redis_sync: redis.Redis
     dispatcher: Dispatcher
     metrics: HubMetrics
+    hub_id: bytes  # what upload signatures are bound to (neurostack.hub.identity)
     ready: ReadyCache = field(default_factory=ReadyCache)
 
 

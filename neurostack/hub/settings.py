@@ -43,6 +43,9 @@ class HubSettings(BaseModel):
     )
     receipt_ttl: int = Field(3600, gt=0, description="seconds a receipt stays valid (expiry)")
     ready_cache_seconds: float = Field(2.0, ge=0, description="how long /ready caches its answer")
+    hub_id: str | None = Field(
+        None, description="0x + 64 hex: the id uploads are signed for; None = <store>/hub-id"
+    )
     # sprinter (worker) side
     worker_key: SecretStr | None = Field(None, description="hex secp256k1 key signing receipts")
     worker_key_file: Path | None = Field(None, description="file holding the hex key")
