@@ -54,6 +54,10 @@ def serve(
         float | None, typer.Option(help="seconds before a slow job is duplicated")
     ] = None,
     receipt_ttl: Annotated[int | None, typer.Option(help="seconds receipts stay valid")] = None,
+    hub_id: Annotated[
+        str | None,
+        typer.Option(help="0x + 64 hex: the id uploads are signed for [kept in the store]"),
+    ] = None,
 ) -> None:
     """Serve the hub API (model registry and inference) with uvicorn."""
     import uvicorn
@@ -68,6 +72,7 @@ def serve(
         job_deadline=job_deadline,
         speculative_after=speculative_after,
         receipt_ttl=receipt_ttl,
+        hub_id=hub_id,
     )
     embedded = None
     try:
