@@ -97,8 +97,8 @@ class JsonRpcEndpoint:
         cors = [_VARY]
         if origin is not None:
             if not self.origins.allows(origin):
-                body = refused_origin_body(self.origins.refusal(origin))
-                await _answer(send, 403, body, cors)
+                refused = refused_origin_body(self.origins.refusal(origin))
+                await _answer(send, 403, refused, cors)
                 return
             cors.append((_ALLOW_ORIGIN, self.origins.allow_origin_header(origin)))
         if declared.isdigit() and int(declared) > self.max_body_bytes:
