@@ -30,6 +30,7 @@ from .errors import ProjectError
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "rollup"
 
 KNOWN_MODES = ("VANILLA", "ZK", "TEE", "OPTIMISTIC")
+PROFILES = ("devnet", "production")  # docs/security.md lists what production turns off
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SYMBOL = re.compile(r"^[A-Za-z0-9]{1,11}$")  # wallets such as MetaMask cap symbols at 11
 _PLAIN_TEXT = re.compile(r'^[^"\\\n\r\t{}]{1,64}$')  # safe inside a TOML basic string
@@ -97,6 +98,11 @@ def validate_values(values: dict[str, Any]) -> dict[str, Any]:
             f"modes {out['modes']!r}: a comma-separated list of {', '.join(KNOWN_MODES)}",
         )
         out["modes"] = ",".join(modes)
+    if "profile" in out:
+        check(
+            out["profile"] in PROFILES,
+            f"profile {out['profile']!r}: one of {', '.join(PROFILES)}",
+        )
     if "dev_mnemonic" in out:
         Account.enable_unaudited_hdwallet_features()
         try:
