@@ -30,7 +30,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 WORKERS = int("{{ cookiecutter.workers }}")
-PRODUCTION = "{{ cookiecutter.profile }}" == "production"
+PROFILE = "{{ cookiecutter.profile }}"  # rendered by cookiecutter: devnet or production
+PRODUCTION = PROFILE == "production"
 INITIAL_SUPPLY = "1000000 ether"  # the owner's premine on a production chain
 
 
