@@ -136,9 +136,14 @@ class Sandbox:
 
     def _died(self) -> SandboxFailure:
         """The failure to report for a sandbox that stopped answering by itself."""
-        code = self.proc.poll()
+        try:  # its pipe closed: it is exiting, let it finish to learn how
+            code: int | None = self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            code = None
         self.kill()
-        if code is not None and code < 0:
+        if code is None:
+            how = "stopped answering"
+        elif code < 0:
             how = f"was killed by {signal.Signals(-code).name}"
         else:
             how = f"exited with status {code}"
@@ -324,16 +329,25 @@ class SandboxPool:
         """A ready sandbox for one job; returned to the pool afterwards, or replaced if it
         was killed (a replacement is started at once)."""
         self._forget_after_fork()
-        with self._lock:
-            box = self._idle.pop() if self._idle else None
-        if box is None:
-            box = self._start()
+        box = self._idle_sandbox() or self._start()
         try:
             box.wait_ready(deadline)
             self._announce(box)
             yield box
         finally:
             self._release(box)
+
+    def _idle_sandbox(self) -> Sandbox | None:
+        """A waiting sandbox that is still alive (one may have died while idle, say to the
+        kernel's OOM killer: that is no job's fault, so it is dropped, not handed out)."""
+        while True:
+            with self._lock:
+                box = self._idle.pop() if self._idle else None
+            if box is None or box.proc.poll() is None:
+                return box
+            box.kill()
+            with self._lock:
+                self._all.discard(box)
 
     def _announce(self, box: Sandbox) -> None:
         with self._lock:

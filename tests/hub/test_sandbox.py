@@ -127,6 +127,8 @@ def test_invalid_output_larger_than_the_cap(pool: SandboxPool) -> None:
 def test_invalid_sandbox_killed_mid_job_fails_the_job_only(pool: SandboxPool) -> None:
     import threading
 
+    _honest(pool)  # the sandbox is up: the kill below lands in the job, not in a start
+
     def kill_the_runner() -> None:
         time.sleep(0.3)
         for pid in pool.pids():
@@ -177,3 +179,11 @@ def test_sandboxes_see_no_secret_and_work_in_an_empty_folder(
             assert not any(h.startswith("socket:") for h in held)
         finally:
             fresh.close()
+
+
+def test_a_sandbox_that_died_while_idle_is_not_handed_out(pool: SandboxPool) -> None:
+    _honest(pool)
+    for pid in pool.pids():
+        os.kill(pid, 9)
+    time.sleep(0.2)
+    _honest(pool)  # a fresh sandbox serves it; the dead one is not blamed on the job
