@@ -54,6 +54,7 @@ ENV_KEEP = ("PATH", "PYTHONPATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL", "TZ", "TM
 ENV_KEEP_PREFIXES = ("CUDA_", "NVIDIA_", "OMP_", "ORT_CUDA_")
 # Bytes of answer per output value a sandbox may send (float64 plus framing, generously).
 ANSWER_BYTES_PER_VALUE = 64
+READ_CHUNK = 1 << 16
 
 
 class SandboxFailure(JobRejected):
@@ -117,6 +118,11 @@ class Sandbox:
         self._out = self.proc.stdout.fileno()
         os.set_blocking(self._in, False)
         os.set_blocking(self._out, False)
+        self._readable = select.poll()
+        self._readable.register(self._out, select.POLLIN)
+        self._writable = select.poll()
+        self._writable.register(self._in, select.POLLOUT)
+        self._buffer = bytearray()
         self.provider: str | None = None
         self.dead = False
         self.memory = f"{int(config['memory_bytes']) / MiB:g} MiB"
@@ -231,51 +237,56 @@ class Sandbox:
 
     # -- pipes, with the deadline -----------------------------------------------------
 
-    def _wait(self, fd: int, events: int, deadline: float) -> None:
+    # A request and its answer cost three system calls here (write, poll, read): on a
+    # small machine each one is a measurable share of a tiny model's job.
+
+    def _wait(self, poller: select.poll, deadline: float) -> None:
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError
-        poller = select.poll()
-        poller.register(fd, events)
-        if not poller.poll(remaining * 1000):
+        if remaining <= 0 or not poller.poll(remaining * 1000):
             raise TimeoutError
 
     def _send(self, data: bytes, deadline: float) -> None:
         view = memoryview(data)
-        while view:
-            self._wait(self._in, select.POLLOUT, deadline)
+        while True:
             try:
                 view = view[os.write(self._in, view) :]
             except BlockingIOError:
-                continue
-            except (BrokenPipeError, OSError):
+                pass
+            except OSError:  # BrokenPipeError: it is gone
                 raise self._died() from None
+            if not view:
+                return
+            self._wait(self._writable, deadline)
 
-    def _read(self, size: int, deadline: float) -> bytes:
-        chunks, got = [], 0
-        while got < size:
-            self._wait(self._out, select.POLLIN, deadline)
-            try:
-                chunk = os.read(self._out, min(size - got, 1 << 20))
-            except BlockingIOError:
-                continue
-            except OSError:
-                raise self._died() from None
-            if not chunk:
-                raise self._died()
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
+    def _fill(self, deadline: float, size: int) -> None:
+        """Wait for bytes from the sandbox and append what is there (up to ``size``)."""
+        self._wait(self._readable, deadline)
+        try:
+            chunk = os.read(self._out, size)
+        except BlockingIOError:
+            return
+        except OSError:
+            raise self._died() from None
+        if not chunk:
+            raise self._died()
+        self._buffer += chunk
 
     def _receive(self, deadline: float, max_bytes: int) -> tuple[dict[str, Any], list[bytes]]:
-        length = int.from_bytes(self._read(4, deadline), "big")
+        while len(self._buffer) < 4:
+            self._fill(deadline, READ_CHUNK)
+        length = int.from_bytes(self._buffer[:4], "big")
         if length > max_bytes:
             self.kill()
             raise SandboxFailure(
                 f"the sandbox's answer ({length} bytes) is larger than this job may return"
             )
+        end = 4 + length
+        while len(self._buffer) < end:
+            self._fill(deadline, max(READ_CHUNK, end - len(self._buffer)))
+        body = bytes(self._buffer[4:end])
+        del self._buffer[:end]
         try:
-            return unpack(self._read(length, deadline))
+            return unpack(body)
         except FrameError as exc:
             self.kill()
             raise SandboxFailure(f"the sandbox sent an unreadable answer ({exc})") from None

@@ -35,15 +35,31 @@ PARENT_CHECK_SECONDS = 1.0
 MEMORY_WORDS = ("bad_alloc", "failed to allocate", "out of memory", "cannot allocate")
 
 
-def _read_exact(fd: int, size: int) -> bytes | None:
-    chunks, got = [], 0
-    while got < size:
-        chunk = os.read(fd, min(size - got, 1 << 20))
-        if not chunk:
+class _Input:
+    """Frames from the sprinter, read in large chunks (one system call per small frame)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+
+    def _fill(self, size: int) -> bool:
+        while len(self.buffer) < size:
+            chunk = os.read(self.fd, max(1 << 16, size - len(self.buffer)))
+            if not chunk:
+                return False
+            self.buffer += chunk
+        return True
+
+    def frame(self) -> bytes | None:
+        """The next frame's body; None when the sprinter closed the pipe."""
+        if not self._fill(4):
             return None
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
+        end = 4 + frame_length(self.buffer)
+        if not self._fill(end):
+            return None
+        body = bytes(self.buffer[4:end])
+        del self.buffer[:end]
+        return body
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -120,11 +136,9 @@ class Child:
         _write_all(self.out_fd, pack(header, blobs))
 
     def serve(self, in_fd: int) -> None:
+        frames = _Input(in_fd)
         while True:
-            prefix = _read_exact(in_fd, 4)
-            if prefix is None:
-                return
-            body = _read_exact(in_fd, frame_length(prefix))
+            body = frames.frame()
             if body is None:
                 return
             header, blobs = unpack(body)

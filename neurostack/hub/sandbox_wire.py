@@ -12,6 +12,7 @@ it is buffered. Both sides import only numpy and the standard library.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from typing import Any
 
@@ -83,7 +84,7 @@ def decode_arrays(described: Any, blobs: list[bytes]) -> Arrays:
     for item, blob in zip(described, blobs, strict=True):
         try:
             name, dtype, shape = str(item["name"]), str(item["dtype"]), tuple(item["shape"])
-            count = int(np.prod(shape, dtype=np.int64))
+            count = math.prod(int(d) for d in shape)
             if dtype == "str":
                 values = json.loads(blob)
                 if not isinstance(values, list) or len(values) != count:
