@@ -36,7 +36,7 @@ def pack(header: dict[str, Any], blobs: list[bytes] | None = None) -> bytes:
     return b"".join([_LENGTHS.pack(body_length, len(head_bytes)), head_bytes, *blobs])
 
 
-def frame_length(prefix: bytes) -> int:
+def frame_length(prefix: bytes | bytearray) -> int:
     """The body length announced by a frame's first four bytes."""
     return int.from_bytes(prefix[:4], "big")
 
