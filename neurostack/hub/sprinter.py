@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import redis
+from eth_keys.datatypes import PrivateKey
 
 from neurostack.protocol import job_keys as keys
 from neurostack.protocol.cid import cid_digest, model_cid
@@ -82,6 +83,7 @@ class Sprinter:
         self.name = settings.worker_name
         # Read before any model is: the key never has to be found while one is loaded.
         self.private_key = settings.signing_key()
+        self._signer = PrivateKey(self.private_key)  # built once: derives the public key
         self.sandboxes = pool or SandboxPool(settings)
         self._specs: OrderedDict[str, ModelSpec] = OrderedDict()
         self._specs_lock = threading.Lock()
@@ -164,7 +166,7 @@ class Sprinter:
             input_abi=job.input_abi,
             output_abi=encode_model_output(output),
             expiry=job.expiry,
-            private_key=self.private_key,
+            private_key=self._signer,
         )
         result = JobResult(job.request_id, receipt, None, self.name).to_message()
         # Keep the stored result while at least half of the receipt's validity remains, so a
