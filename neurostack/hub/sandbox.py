@@ -124,6 +124,7 @@ class Sandbox:
         self._writable.register(self._in, select.POLLOUT)
         self._buffer = bytearray()
         self.provider: str | None = None
+        self.memory_limited = False
         self.dead = False
         self.memory = f"{int(config['memory_bytes']) / MiB:g} MiB"
 
@@ -173,6 +174,7 @@ class Sandbox:
             self.kill()
             raise TransientError(f"a sandbox process answered {header.get('op')!r} at start")
         self.provider = str(header.get("provider"))
+        self.memory_limited = header.get("limit") is not None
 
     # -- requests -------------------------------------------------------------------
 
@@ -372,7 +374,9 @@ class SandboxPool:
             "sprinter runs onnxruntime with %s in sandbox processes (per job: %g s, %s)",
             box.provider,
             self.limits.time_limit,
-            f"{self.limits.memory_bytes / MiB:g} MiB",
+            f"{self.limits.memory_bytes / MiB:g} MiB"
+            if box.memory_limited
+            else "memory NOT limited: this platform refused the limit (Linux enforces it)",
         )
 
     def _release(self, box: Sandbox) -> None:

@@ -79,14 +79,21 @@ def _status_kib(field: str) -> int | None:
     return None
 
 
-def _limit_memory(memory_bytes: int, provider: str) -> int:
-    """Bound this process as the module docstring says; returns the limit set."""
+def _limit_memory(memory_bytes: int, provider: str) -> int | None:
+    """Bound this process as the module docstring says; returns the limit set, or None
+    where the platform cannot tell the start-up size or refuses the limit (not Linux)."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     kind, field = (
         (resource.RLIMIT_DATA, "VmData") if provider == CUDA else (resource.RLIMIT_AS, "VmSize")
     )
-    limit = (_status_kib(field) or 0) + memory_bytes
-    resource.setrlimit(kind, (limit, limit))
+    start = _status_kib(field)
+    if start is None:
+        return None
+    limit = start + memory_bytes
+    try:
+        resource.setrlimit(kind, (limit, limit))
+    except (ValueError, OSError):
+        return None
     return limit
 
 
