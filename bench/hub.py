@@ -11,7 +11,10 @@ run and on the same model and inputs:
 - the hub, sequential: one request at a time (latency p50/p99) with 1 and 2 workers;
 - the hub, concurrent: ``--concurrency`` requests in flight for ``--duration`` seconds
   (throughput) with 1 and 2 workers;
-- the SDK (``hub_client.HubClient``, receipts verified locally), sequential.
+- the SDK (``hub_client.HubClient``, receipts verified locally), sequential;
+- the hub, sequential, with 2 workers while one of them runs a model that would loop
+  forever (``--no-abuse`` skips it): honest latency next to a job being cut off by the
+  sprinter's time limit, to compare with the plain 2-worker row.
 
 Every request carries a fresh random input: the hub answers a request whose result it
 still holds from Redis without running the model, which would measure a cache.
@@ -41,6 +44,8 @@ sys.path.insert(0, str(ROOT))  # for tests.hub.stack, the stack the integration 
 
 from hub_client import HubClient
 from neurostack.hub.samples import sample_model_path
+from neurostack.protocol import job_keys as keys
+from tests.hub.hostile_models import endless_loop
 from tests.hub.stack import HubStack
 
 MODEL = "mlp_regressor"
@@ -192,6 +197,29 @@ def bench_concurrent(
     return row
 
 
+def bench_beside_abuse(stack: HubStack, cid: str, xs: list[np.ndarray], tmp: Path) -> Row:
+    """Sequential honest requests while the other worker runs an endless Loop (until the
+    sprinter's job_time_limit stops it); waits for that cut-off before returning."""
+    path = tmp / "endless_loop.onnx"
+    path.write_bytes(endless_loop())
+    loop_cid = stack.upload(path)["cid"]
+    body = {"modelCID": loop_cid, "input": {"x": [[1.0, 1.0, 1.0, 1.0]]}}
+    job = httpx.post(stack.url + "/v1/infer?wait=false", json=body, timeout=30).json()["jobId"]
+    r = stack.redis_client()
+    try:
+        while not r.hgetall(keys.running_key(job)):
+            time.sleep(0.01)
+        row = bench_sequential(stack.url, cid, xs, "2")
+        row.path = "hub, 1 in flight, beside a loop"
+        if httpx.get(f"{stack.url}/v1/jobs/{job}", timeout=10).json()["status"] != "pending":
+            print("note: the looping job ended before the honest requests did")
+        while httpx.get(f"{stack.url}/v1/jobs/{job}", timeout=10).json()["status"] == "pending":
+            time.sleep(0.2)
+    finally:
+        r.close()
+    return row
+
+
 def stop_worker(stack: HubStack, name: str) -> None:
     worker = stack.workers[name]
     assert worker.proc is not None
@@ -231,6 +259,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=2.0, help="seconds per concurrent row")
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight")
     parser.add_argument("--pool", help="the workers' Celery pool (default: the CLI's)")
+    parser.add_argument("--no-abuse", action="store_true", help="skip the row beside a loop")
     args = parser.parse_args()
     rng = np.random.default_rng(7)
     # Shared machines: the load beside the benchmark moves every latency; print it.
@@ -238,7 +267,13 @@ def main() -> None:
     rows = [bench_raw(inputs(rng, max(args.requests, 1000)))]
     with (
         tempfile.TemporaryDirectory(prefix="bench-hub-") as tmp,
-        HubStack(Path(tmp), workers=2, pool=args.pool) as stack,
+        HubStack(
+            Path(tmp),
+            workers=2,
+            pool=args.pool,
+            # long enough for the honest row beside the looping job on a loaded machine
+            worker_options=[] if args.no_abuse else ["--job-time-limit", "20"],
+        ) as stack,
     ):
         cid = stack.upload(sample_model_path(MODEL))["cid"]
         warm_up(stack.url, cid, rng)
@@ -248,6 +283,10 @@ def main() -> None:
             bench_concurrent(stack.url, cid, rng, "2", args.concurrency, args.duration),
             bench_sdk(stack.url, cid, inputs(rng, args.requests), "2"),
         ]
+        if not args.no_abuse:
+            xs = inputs(rng, min(args.requests, 100))
+            two.append(bench_beside_abuse(stack, cid, xs, Path(tmp)))
+            warm_up(stack.url, cid, rng)  # the looping worker's new sandbox loads the model
         stop_worker(stack, "w1")  # the 1-worker rows: w0 alone, already warm
         seq1, cpu = cpu_per_request(
             stack, lambda: bench_sequential(stack.url, cid, inputs(rng, args.requests), "1")
@@ -274,6 +313,13 @@ def main() -> None:
         f"raw onnxruntime / hub throughput: {raw.per_second / best.per_second:.0f}x "
         f"(best hub row: {best.per_second:.0f} inf/s, {best.workers} workers)"
     )
+    beside = [r for r in rows if r.path.endswith("beside a loop")]
+    if beside:
+        alone = next(r for r in rows if r.path.startswith("hub POST") and r.workers == "2")
+        print(
+            f"honest p50 beside a looping job / alone (2 workers): "
+            f"{beside[0].p50_ms / alone.p50_ms:.2f}"
+        )
 
 
 if __name__ == "__main__":

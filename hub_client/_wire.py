@@ -29,6 +29,7 @@ from neurostack.protocol.tensors import (
     model_output_from_json,
 )
 from neurostack.protocol.types import Hash32, ModelCID, RequestId
+from neurostack.protocol.uploads import parse_hub_id
 
 from .errors import (
     HubError,
@@ -53,6 +54,7 @@ from .models import (
 from .verify import SentRequest, ZkKeys, verify_against_request
 
 MODELS_PATH = "/v1/models"
+HUB_PATH = "/v1/hub"
 INFER_PATH = "/v1/infer"
 JOBS_PATH = "/v1/jobs"
 ZK_ARTIFACTS_PATH = "/v1/zk/artifacts"
@@ -256,6 +258,27 @@ def parse_model_list(obj: Any) -> list[ModelInfo]:
 def read_model(response: httpx.Response, area: Area = Area.MODELS) -> ModelInfo:
     raise_for_status(response, area)
     return parse_model_info(_json(response))
+
+
+def read_hub_id(response: httpx.Response) -> bytes:
+    """The hub id of ``GET /v1/hub``: what an upload signature is bound to."""
+    if response.status_code == 404:
+        raise UploadRejected(
+            "this hub does not publish a hub id (GET /v1/hub), so it cannot check EIP-712 "
+            "upload signatures",
+            status=404,
+            hint="upgrade the hub to a Neuro Stack release with signed uploads",
+        )
+    raise_for_status(response, Area.UPLOAD)
+    body = _json(response)
+    try:
+        return parse_hub_id(str(body["hubId"]))
+    except (KeyError, TypeError, ProtocolError):
+        raise HubError(
+            "the hub's GET /v1/hub answer has no valid hubId",
+            status=response.status_code,
+            hint="check that the URL points at a Neuro Stack hub",
+        ) from None
 
 
 def read_model_list(response: httpx.Response) -> list[ModelInfo]:

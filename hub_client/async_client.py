@@ -82,7 +82,9 @@ class AsyncHubClient(_ClientCore):
         plan = plan_upload(
             path, private_key=private_key, name=name, version=version, description=description
         )
-        fields = {**plan.fields, "zk": "true"} if zk else plan.fields
+        hub_id = _wire.read_hub_id(await self._send(Area.UPLOAD, "GET", _wire.HUB_PATH))
+        form = plan.form(hub_id)
+        fields = {**form, "zk": "true"} if zk else form
         with open_for_upload(plan, progress) as fh:
             files = {"file": (plan.path.name, fh, "application/octet-stream")}
             response = await self._send(

@@ -27,7 +27,7 @@ from rich.progress import (
 
 from neurostack.protocol.cid import cid_digest, parse_model_cid
 from neurostack.protocol.errors import ProtocolError
-from neurostack.protocol.uploads import sign_upload
+from neurostack.protocol.uploads import model_upload, sign_upload
 
 from ._wire import checked_cid
 from .errors import HubError, UploadRejected
@@ -40,12 +40,29 @@ Progress_ = bool | Literal["always"]
 
 @dataclass(frozen=True)
 class UploadPlan:
-    """A file ready to upload: its digest, the owner's EIP-191 signature and the form fields."""
+    """A file ready to upload: its digest, the owner's key and the values to sign."""
 
     path: Path
     size: int
     digest: bytes
-    fields: dict[str, str]
+    owner: LocalAccount
+    name: str
+    version: str
+    description: str
+
+    def form(self, hub_id: bytes) -> dict[str, str]:
+        """The upload's form fields, signed for the hub ``hub_id`` (``GET /v1/hub``): the
+        owner's EIP-712 signature of the ``ModelUpload`` message of
+        ``neurostack.protocol.uploads``, next to the very values it signs."""
+        upload = model_upload(hub_id, self.digest, self.name, self.version, self.description)
+        signature = sign_upload(upload, self.owner.key)
+        return {
+            "owner": self.owner.address,
+            "signature": "0x" + bytes(signature).hex(),
+            "name": upload.name,
+            "version": upload.version,
+            "description": upload.description,
+        }
 
 
 def _load_key(private_key: str | bytes) -> LocalAccount:
@@ -66,7 +83,7 @@ def plan_upload(
     version: str,
     description: str,
 ) -> UploadPlan:
-    """Hash the file and sign its sha256 as the owner (``encode_defunct(primitive=digest)``)."""
+    """Hash the file and check the key, before anything is sent."""
     file = Path(path)
     try:
         with file.open("rb") as fh:
@@ -76,16 +93,15 @@ def plan_upload(
         raise UploadRejected(
             f"cannot read {file}: {exc.strerror or exc}", hint="check the path"
         ) from None
-    account = _load_key(private_key)
-    signature = sign_upload(digest, account.key)
-    fields = {
-        "owner": account.address,
-        "signature": "0x" + bytes(signature).hex(),
-        "name": name,
-        "version": version,
-        "description": description,
-    }
-    return UploadPlan(path=file, size=size, digest=digest, fields=fields)
+    return UploadPlan(
+        path=file,
+        size=size,
+        digest=digest,
+        owner=_load_key(private_key),
+        name=name,
+        version=version,
+        description=description,
+    )
 
 
 def _show_progress(progress: Progress_, size: int) -> bool:

@@ -8,6 +8,7 @@ CLI reads files and environment variables and passes the result down.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -107,11 +108,45 @@ class SequencerSection(_Section):
         return to_checksum_address(v)
 
 
+# Browser origins a node allows by default: pages served from this machine.
+DEFAULT_CORS_ORIGINS = (
+    "http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*",
+    "https://localhost:*", "https://127.0.0.1:*", "https://[::1]:*",
+)  # fmt: skip
+# A browser origin pattern of [rpc] cors_origins (sequencer/rpc/origins.py reads them).
+_ORIGIN = re.compile(
+    r"^(\*|null|[a-z][a-z0-9+.-]*://(\*\.)?(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(:(\d{1,5}|\*))?)$"
+)
+
+
 class RpcSection(_Section):
     host: str = Field("127.0.0.1", description="JSON-RPC listen address")
     port: int = Field(8545, ge=0, le=65535, description="JSON-RPC port (HTTP and WebSocket)")
-    dev_methods: bool = Field(True, description="enable evm_mine, evm_snapshot, evm_revert, ...")
+    dev_methods: bool = Field(
+        True, description="enable evm_mine, evm_snapshot, evm_revert, ... (devnets only)"
+    )
     max_logs_range: int = Field(10_000, ge=1, description="eth_getLogs block-range cap")
+    cors_origins: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_CORS_ORIGINS),
+        description="browser origins allowed to call the node (others are refused)",
+    )
+    max_filters: int = Field(1000, ge=1, description="installed eth_newFilter-family filters")
+    max_ws_connections: int = Field(1000, ge=1, description="WebSocket connections at once")
+    max_subscriptions_per_connection: int = Field(
+        100, ge=1, description="eth_subscribe subscriptions per WebSocket connection"
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, v: list[str]) -> list[str]:
+        out = [o.strip().lower().rstrip("/") for o in v]
+        bad = [o for o in out if not _ORIGIN.match(o)]
+        if bad:
+            raise ValueError(
+                f"cannot read origins {bad}: write scheme://host[:port], 'scheme://host:*' "
+                "for any port, 'scheme://*.domain' for subdomains, 'null' or '*'"
+            )
+        return out
 
 
 class DevSection(_Section):

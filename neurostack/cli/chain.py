@@ -60,6 +60,14 @@ def new(
     dev_mnemonic: Annotated[
         str | None, typer.Option(help="Mnemonic of the funded dev accounts [anvil's].")
     ] = None,
+    production: Annotated[
+        bool,
+        typer.Option(
+            "--production",
+            help="Production profile: no dev methods, no funded dev accounts, no dev "
+            "attestation root, only registered models, no browser origins (docs/security.md).",
+        ),
+    ] = False,
     no_input: Annotated[
         bool, typer.Option("--no-input", help="Ask nothing; use flags and defaults.")
     ] = False,
@@ -77,6 +85,7 @@ def new(
         "workers": workers,
         "modes": modes,
         "dev_mnemonic": dev_mnemonic,
+        "profile": "production" if production else None,
     }
     values = {k: v for k, v in given.items() if v is not None}
     from neurostack.devnet.project import create_project

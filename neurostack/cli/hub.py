@@ -69,6 +69,10 @@ def serve(
     zk_job_deadline: Annotated[
         float | None, typer.Option(help="seconds a ZK job (witness + proof) may take")
     ] = None,
+    hub_id: Annotated[
+        str | None,
+        typer.Option(help="0x + 64 hex: the id uploads are signed for [kept in the store]"),
+    ] = None,
 ) -> None:
     """Serve the hub API (model registry and inference) with uvicorn."""
     import uvicorn
@@ -85,6 +89,7 @@ def serve(
         receipt_ttl=receipt_ttl,
         zk_srs_dir=zk_srs_dir,
         zk_job_deadline=zk_job_deadline,
+        hub_id=hub_id,
     )
     embedded = None
     try:
@@ -133,6 +138,15 @@ def worker(
         int | None, typer.Option(help="onnxruntime intra-op threads per session (0: its default)")
     ] = None,
     providers: Annotated[str | None, typer.Option(help="auto, cpu or cuda")] = None,
+    job_time_limit: Annotated[
+        float | None, typer.Option(help="seconds a job's model may load and run [10]")
+    ] = None,
+    job_memory_bytes: Annotated[
+        int | None, typer.Option(help="memory a job's sandbox may take [2 GiB]")
+    ] = None,
+    max_output_elements: Annotated[
+        int | None, typer.Option(help="output values one job may return [1000000]")
+    ] = None,
     loglevel: Annotated[str, typer.Option(help="Celery log level")] = "INFO",
 ) -> None:
     """Run a sprinter: a Celery worker consuming inference jobs."""
@@ -147,6 +161,9 @@ def worker(
         worker_delay=delay,
         intra_op_threads=threads,
         providers=providers,
+        job_time_limit=job_time_limit,
+        job_memory_bytes=job_memory_bytes,
+        max_output_elements=max_output_elements,
     )
     if not settings.redis_url:
         _fail(

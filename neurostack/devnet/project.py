@@ -34,6 +34,7 @@ from .errors import ProjectError
 TEMPLATE_DIR = Path(str(importlib.resources.files("neurostack.templates") / "rollup"))
 
 KNOWN_MODES = ("VANILLA", "ZK", "TEE", "OPTIMISTIC")
+PROFILES = ("devnet", "production")  # docs/security.md lists what production turns off
 # A folder name that is also a valid Python project name (the generated pyproject.toml).
 _SLUG = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$")
 _SYMBOL = re.compile(r"^[A-Za-z0-9]{1,11}$")  # wallets such as MetaMask cap symbols at 11
@@ -102,6 +103,11 @@ def validate_values(values: dict[str, Any]) -> dict[str, Any]:
             f"modes {out['modes']!r}: a comma-separated list of {', '.join(KNOWN_MODES)}",
         )
         out["modes"] = ",".join(modes)
+    if "profile" in out:
+        check(
+            out["profile"] in PROFILES,
+            f"profile {out['profile']!r}: one of {', '.join(PROFILES)}",
+        )
     if "dev_mnemonic" in out:
         Account.enable_unaudited_hdwallet_features()
         try:

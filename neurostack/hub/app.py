@@ -21,7 +21,7 @@ from neurostack.protocol import job_keys as keys
 from neurostack.protocol.errors import InvalidCID, ProtocolError
 from neurostack.protocol.jobs import any_signer
 
-from . import health, inference, registry, zk_api
+from . import health, identity, inference, registry, zk_api
 from .celery_app import make_celery
 from .context import HubContext
 from .errors import HubError, SettingsError
@@ -117,6 +117,7 @@ def create_app(settings: HubSettings) -> FastAPI:
         jobs=jobs,
         metrics=metrics,
         zk=ZkSetupRunner(settings, store),
+        hub_id=identity.load_hub_id(settings),
     )
 
     @asynccontextmanager
@@ -144,4 +145,5 @@ def create_app(settings: HubSettings) -> FastAPI:
     app.include_router(inference.router)
     app.include_router(health.router)
     app.include_router(zk_api.router)
+    app.include_router(identity.router)
     return app

@@ -40,6 +40,7 @@ class HubContext:
     jobs: AsyncJobClient
     metrics: HubMetrics
     zk: ZkSetupRunner
+    hub_id: bytes  # what upload signatures are bound to (neurostack.hub.identity)
     ready: ReadyCache = field(default_factory=ReadyCache)
 
 

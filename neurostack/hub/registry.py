@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
+from neurostack.protocol.uploads import model_upload
+
 from .context import HubContext, hub_context
 from .errors import InvalidUpload, ModelTooLarge
 from .upload import check_upload_signature, receive_upload
@@ -23,9 +25,14 @@ Ctx = Annotated[HubContext, Depends(hub_context)]
 FORM_OVERHEAD = 256 * 1024
 
 UPLOAD_DOC = """Upload an ONNX model as `multipart/form-data` with fields `file`, `owner`
-(0x address), `signature` (the owner's EIP-191 personal-sign of the file's sha256 digest),
-`name`, `version`, `description` and optionally `zk` (`true`: make the model's ZK circuit
-in the background; the record's `zk.status` goes from `pending` to `ready` or `failed`).
+(0x address), `signature`, `name`, `version`, `description` and optionally `zk` (`true`:
+make the model's ZK circuit in the background; the record's `zk.status` goes from `pending`
+to `ready` or `failed`). `signature` is the owner's EIP-712 signature
+(`eth_signTypedData_v4`) of the `ModelUpload` message `{fileHash: sha256 of the file, name,
+version, description}` in this hub's domain (`GET /v1/hub`); name and version are signed
+stripped, an empty version as "1" (`zk` is not signed: it asks for work, not ownership).
+The model must be self-contained: no external data, only the ai.onnx and ai.onnx.ml
+operator sets.
 Answers 201 with the new record, or 200 with the existing one when the same bytes were
 uploaded before (the CID is the content id)."""
 
@@ -38,9 +45,9 @@ uploaded before (the CID is the content id)."""
     responses={
         200: {"description": "the same file was already stored"},
         401: {"description": "missing or malformed signature"},
-        403: {"description": "signed by a key other than the owner's"},
+        403: {"description": "not the owner's signature of this upload for this hub"},
         413: {"description": "file larger than the hub's limit"},
-        422: {"description": "not ONNX, invalid ONNX, or malformed form"},
+        422: {"description": "not ONNX, invalid or not self-contained ONNX, malformed form"},
     },
 )
 async def upload_model(request: Request, response: Response, ctx: Ctx) -> ModelView:
@@ -55,22 +62,26 @@ async def upload_model(request: Request, response: Response, ctx: Ctx) -> ModelV
         fields = await receive_upload(
             request.headers.get("content-type", ""), request.stream(), sink
         )
-        owner = check_upload_signature(
-            fields.get("owner", "").strip(),
-            fields.get("signature", "").strip(),
+        upload = model_upload(
+            ctx.hub_id,
             sink.sha256.digest(),
+            fields.get("name", ""),
+            fields.get("version", ""),
+            fields.get("description", ""),
         )
-        name = fields.get("name", "").strip()
-        if not name:
+        if not upload.name:
             raise InvalidUpload("the upload needs a 'name' field (a short model name)")
+        owner = check_upload_signature(
+            fields.get("owner", "").strip(), fields.get("signature", "").strip(), upload
+        )
         zk = zk_requested(fields.get("zk", ""))
         record, created = await run_in_threadpool(
             ctx.store.add,
             sink,
-            name=name,
-            version=fields.get("version", "1").strip() or "1",
+            name=upload.name,
+            version=upload.version,
             owner=owner,
-            description=fields.get("description", ""),
+            description=upload.description,
         )
     if zk:
         ctx.zk.request(record)

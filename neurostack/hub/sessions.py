@@ -1,5 +1,12 @@
 """ONNX Runtime sessions for sprinters: provider choice and a byte-bounded LRU cache.
 
+Sessions are created only inside a sprinter's sandbox processes (:mod:`.sandbox_child`),
+always from the model's bytes, never from a path. Their options shut the doors onnxruntime
+leaves open to a model file: no session options read from the model's metadata
+(``session.load_config_from_model``), and external data resolved only inside
+``data_dir``, the sandbox's empty private folder (onnxruntime itself refuses absolute
+paths and ``..``); custom-op libraries are never registered.
+
 Provider choice: ``onnxruntime-gpu`` advertises ``CUDAExecutionProvider`` even on a
 machine without a GPU and then silently runs on the CPU, so the advertised list says
 nothing. The first session is created asking for CUDA (then CPU); whatever
@@ -13,6 +20,7 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import onnxruntime as ort
 
@@ -55,26 +63,55 @@ class LoadedModel:
 class ProviderChoice:
     """Decides once per process which execution provider really runs."""
 
-    def __init__(self, preference: str = "auto", intra_op_threads: int = 0) -> None:
+    def __init__(
+        self,
+        preference: str = "auto",
+        intra_op_threads: int = 0,
+        *,
+        data_dir: str | None = None,
+        gpu_mem_limit: int | None = None,
+    ) -> None:
         self.preference = preference
         self.intra_op_threads = intra_op_threads
-        self._decided: list[str] | None = None
+        self.data_dir = data_dir
+        self.gpu_mem_limit = gpu_mem_limit
+        self._decided: list[Any] | None = None
         self._lock = threading.Lock()
+
+    def _cuda(self) -> Any:
+        if self.gpu_mem_limit is None:
+            return CUDA
+        # The CUDA arena's bound: a model cannot take more device memory than a job may.
+        return (CUDA, {"gpu_mem_limit": str(self.gpu_mem_limit)})
 
     def _options(self) -> ort.SessionOptions:
         opts = ort.SessionOptions()
         if self.intra_op_threads:
             opts.intra_op_num_threads = self.intra_op_threads
+        opts.add_session_config_entry("session.load_config_from_model", "0")
+        if self.data_dir is not None:
+            opts.add_session_config_entry(
+                "session.model_external_initializers_file_folder_path", self.data_dir
+            )
         # Spinning threads burn CPU between the small jobs of a shared machine.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.log_severity_level = 3  # errors only: CUDA fallback warnings are handled here
         return opts
 
+    @property
+    def decided(self) -> str | None:
+        """The provider that really runs, once the first session has told (else None)."""
+        with self._lock:
+            decided = self._decided
+        if decided is None:
+            return None
+        return CUDA if len(decided) > 1 else CPU
+
     def create(self, model_bytes: bytes) -> tuple[ort.InferenceSession, str]:
         with self._lock:
             decided = self._decided
         if decided is None:
-            wanted = [CPU] if self.preference == "cpu" else [CUDA, CPU]
+            wanted = [CPU] if self.preference == "cpu" else [self._cuda(), CPU]
             quiet = self.preference == "auto"
             if quiet:
                 # On CPU-only machines the CUDA attempt prints loader errors; "auto" expects
@@ -98,7 +135,7 @@ class ProviderChoice:
                 "sprinter runs onnxruntime with %s (session reports %s)%s", provider, actual, hint
             )
             with self._lock:
-                self._decided = [CUDA, CPU] if provider == CUDA else [CPU]
+                self._decided = [self._cuda(), CPU] if provider == CUDA else [CPU]
             return session, provider
         session = ort.InferenceSession(model_bytes, self._options(), providers=decided)
         return session, session.get_providers()[0]

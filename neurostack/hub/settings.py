@@ -43,6 +43,9 @@ class HubSettings(BaseModel):
     )
     receipt_ttl: int = Field(3600, gt=0, description="seconds a receipt stays valid (expiry)")
     ready_cache_seconds: float = Field(2.0, ge=0, description="how long /ready caches its answer")
+    hub_id: str | None = Field(
+        None, description="0x + 64 hex: the id uploads are signed for; None = <store>/hub-id"
+    )
     # sprinter (worker) side
     worker_key: SecretStr | None = Field(None, description="hex secp256k1 key signing receipts")
     worker_key_file: Path | None = Field(None, description="file holding the hex key")
@@ -72,6 +75,18 @@ class HubSettings(BaseModel):
         None,
         description="directory of ceremony SRS files kzg<rows>.srs; None = generate a "
         "development SRS (never for production)",
+    )
+    # bounds of every job, enforced by the worker's sandbox processes (docs/security.md)
+    job_time_limit: float = Field(
+        10.0, gt=0, description="seconds a job's model may take to load and run"
+    )
+    job_memory_bytes: int = Field(
+        2048 * MiB,
+        ge=64 * MiB,
+        description="memory a job's sandbox may take beyond its start-up size",
+    )
+    max_output_elements: int = Field(
+        1_000_000, gt=0, description="output values one job may return (all outputs)"
     )
 
     def signing_key(self) -> bytes:

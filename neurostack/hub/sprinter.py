@@ -3,12 +3,15 @@
 ``Sprinter.handle(message)`` is idempotent by request id and signer: a job this sprinter
 already answered returns its stored result. It refuses jobs whose deadline passed and
 jobs that ask it to stay away (``avoid``: its results are not usable on that chain);
-otherwise it loads the model (local store, else the hub's ``/v1/models/{cid}/file`` with
-its CID checked), runs onnxruntime, signs the receipt, and stores it under its own address
-in the request's results hash (:mod:`neurostack.protocol.job_keys`), counting the request
-completed once; the same script publishes the result on the chain's completion channel,
-which every requester of that chain (hub API, bridge) listens to. A failure is signed
-too, so that requesters can tell it from one planted in Redis. The Celery task in
+otherwise, for a VANILLA job, it gets the model (local store, else the hub's
+``/v1/models/{cid}/file`` with its CID checked), checks that it is only its own bytes
+(:mod:`.model_policy`, once per CID) and runs it in a sandbox process within the job's
+time and memory bounds (:mod:`.sandbox`); a ZK job is proved by :mod:`.zk_prover` in the
+worker itself (see docs/security.md). It signs the receipt and stores it under its own
+address in the request's results hash (:mod:`neurostack.protocol.job_keys`), counting the
+request completed once; the same script publishes the result on the chain's completion
+channel, which every requester of that chain (hub API, bridge) listens to. A failure is
+signed too, so that requesters can tell it from one planted in Redis. The Celery task in
 :mod:`neurostack.hub.tasks` is a thin wrapper around it.
 """
 
@@ -17,12 +20,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import httpx
 import redis
+from eth_keys.datatypes import PrivateKey
 
 from neurostack.protocol import job_keys as keys
 from neurostack.protocol.cid import cid_digest, model_cid
@@ -42,8 +48,9 @@ from neurostack.protocol.tensors import (
     outputs_to_model_output,
 )
 
-from .errors import Avoided, JobRejected, TransientError
-from .sessions import LoadedModel, ProviderChoice, SessionCache
+from .errors import Avoided, InvalidModel, JobRejected, TransientError
+from .model_policy import check_self_contained, parse_model
+from .sandbox import ModelSpec, SandboxPool, output_dict
 from .settings import HubSettings
 from .zk_prover import ZkProver
 
@@ -51,6 +58,7 @@ log = logging.getLogger(__name__)
 
 ERROR_TTL = 60  # seconds a failure stays visible to GET /v1/jobs/{id}
 LATE = "the job's deadline passed before a sprinter ran it"
+MODEL_SPECS = 1024  # models whose input specs a sprinter remembers
 
 # Atomically: this sprinter's result is stored under its own address (a non-hash value at
 # the key is planted junk and goes), the request is counted completed once, the chain's
@@ -83,18 +91,23 @@ class Sprinter:
     """Runs inference jobs for one worker process (thread-safe)."""
 
     def __init__(
-        self, settings: HubSettings, redis_client: redis.Redis, http: httpx.Client | None = None
+        self,
+        settings: HubSettings,
+        redis_client: redis.Redis,
+        http: httpx.Client | None = None,
+        pool: SandboxPool | None = None,
     ) -> None:
         self.settings = settings
         self.redis = redis_client
         self.name = settings.worker_name
+        # Read before any model is: the key never has to be found while one is loaded.
         self.private_key = settings.signing_key()
-        self.address = sprinter_address(self.private_key)
+        self._signer = PrivateKey(self.private_key)  # built once: derives the public key
+        self.address = sprinter_address(self._signer)
         self._field = "0x" + self.address.hex()  # this sprinter's field in result hashes
-        self.sessions = SessionCache(
-            settings.session_cache_bytes,
-            ProviderChoice(settings.providers, settings.intra_op_threads),
-        )
+        self.sandboxes = pool or SandboxPool(settings)
+        self._specs: OrderedDict[str, ModelSpec] = OrderedDict()
+        self._specs_lock = threading.Lock()
         self._store_result = self.redis.register_script(_STORE_RESULT)
         self._store_error = self.redis.register_script(_STORE_ERROR)
         self._http = http or (httpx.Client(timeout=30.0) if settings.hub_url else None)
@@ -174,28 +187,41 @@ class Sprinter:
             input_abi=job.input_abi,
             output_abi=output_abi,
             expiry=job.expiry,
-            private_key=self.private_key,
+            private_key=self._signer,
             proof=proof,
         )
         return self._store(job, rid, receipt, provider)
 
     def _infer(self, job: InferenceJob) -> tuple[bytes, str]:
-        """onnxruntime's output for ``job`` (ABI-encoded) and the provider that ran it."""
-        loaded = self.model(job.model_cid)
+        """The model's output for ``job`` (ABI-encoded), run in a sandbox, and the provider
+        that ran it."""
         try:
             inp = decode_model_input(job.input_abi)
-            feeds = model_input_to_feeds(inp, loaded.input_specs)
         except InvalidTensor as exc:
             raise JobRejected(f"invalid input for model {job.model_cid}: {exc}") from None
+
+        def feeds(spec: ModelSpec) -> dict[str, Any]:
+            try:
+                return model_input_to_feeds(inp, spec.input_specs)
+            except InvalidTensor as exc:
+                raise JobRejected(f"invalid input for model {job.model_cid}: {exc}") from None
+
+        cid = job.model_cid
+        spec = self._known_spec(cid)
+        data = None if spec is not None else self._checked_model_bytes(cid)
+        spec, arrays = self.sandboxes.run_job(
+            cid,
+            spec,
+            lambda: data if data is not None else self._model_bytes(cid),
+            feeds,
+            job.deadline,
+        )
+        self._remember_spec(cid, spec)
         try:
-            arrays = loaded.session.run(list(loaded.output_names), feeds)
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own Fail/InvalidArgument
-            raise JobRejected(f"the model failed on this input: {exc}") from None
-        try:
-            output = outputs_to_model_output(dict(zip(loaded.output_names, arrays, strict=True)))
+            output = outputs_to_model_output(output_dict(spec, arrays))
         except InvalidTensor as exc:
             raise JobRejected(f"the model's output cannot be encoded: {exc}") from None
-        return encode_model_output(output), loaded.provider
+        return encode_model_output(output), spec.provider
 
     def _store(
         self, job: InferenceJob, rid: str, receipt: InferenceReceipt, provider: str
@@ -218,7 +244,7 @@ class Sprinter:
         return result
 
     def _fail(self, job: InferenceJob, rid: str, reason: str) -> dict[str, Any]:
-        failed = sign_job_error(job.chain_id, job.request_id, reason, self.name, self.private_key)
+        failed = sign_job_error(job.chain_id, job.request_id, reason, self.name, self._signer)
         result = failed.to_message()
         self._store_error(
             keys=[
@@ -233,12 +259,29 @@ class Sprinter:
 
     # -- models ---------------------------------------------------------------------
 
-    def model(self, cid: str) -> LoadedModel:
-        """The cached session of ``cid``, loading the model on a miss."""
-        loaded = self.sessions.get(cid)
-        if loaded is None:
-            loaded = self.sessions.load(cid, self._model_bytes(cid))
-        return loaded
+    def _known_spec(self, cid: str) -> ModelSpec | None:
+        with self._specs_lock:
+            spec = self._specs.get(cid)
+            if spec is not None:
+                self._specs.move_to_end(cid)
+            return spec
+
+    def _remember_spec(self, cid: str, spec: ModelSpec) -> None:
+        with self._specs_lock:
+            self._specs[cid] = spec
+            self._specs.move_to_end(cid)
+            while len(self._specs) > MODEL_SPECS:
+                self._specs.popitem(last=False)
+
+    def _checked_model_bytes(self, cid: str) -> bytes:
+        """The model's bytes, checked to be only their own (the store checked them at
+        upload too, but a worker may get them from elsewhere, and checks cost little)."""
+        data = self._model_bytes(cid)
+        try:
+            check_self_contained(parse_model(data))
+        except InvalidModel as exc:
+            raise JobRejected(f"model {cid} cannot be served: {exc}") from None
+        return data
 
     def _model_bytes(self, cid: str) -> bytes:
         local = Path(self.settings.store_dir) / "models" / f"{cid}.onnx"

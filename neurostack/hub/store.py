@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from neurostack.protocol.cid import model_cid, parse_model_cid
 
 from .errors import InvalidModel, ModelNotFound, ModelTooLarge
+from .model_policy import check_self_contained, parse_model
 
 CHUNK = 1024 * 1024
 
@@ -91,14 +92,11 @@ def _specs(values: list[onnx.ValueInfoProto], skip: set[str]) -> tuple[TensorSpe
 
 
 def inspect_model(path: Path) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]:
-    """Validate an ONNX file with ``onnx.checker`` and return its (inputs, outputs)."""
-    try:
-        model = onnx.load(str(path), load_external_data=False)
-    except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError, RuntimeWarning, ...
-        raise InvalidModel(
-            f"the file is not an ONNX model ({type(exc).__name__}: {exc}); "
-            "upload a .onnx file exported by your framework"
-        ) from None
+    """Validate an ONNX file and return its (inputs, outputs): first that it is only its
+    own bytes (:func:`~neurostack.hub.model_policy.check_self_contained`, before anything
+    could resolve a path), then ``onnx.checker``."""
+    model = parse_model(path.read_bytes())
+    check_self_contained(model)
     try:
         onnx.checker.check_model(model, full_check=True)
     except Exception as exc:  # noqa: BLE001 - ValidationError, InferenceError, ...

@@ -5,9 +5,11 @@ oversized file would be written out in full before being refused. Here the reque
 body is fed chunk by chunk through ``python_multipart``'s streaming parser straight
 into the store's :class:`~neurostack.hub.store.UploadSink`, which stops at the limit.
 
-Authorisation: the ``signature`` field is an EIP-191 personal-sign, by ``owner``, of the
-file's sha256 digest (``neurostack.protocol.uploads``), so
-nobody can publish a model under another address.
+Authorisation: the ``signature`` field is ``owner``'s EIP-712 signature of the typed
+``ModelUpload`` message (this hub's id, the file's sha256, name, version, description;
+``neurostack.protocol.uploads``), so nobody can publish a model under another address,
+and no signature made for anything else (another hub, file or name, a login challenge,
+a personal-sign) authorises an upload.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ from eth_utils import is_hex_address, to_checksum_address
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from neurostack.protocol.uploads import InvalidUploadSignature, recover_upload_signer
+from neurostack.protocol.uploads import (
+    InvalidUploadSignature,
+    ModelUpload,
+    recover_upload_signer,
+)
 
 from .errors import InvalidUpload, UploadForbidden, UploadUnauthorized
 from .store import UploadSink
@@ -111,27 +117,32 @@ async def receive_upload(
         raise InvalidUpload("form fields must be UTF-8 text") from None
 
 
-def check_upload_signature(owner: str, signature: str, file_sha256: bytes) -> str:
-    """Check that ``signature`` is ``owner``'s EIP-191 signature of the file digest;
-    returns the EIP-55 owner address."""
+SIGN_HINT = (
+    "sign the EIP-712 ModelUpload message of this hub (GET /v1/hub gives its domain) over "
+    "the file's sha256, name, version and description, with the owner's key "
+    "(eth_signTypedData_v4; the SDK and `neurostack model upload` do this)"
+)
+
+
+def check_upload_signature(owner: str, signature: str, upload: ModelUpload) -> str:
+    """Check that ``signature`` is ``owner``'s EIP-712 signature of ``upload``; returns the
+    EIP-55 owner address."""
     if not owner or not is_hex_address(owner):
         raise InvalidUpload(f"owner {owner!r} is not an Ethereum address (0x + 40 hex digits)")
     if not signature:
-        raise UploadUnauthorized(
-            "the upload is not signed: send 'signature', the owner's EIP-191 personal-sign of "
-            "the file's sha256 digest (eth_account encode_defunct(primitive=digest))"
-        )
+        raise UploadUnauthorized(f"the upload is not signed: send 'signature'; {SIGN_HINT}")
     try:
-        signer = recover_upload_signer(file_sha256, signature)
+        signer = recover_upload_signer(upload, signature)
     except InvalidUploadSignature:
         raise UploadUnauthorized(
-            "the signature is malformed: expected 65 bytes of hex, an EIP-191 personal-sign "
-            "of the file's sha256 digest"
+            f"the signature is malformed: expected 65 bytes of hex; {SIGN_HINT}"
         ) from None
     owner = to_checksum_address(owner)
     if signer != owner:
+        # A signature over anything else (another hub, file, name, version or description,
+        # or not EIP-712 at all) recovers to an unrelated address: the same answer for all.
         raise UploadForbidden(
-            f"the signature was made by {signer}, not by the owner {owner}: sign the file's "
-            "sha256 digest with the owner's key"
+            f"the signature does not authorise this upload for {owner}: it was made by "
+            f"another key or for another message; {SIGN_HINT}"
         )
     return owner

@@ -9,8 +9,11 @@ are the only places in the hub that read the environment.
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import logging
 import os
+import sys
 from typing import Any
 
 import redis
@@ -40,7 +43,25 @@ def configure(settings: HubSettings) -> Celery:
         raise SettingsError("a worker needs the broker: pass --redis-url or set REDIS_URL")
     _app = make_celery(settings.redis_url, settings)
     _sprinter = Sprinter(settings, redis.Redis.from_url(settings.redis_url))
+    atexit.register(_sprinter.sandboxes.close)
     return _app
+
+
+PR_SET_DUMPABLE = 4
+
+
+def protect_process_memory() -> None:
+    """Make this process non-dumpable (Linux): other processes of the same user, its own
+    sandboxes included, can then neither read its memory nor its ``/proc`` entries
+    (``environ``, ``mem``), where the signing key lives. Elsewhere this does nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+            log.warning("could not make the sprinter non-dumpable (errno %d)", ctypes.get_errno())
+    except (OSError, AttributeError):
+        log.warning("could not make the sprinter non-dumpable (no prctl)")
 
 
 def current_sprinter() -> Sprinter:
@@ -57,8 +78,13 @@ def run_worker(
     """Run a Celery worker consuming the inference queue until it is stopped."""
     if pool not in POOLS:
         raise SettingsError(f"unknown pool {pool!r}; choose one of {', '.join(POOLS)}")
+    protect_process_memory()
     app = configure(settings)
     log.warning("sprinter %s signing as %s", settings.worker_name, _signer_address())
+    assert _sprinter is not None
+    if pool != "prefork":  # prefork's children start their own (pipes do not survive a fork)
+        # One sandbox per job slot, started while Celery starts: the first jobs need not wait.
+        _sprinter.sandboxes.prestart(1 if pool == "solo" else concurrency)
     app.worker_main(
         [
             "worker",

@@ -26,6 +26,7 @@ from .hashing import keccak, uint_bytes
 from .modes import InferenceMode
 from .receipts import (
     InferenceReceipt,
+    SigningKey,
     check_receipt,
     receipt_from_json,
     receipt_to_json,
@@ -217,7 +218,7 @@ def job_error_digest(chain_id: int, rid: bytes, error: str) -> Hash32:
 
 
 def sign_job_error(
-    chain_id: int, rid: bytes, error: str, worker: str, private_key: bytes | str
+    chain_id: int, rid: bytes, error: str, worker: str, private_key: SigningKey
 ) -> JobResult:
     """The failed result of request ``rid`` on ``chain_id``, signed by a sprinter key."""
     signature = sign_digest(job_error_digest(chain_id, rid, error), private_key)

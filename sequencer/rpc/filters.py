@@ -4,7 +4,9 @@ Criteria matching (:class:`LogCriteria`) is shared with WebSocket ``logs``
 subscriptions. Installed filters keep a cursor (the last block they reported) and
 answer ``eth_getFilterChanges`` by scanning the blocks after it, as geth does; pending
 transaction filters collect hashes from the node's pending listener. A filter not
-polled for :data:`FILTER_TIMEOUT` seconds is dropped (geth's 5 minutes).
+polled for :data:`FILTER_TIMEOUT` seconds is dropped (geth's 5 minutes). At most
+``max_filters`` are installed at once (``[rpc] max_filters``); one more is a ``-32005``
+"limit exceeded" error, so anonymous callers cannot grow the node's memory without bound.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 FILTER_TIMEOUT = 300.0  # seconds, geth's filter deadline
 MAX_TOPICS = 4
 MAX_PENDING_PER_FILTER = 10_000  # a never-polled pending filter must not grow forever
+MAX_FILTERS = 1000  # default of [rpc] max_filters
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,10 +177,17 @@ class InstalledFilter:
 class FilterRegistry:
     """Installed polling filters of one node. Thread-safe."""
 
-    def __init__(self, node: Node, max_logs_range: int, timeout: float = FILTER_TIMEOUT):
+    def __init__(
+        self,
+        node: Node,
+        max_logs_range: int,
+        timeout: float = FILTER_TIMEOUT,
+        max_filters: int = MAX_FILTERS,
+    ):
         self.node = node
         self.max_logs_range = max_logs_range
         self.timeout = timeout
+        self.max_filters = max_filters
         self._filters: dict[str, InstalledFilter] = {}
         self._lock = threading.Lock()
 
@@ -187,6 +197,12 @@ class FilterRegistry:
         filter_id = hex(secrets.randbits(128))
         with self._lock:
             self._expire()
+            if len(self._filters) >= self.max_filters:
+                raise LimitExceeded(
+                    f"too many installed filters: at most {self.max_filters} "
+                    "(rpc.max_filters in chain.toml); eth_uninstallFilter the ones you no "
+                    f"longer poll (unpolled ones expire after {self.timeout:g} s)"
+                )
             self._filters[filter_id] = flt
         return filter_id
 

@@ -10,9 +10,10 @@ FastAPI as before. The endpoint keeps what the routed version promised:
 
 - the body cap (``Content-Length`` checked first, then the bytes as they arrive): 413 with a
   JSON-RPC ``-32600`` error;
-- the CORS answer of the app's ``CORSMiddleware`` for a non-preflight request (the app
-  allows any origin without credentials: ``Access-Control-Allow-Origin: *`` when the request
-  has an ``Origin``, and ``Vary: Origin`` always);
+- the origin rule of :mod:`~sequencer.rpc.origins`: a request whose ``Origin`` is not
+  allowed is refused (403 with a JSON-RPC ``-32600`` error) before it is read; an allowed
+  one gets the CORS answer of the app's ``CORSMiddleware`` (``Access-Control-Allow-Origin``,
+  no credentials), and ``Vary: Origin`` is always sent;
 - metrics, since the dispatcher counts every call;
 - the dispatcher runs off the event loop, so a slow ``eth_call`` never blocks it: in a
   worker thread, or, for a method with a batch handler (``eth_sendRawTransaction``), on the
@@ -33,7 +34,8 @@ from fastapi import FastAPI
 
 from .coalesce import Coalescer
 from .dispatch import Dispatcher
-from .errors import RequestTooLarge
+from .errors import InvalidRequest, RequestTooLarge
+from .origins import OriginPolicy
 
 log = logging.getLogger("sequencer.rpc")
 
@@ -43,7 +45,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 _VARY = (b"vary", b"Origin")
-_ANY_ORIGIN = (b"access-control-allow-origin", b"*")
+_ALLOW_ORIGIN = b"access-control-allow-origin"
 
 
 def too_large_body(limit: int) -> bytes:
@@ -51,6 +53,12 @@ def too_large_body(limit: int) -> bytes:
     error = RequestTooLarge(
         f"request body too large: the limit is {limit} bytes; send smaller requests or batches"
     )
+    return _json_bytes({"jsonrpc": "2.0", "id": None, "error": error.to_json()})
+
+
+def refused_origin_body(message: str) -> bytes:
+    """The JSON-RPC error body sent with HTTP 403 to a caller whose origin is not allowed."""
+    error = InvalidRequest(message)
     return _json_bytes({"jsonrpc": "2.0", "id": None, "error": error.to_json()})
 
 
@@ -66,22 +74,33 @@ class JsonRpcEndpoint:
     """ASGI handler for ``POST /``: read the body (capped), dispatch in a thread, answer."""
 
     def __init__(
-        self, dispatcher: Dispatcher, max_body_bytes: int, coalescer: Coalescer | None = None
+        self,
+        dispatcher: Dispatcher,
+        max_body_bytes: int,
+        coalescer: Coalescer | None = None,
+        origins: OriginPolicy | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.max_body_bytes = max_body_bytes
         self.coalescer = coalescer  # used while it runs (the app's lifespan starts it)
+        self.origins = origins or OriginPolicy()
         self._too_large = too_large_body(max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        has_origin = False
+        origin: bytes | None = None
         declared = b""
         for name, value in scope["headers"]:
             if name == b"content-length":
                 declared = value
             elif name == b"origin":
-                has_origin = True
-        cors = [_VARY, _ANY_ORIGIN] if has_origin else [_VARY]
+                origin = value
+        cors = [_VARY]
+        if origin is not None:
+            if not self.origins.allows(origin):
+                refused = refused_origin_body(self.origins.refusal(origin))
+                await _answer(send, 403, refused, cors)
+                return
+            cors.append((_ALLOW_ORIGIN, self.origins.allow_origin_header(origin)))
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             await _answer(send, 413, self._too_large, cors)
             return

@@ -2,8 +2,9 @@
 
 ``/`` answers JSON-RPC over HTTP POST and upgrades to WebSocket on the same path, like
 geth and anvil. ``GET /health`` is a readiness probe and ``GET /metrics`` serves
-Prometheus metrics. CORS is open so browser wallets (MetaMask) and dApps served from any
-origin can call the node.
+Prometheus metrics. Browser origins are allowed by ``[rpc] cors_origins`` (localhost
+by default, :mod:`~sequencer.rpc.origins`): an unlisted origin is refused for ``POST /``
+and for WebSocket handshakes, not merely denied the CORS headers.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ from .errors import NotificationsUnsupported
 from .filters import FilterRegistry
 from .http import JsonRpcEndpoint, RpcApp
 from .metrics import CallStats, rpc_registry
-from .ws import SubscriptionHub, serve_websocket
+from .origins import OriginPolicy
+from .ws import SubscriptionHub, refuse_websocket, serve_websocket
 
 if TYPE_CHECKING:
     from ..node import Node
@@ -102,13 +104,17 @@ def create_app(
     (``node.dev``, from ``[rpc] dev_methods``); ``dev_methods=False`` leaves them out."""
     config = node.config
     dev_powers = node.dev if dev_methods is not False else None
-    filters = FilterRegistry(node, config.rpc.max_logs_range)
+    filters = FilterRegistry(node, config.rpc.max_logs_range, max_filters=config.rpc.max_filters)
     ctx = RpcContext(node, config, filters, _client_version())
     methods = method_table(dev_powers)
     ctx.served = frozenset(methods)
     stats = CallStats(lambda name: name in methods or name in ("eth_subscribe", "eth_unsubscribe"))
     dispatcher = Dispatcher(methods, ctx, max_batch=max_batch, record=stats.record)
-    hub = SubscriptionHub()
+    hub = SubscriptionHub(
+        max_connections=config.rpc.max_ws_connections,
+        max_subscriptions=config.rpc.max_subscriptions_per_connection,
+    )
+    origins = OriginPolicy(config.rpc.cors_origins)
     registry = rpc_registry(node, stats, lambda: len(hub.connections))
     node.add_block_listener(hub.on_block)
     node.add_pending_listener(hub.on_pending)
@@ -135,9 +141,13 @@ def create_app(
     app.state.subscriptions = hub
     # RpcApp answers POST / with this before FastAPI's middleware and routing (http.py says
     # why); the route stays so the app's route table still describes it.
-    app.json_rpc = JsonRpcEndpoint(dispatcher, max_body_bytes, coalescer)
+    app.json_rpc = JsonRpcEndpoint(dispatcher, max_body_bytes, coalescer, origins)
 
     async def rpc_ws(websocket: WebSocket) -> None:
+        origin = websocket.headers.get("origin")
+        if origin is not None and not origins.allows(origin.encode("latin-1")):
+            await refuse_websocket(websocket, 403, origins.refusal(origin.encode("latin-1")))
+            return
         await serve_websocket(websocket, dispatcher, hub)
 
     async def health(request: Request) -> Response:
@@ -158,7 +168,8 @@ def create_app(
     )
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=["*"],
+        allow_origins=["*"] if origins.any else [],
+        allow_origin_regex=None if origins.any else origins.regex,
         allow_methods=["POST", "GET", "OPTIONS"],
         allow_headers=["*"],
     )

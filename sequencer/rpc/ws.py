@@ -6,6 +6,11 @@ its own threads; :class:`SubscriptionHub` formats each event once and hands it t
 event loop with ``loop.call_soon_threadsafe``, which fans it out to the connections'
 send queues. A subscription is activated only after the reply carrying its id is
 queued, so a client never sees a notification for an id it does not know yet.
+
+Caps (``[rpc]`` in chain.toml): at most ``max_ws_connections`` connections at once (one
+more is refused at the handshake, HTTP 503) and ``max_subscriptions_per_connection``
+subscriptions each (one more is a ``-32005`` "limit exceeded" error), so no client can
+make the node format and queue notifications without bound.
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from anyio import to_thread
+from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .dispatch import Dispatcher, Method
-from .errors import InvalidParams, UnknownSubscription
+from .errors import InvalidParams, InvalidRequest, LimitExceeded, UnknownSubscription
 from .filters import LogCriteria, log_criteria
 from .formatters import format_header, format_log
 from .params import ArgumentError, string
@@ -33,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("sequencer.rpc.ws")
 
 SEND_QUEUE_LIMIT = 20_000  # a client that stops reading is disconnected, like geth
+MAX_CONNECTIONS = 1000  # defaults of [rpc] max_ws_connections / max_subscriptions_per_connection
+MAX_SUBSCRIPTIONS = 100
 SUBSCRIPTION_KINDS = ("newHeads", "logs", "newPendingTransactions")
 
 
@@ -68,7 +76,14 @@ class Connection:
             except ArgumentError as exc:
                 raise InvalidParams(f"invalid argument 1: {exc}") from None
         sub_id = "0x" + secrets.token_hex(16)
+        limit = self.hub.max_subscriptions
         with self.lock:
+            if len(self.subscriptions) >= limit:
+                raise LimitExceeded(
+                    f"too many subscriptions on this connection: at most {limit} "
+                    "(rpc.max_subscriptions_per_connection in chain.toml); eth_unsubscribe "
+                    "the ones you no longer need"
+                )
             self.subscriptions[sub_id] = Subscription(kind, criteria)
         return sub_id
 
@@ -113,9 +128,13 @@ def _notification(sub_id: str, result: Any) -> str:
 class SubscriptionHub:
     """Bridges node listener threads to WebSocket connections on the event loop."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, max_connections: int = MAX_CONNECTIONS, max_subscriptions: int = MAX_SUBSCRIPTIONS
+    ) -> None:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.connections: set[Connection] = set()
+        self.max_connections = max_connections
+        self.max_subscriptions = max_subscriptions
 
     def _post(self, fn: Any, *args: Any) -> None:
         loop = self.loop
@@ -164,10 +183,28 @@ class SubscriptionHub:
                 conn.push(_notification(sub_id, tx_hash))
 
 
+async def refuse_websocket(websocket: WebSocket, status: int, message: str) -> None:
+    """Refuse a WebSocket handshake with an HTTP answer carrying a JSON-RPC error (where
+    the server supports the denial-response extension; a bare 403 otherwise)."""
+    body = {"jsonrpc": "2.0", "id": None, "error": InvalidRequest(message).to_json()}
+    try:
+        await websocket.send_denial_response(JSONResponse(body, status_code=status))
+    except RuntimeError:
+        await websocket.close(code=1008, reason=message[:120])
+
+
 async def serve_websocket(
     websocket: WebSocket, dispatcher: Dispatcher, hub: SubscriptionHub
 ) -> None:
     """Run one WebSocket client until it disconnects."""
+    if len(hub.connections) >= hub.max_connections:
+        await refuse_websocket(
+            websocket,
+            503,
+            f"too many WebSocket connections: at most {hub.max_connections} "
+            "(rpc.max_ws_connections in chain.toml); retry later",
+        )
+        return
     await websocket.accept()
     conn = Connection(hub)
     hub.connections.add(conn)

@@ -232,3 +232,63 @@ def test_no_template_file_is_git_ignored() -> None:
         cwd=TEMPLATE_DIR.parents[1], capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert ignored.returncode == 1, f"ignored by .gitignore: {ignored.stdout}"
+
+
+def test_new_production_profile_turns_the_devnet_conveniences_off(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["new", "prod", "--production", "--no-input", "--output-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    config = load_chain_config(tmp_path / "prod" / "chain.toml")
+    assert config.rpc.dev_methods is False
+    assert config.rpc.cors_origins == []
+    assert config.dev_accounts() == []  # no publicly known funded keys
+    assert config.inference.allow_unregistered_models is False
+    assert config.inference.attestation_root_key is None
+    assert config.inference.attestation_roots == config.inference.approved_measurements == []
+    assert config.inference.tee_keys == []
+    assert not (tmp_path / "prod" / "keys" / "attestation-root.key").exists()
+    owner = Account.from_key(config.key_file.read_text().strip()).address
+    assert config.premine() == {owner: 10**6 * 10**18}
+    assert len(config.inference.sprinters) == len(config.hub.sprinter_keys) == 2
+
+
+def test_new_devnet_profile_keeps_them(tmp_path: Path) -> None:
+    assert (
+        runner.invoke(app, ["new", "dev", "--no-input", "--output-dir", str(tmp_path)]).exit_code
+        == 0
+    )
+    config = load_chain_config(tmp_path / "dev" / "chain.toml")
+    assert config.rpc.dev_methods and config.inference.allow_unregistered_models
+    assert "http://localhost:*" in config.rpc.cors_origins
+    assert len(config.dev_accounts()) == 10 and config.inference.attestation_root_key is not None
+
+
+@pytest.mark.slow
+def test_invalid_dev_calls_and_browser_origins_on_a_production_node(tmp_path: Path) -> None:
+    """The production chain as a node serves it: no evm_* methods, no browser origin."""
+    import httpx
+
+    from sequencer.node import Node
+    from sequencer.rpc import RpcServer
+
+    create_project("prod", tmp_path, {"profile": "production", "block_time": 0})
+    config = load_chain_config(tmp_path / "prod" / "chain.toml")
+    node = Node(config)
+    node.start()
+    try:
+        with RpcServer(node) as server:
+            mine = httpx.post(server.url, json={"jsonrpc": "2.0", "id": 1, "method": "evm_mine"})
+            assert mine.json()["error"]["code"] == -32601
+            page = httpx.post(
+                server.url,
+                json={"jsonrpc": "2.0", "id": 2, "method": "eth_chainId"},
+                headers={"origin": "http://localhost:3000"},
+            )
+            assert page.status_code == 403
+            script = httpx.post(
+                server.url, json={"jsonrpc": "2.0", "id": 3, "method": "eth_chainId"}
+            )
+            assert int(script.json()["result"], 16) == config.chain.chain_id
+    finally:
+        node.stop()

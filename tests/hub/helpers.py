@@ -11,11 +11,12 @@ from neurostack.hub.store import ModelStore
 
 
 def store_files(store_dir: Path) -> list[str]:
-    """Every file in a model store except the Redis data a test stack keeps next to it."""
+    """Every file in a model store except the Redis data a test stack keeps next to it
+    and the hub's id (``hub-id``, written when the API starts)."""
     return sorted(
         str(p.relative_to(store_dir))
         for p in Path(store_dir).rglob("*")
-        if p.is_file() and "redis" not in p.parts
+        if p.is_file() and "redis" not in p.parts and p.name != "hub-id"
     )
 
 

@@ -28,9 +28,9 @@ from typing import Any, Self
 import httpx
 import redis
 from eth_account import Account
-from eth_account.messages import encode_defunct
 
 from neurostack.hub.broker import EmbeddedRedis, free_port
+from neurostack.protocol.uploads import model_upload, parse_hub_id, sign_upload
 
 NEUROSTACK = str(Path(sys.executable).with_name("neurostack"))
 START_TIMEOUT = 60.0
@@ -73,6 +73,7 @@ class HubStack:
         job_deadline: float = 30.0,
         max_upload_bytes: int | None = None,
         pool: str | None = None,
+        worker_options: list[str] | None = None,
     ) -> None:
         self.root = Path(root)
         self.store_dir = self.root / "store"
@@ -83,6 +84,7 @@ class HubStack:
         self.job_deadline = job_deadline
         self.max_upload_bytes = max_upload_bytes
         self.pool = pool  # the workers' Celery pool; None: the CLI's default
+        self.worker_options = worker_options or []  # more `hub worker` options
         self.redis = EmbeddedRedis(self.root / "redis")
         self.port = 0
         self.api: subprocess.Popen[bytes] | None = None
@@ -169,6 +171,7 @@ class HubStack:
                 "--loglevel",
                 "WARNING",
                 *(["--pool", self.pool] if self.pool else []),
+                *self.worker_options,
             ],
         )
 
@@ -249,16 +252,28 @@ class HubStack:
     def redis_client(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url)
 
+    @property
+    def hub_id(self) -> bytes:
+        """The hub's id (``GET /v1/hub``): what upload signatures are bound to."""
+        return parse_hub_id(httpx.get(self.url + "/v1/hub", timeout=10).json()["hubId"])
+
     def upload(self, path: Path, *, name: str | None = None, **fields: Any) -> dict[str, Any]:
         """Upload a model signed by ``self.owner``; returns the record (201 or 200)."""
         data = Path(path).read_bytes()
         response = httpx.post(
             self.url + "/v1/models",
             timeout=60,
-            **upload_form(data, self.owner, name=name or Path(path).stem, **fields),
+            **upload_form(
+                data, self.owner, name=name or Path(path).stem, hub_id=self.hub_id, **fields
+            ),
         )
         response.raise_for_status()
         return response.json()  # type: ignore[no-any-return]
+
+
+def hub_id_of(client: Any) -> bytes:
+    """The id (``GET /v1/hub``) of the hub an httpx or FastAPI test client talks to."""
+    return parse_hub_id(client.get("/v1/hub").json()["hubId"])
 
 
 def upload_form(
@@ -266,19 +281,23 @@ def upload_form(
     owner: Any,
     *,
     name: str,
+    hub_id: bytes,
     signer: Any = None,
     version: str = "1",
     description: str = "",
+    signature: bytes | None = None,
 ) -> dict[str, Any]:
     """httpx keyword arguments (``files`` and ``data``) of a model upload signed by
-    ``signer`` (default: ``owner``) with EIP-191 over the file's sha256."""
-    digest = hashlib.sha256(data).digest()
-    signed = Account.sign_message(encode_defunct(primitive=digest), (signer or owner).key)
+    ``signer`` (default: ``owner``) for the hub ``hub_id`` (EIP-712, as the SDK signs), or
+    carrying ``signature`` as given."""
+    if signature is None:
+        upload = model_upload(hub_id, hashlib.sha256(data).digest(), name, version, description)
+        signature = sign_upload(upload, (signer or owner).key)
     return {
         "files": {"file": (f"{name}.onnx", data, "application/octet-stream")},
         "data": {
             "owner": owner.address,
-            "signature": "0x" + bytes(signed.signature).hex(),
+            "signature": "0x" + bytes(signature).hex(),
             "name": name,
             "version": version,
             "description": description,

@@ -19,7 +19,7 @@ from neurostack.protocol import job_keys as keys
 from neurostack.protocol.cid import model_cid
 from neurostack.protocol.jobs import INFER_QUEUE
 
-from .stack import upload_form
+from .stack import hub_id_of, upload_form
 
 MAX_ELEMENTS = 64
 
@@ -40,7 +40,9 @@ def api(
     with TestClient(create_app(settings)) as client:
         data = sample_model_path("mlp_regressor").read_bytes()
         owner = Account.create()
-        resp = client.post("/v1/models", **upload_form(data, owner, name="mlp"))
+        resp = client.post(
+            "/v1/models", **upload_form(data, owner, name="mlp", hub_id=hub_id_of(client))
+        )
         assert resp.status_code == 201
         yield client, resp.json()["cid"], r
     r.close()
@@ -186,9 +188,10 @@ def test_invalid_broker_down_is_503_not_a_trace(tmp_path: Path) -> None:
     try:
         with TestClient(create_app(settings), raise_server_exceptions=False) as client:
             data = sample_model_path("mlp_regressor").read_bytes()
-            cid = client.post("/v1/models", **upload_form(data, Account.create(), name="m")).json()[
-                "cid"
-            ]
+            cid = client.post(
+                "/v1/models",
+                **upload_form(data, Account.create(), name="m", hub_id=hub_id_of(client)),
+            ).json()["cid"]
             server.stop()
             resp = client.post("/v1/infer", json={"modelCID": cid, "input": {"x": [[1, 2, 3, 4]]}})
             assert resp.status_code == 503

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import redis
 
 from neurostack.hub.errors import Avoided, TransientError
 from neurostack.hub.samples import sample_model_path
+from neurostack.hub.sandbox import SandboxPool
 from neurostack.hub.sessions import CPU, ProviderChoice, SessionCache
 from neurostack.hub.settings import HubSettings
 from neurostack.hub.sprinter import Sprinter
@@ -39,6 +41,14 @@ from .helpers import run_onnx
 KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 
 
+@pytest.fixture(scope="module")
+def pool() -> Iterator[SandboxPool]:
+    """Sandboxes shared by the module's sprinters (starting one costs a few tenths of a s)."""
+    sandboxes = SandboxPool(HubSettings(intra_op_threads=1, providers="cpu"))
+    yield sandboxes
+    sandboxes.close()
+
+
 @pytest.fixture
 def r(redis_db: redis.Redis) -> redis.Redis:
     return redis_db
@@ -52,7 +62,7 @@ def _store(tmp_path: Path, name: str) -> tuple[Path, str]:
     return tmp_path, cid
 
 
-def _sprinter(tmp_path: Path, r: redis.Redis, **kw: Any) -> Sprinter:
+def _sprinter(tmp_path: Path, r: redis.Redis, pool: SandboxPool, **kw: Any) -> Sprinter:
     fields = {
         "store_dir": tmp_path,
         "worker_key": "0x" + KEY.hex(),
@@ -61,7 +71,7 @@ def _sprinter(tmp_path: Path, r: redis.Redis, **kw: Any) -> Sprinter:
         **kw.pop("settings", {}),
     }
     settings = HubSettings(**fields)
-    return Sprinter(settings, r, **kw)
+    return Sprinter(settings, r, pool=pool, **kw)
 
 
 def _job(cid: str, x: np.ndarray, *, deadline_in: float = 30.0, chain_id: int = 0) -> InferenceJob:
@@ -83,11 +93,11 @@ X = np.array([[0.5, -1.25, 2.0, 3.5], [1.0, 1.0, 1.0, 1.0]], dtype=np.float32)
 
 @pytest.mark.parametrize("name", ["mlp_regressor", "text_classifier"])
 def test_result_equals_direct_onnxruntime_and_receipt_verifies(
-    tmp_path: Path, r: redis.Redis, name: str
+    tmp_path: Path, r: redis.Redis, name: str, pool: SandboxPool
 ) -> None:
     store, cid = _store(tmp_path, name)
     job = _job(cid, X, chain_id=7)
-    result = JobResult.from_message(_sprinter(store, r).handle(job.to_message()))
+    result = JobResult.from_message(_sprinter(store, r, pool).handle(job.to_message()))
     assert result.error is None and result.worker == "t1"
     receipt = result.receipt
     assert receipt is not None
@@ -109,30 +119,34 @@ def test_result_equals_direct_onnxruntime_and_receipt_verifies(
 
 
 def test_a_job_delivered_twice_returns_the_same_receipt_and_counts_once(
-    tmp_path: Path, r: redis.Redis
+    tmp_path: Path, r: redis.Redis, pool: SandboxPool
 ) -> None:
     store, cid = _store(tmp_path, "mlp_regressor")
     job = _job(cid, X)
-    first = _sprinter(store, r).handle(job.to_message())
-    second = _sprinter(store, r, settings={"worker_name": "t2"}).handle(job.to_message())
+    first = _sprinter(store, r, pool).handle(job.to_message())
+    second = _sprinter(store, r, pool, settings={"worker_name": "t2"}).handle(job.to_message())
     assert second == first  # same key: its stored result, the first worker's name included
     rid = keys.request_hex(job.request_id)
     assert int(r.get(keys.completed_key(0, rid))) == 1
     assert int(r.get(keys.COMPLETED_TOTAL)) == 1
     # Another key computes its own copy (results are kept per signer), counted once still.
-    other = _sprinter(store, r, settings={"worker_name": "t3", "worker_key": "0x" + "42" * 32})
+    other = _sprinter(
+        store, r, pool, settings={"worker_name": "t3", "worker_key": "0x" + "42" * 32}
+    )
     third = JobResult.from_message(other.handle(job.to_message()))
     assert third.receipt is not None and third.receipt.sprinter == sprinter_address(b"\x42" * 32)
     assert len(r.hgetall(keys.results_key(0, rid))) == 2
     assert int(r.get(keys.COMPLETED_TOTAL)) == 1
 
 
-def test_completion_is_published_on_the_chains_channel(tmp_path: Path, r: redis.Redis) -> None:
+def test_completion_is_published_on_the_chains_channel(
+    tmp_path: Path, r: redis.Redis, pool: SandboxPool
+) -> None:
     store, cid = _store(tmp_path, "mlp_regressor")
     pubsub = r.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(keys.done_channel(7))
     job = _job(cid, X, chain_id=7)
-    stored = _sprinter(store, r).handle(job.to_message())
+    stored = _sprinter(store, r, pool).handle(job.to_message())
     end, message = time.monotonic() + 2, None
     while message is None and time.monotonic() < end:  # the first read eats the subscribe ack
         message = pubsub.get_message(timeout=0.5)
@@ -141,11 +155,11 @@ def test_completion_is_published_on_the_chains_channel(tmp_path: Path, r: redis.
 
 
 def test_a_failure_is_signed_so_requesters_can_tell_it_from_planted_junk(
-    tmp_path: Path, r: redis.Redis
+    tmp_path: Path, r: redis.Redis, pool: SandboxPool
 ) -> None:
     store, cid = _store(tmp_path, "mlp_regressor")
     job = _job(cid, np.ones((1, 3), dtype=np.float32), chain_id=7)
-    result = JobResult.from_message(_sprinter(store, r).handle(job.to_message()))
+    result = JobResult.from_message(_sprinter(store, r, pool).handle(job.to_message()))
     signer = check_job_result(
         result, chain_id=7, request_id=job.request_id, mode=job.mode, admissible=any_signer
     )
@@ -157,37 +171,39 @@ def test_a_failure_is_signed_so_requesters_can_tell_it_from_planted_junk(
 
 
 def test_planted_junk_under_the_sprinters_own_field_is_not_taken_for_its_result(
-    tmp_path: Path, r: redis.Redis
+    tmp_path: Path, r: redis.Redis, pool: SandboxPool
 ) -> None:
     store, cid = _store(tmp_path, "mlp_regressor")
     job = _job(cid, X)
     rid = keys.request_hex(job.request_id)
     field = "0x" + sprinter_address(KEY).hex()
     r.hset(keys.results_key(0, rid), field, b"junk")
-    result = JobResult.from_message(_sprinter(store, r).handle(job.to_message()))
+    result = JobResult.from_message(_sprinter(store, r, pool).handle(job.to_message()))
     assert result.receipt is not None  # computed, not the junk handed back
     r.delete(keys.results_key(0, rid), keys.running_key(0, rid))
     r.set(keys.results_key(0, rid), b"not a hash")  # and a key of the wrong type
     r.set(keys.running_key(0, rid), b"not a hash")
-    again = JobResult.from_message(_sprinter(store, r).handle(job.to_message()))
+    again = JobResult.from_message(_sprinter(store, r, pool).handle(job.to_message()))
     assert again.receipt is not None
     assert r.hget(keys.results_key(0, rid), field) is not None
 
 
 def test_a_job_that_asks_the_sprinter_to_stay_away_is_left_to_others(
-    tmp_path: Path, r: redis.Redis
+    tmp_path: Path, r: redis.Redis, pool: SandboxPool
 ) -> None:
     store, cid = _store(tmp_path, "mlp_regressor")
     job = dataclasses.replace(_job(cid, X), avoid=(sprinter_address(KEY),))
     with pytest.raises(Avoided):
-        _sprinter(store, r).handle(job.to_message())
+        _sprinter(store, r, pool).handle(job.to_message())
     assert r.keys("neurostack:0:results:*") == []
 
 
-def test_invalid_job_past_its_deadline_is_not_run(tmp_path: Path, r: redis.Redis) -> None:
+def test_invalid_job_past_its_deadline_is_not_run(
+    tmp_path: Path, r: redis.Redis, pool: SandboxPool
+) -> None:
     store, cid = _store(tmp_path, "mlp_regressor")
     job = _job(cid, X, deadline_in=-1)
-    result = JobResult.from_message(_sprinter(store, r).handle(job.to_message()))
+    result = JobResult.from_message(_sprinter(store, r, pool).handle(job.to_message()))
     assert result.receipt is None and "deadline passed" in (result.error or "")
     assert r.get(keys.COMPLETED_TOTAL) is None
     # a late copy leaves no trace that could fail a newer identical request
@@ -195,19 +211,19 @@ def test_invalid_job_past_its_deadline_is_not_run(tmp_path: Path, r: redis.Redis
 
 
 def test_invalid_input_for_the_model_is_an_error_result_not_a_retry(
-    tmp_path: Path, r: redis.Redis
+    tmp_path: Path, r: redis.Redis, pool: SandboxPool
 ) -> None:
     store, cid = _store(tmp_path, "mlp_regressor")
     job = _job(cid, np.ones((1, 3), dtype=np.float32))  # the model wants 4 features
-    result = JobResult.from_message(_sprinter(store, r).handle(job.to_message()))
+    result = JobResult.from_message(_sprinter(store, r, pool).handle(job.to_message()))
     assert result.receipt is None and "invalid input" in (result.error or "")
 
 
-def test_invalid_job_message_is_refused(tmp_path: Path, r: redis.Redis) -> None:
+def test_invalid_job_message_is_refused(tmp_path: Path, r: redis.Redis, pool: SandboxPool) -> None:
     store, cid = _store(tmp_path, "mlp_regressor")
     message = _job(cid, X).to_message()
     message["requestId"] = "0x" + "00" * 32  # does not match the content
-    result = _sprinter(store, r).handle(message)
+    result = _sprinter(store, r, pool).handle(message)
     assert result["receipt"] is None and "invalid job" in result["error"]
 
 
@@ -221,29 +237,35 @@ def _hub_transport(files: dict[str, bytes]) -> httpx.MockTransport:
     return httpx.MockTransport(handler)
 
 
-def test_model_missing_locally_is_downloaded_from_the_hub(tmp_path: Path, r: redis.Redis) -> None:
+def test_model_missing_locally_is_downloaded_from_the_hub(
+    tmp_path: Path, r: redis.Redis, pool: SandboxPool
+) -> None:
     data = sample_model_path("mlp_regressor").read_bytes()
     cid = model_cid(data)
     http = httpx.Client(transport=_hub_transport({cid: data}))
-    sprinter = _sprinter(tmp_path, r, settings={"hub_url": "http://hub"}, http=http)
+    sprinter = _sprinter(tmp_path, r, pool, settings={"hub_url": "http://hub"}, http=http)
     result = JobResult.from_message(sprinter.handle(_job(cid, X).to_message()))
     assert result.receipt is not None
 
 
-def test_invalid_download_whose_bytes_do_not_match_the_cid(tmp_path: Path, r: redis.Redis) -> None:
+def test_invalid_download_whose_bytes_do_not_match_the_cid(
+    tmp_path: Path, r: redis.Redis, pool: SandboxPool
+) -> None:
     data = sample_model_path("mlp_regressor").read_bytes()
     cid = model_cid(data)
     other = sample_model_path("text_classifier").read_bytes()
     http = httpx.Client(transport=_hub_transport({cid: other}))
-    sprinter = _sprinter(tmp_path, r, settings={"hub_url": "http://hub"}, http=http)
+    sprinter = _sprinter(tmp_path, r, pool, settings={"hub_url": "http://hub"}, http=http)
     with pytest.raises(TransientError, match="does not match CID"):
         sprinter.handle(_job(cid, X).to_message())
 
 
-def test_invalid_model_unknown_everywhere(tmp_path: Path, r: redis.Redis) -> None:
+def test_invalid_model_unknown_everywhere(
+    tmp_path: Path, r: redis.Redis, pool: SandboxPool
+) -> None:
     cid = model_cid(b"unknown")
     http = httpx.Client(transport=_hub_transport({}))
-    sprinter = _sprinter(tmp_path, r, settings={"hub_url": "http://hub"}, http=http)
+    sprinter = _sprinter(tmp_path, r, pool, settings={"hub_url": "http://hub"}, http=http)
     result = sprinter.handle(_job(cid, X).to_message())
     assert "does not know model" in result["error"]
 

@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import numpy as np
 from eth_account import Account
-from eth_account.messages import encode_defunct
 
 from neurostack.protocol.cid import cid_digest, model_cid
 from neurostack.protocol.modes import InferenceMode
@@ -31,12 +30,14 @@ from neurostack.protocol.tensors import (
     model_output_to_json,
     outputs_to_model_output,
 )
+from neurostack.protocol.uploads import model_upload, recover_upload_signer
 
 SPRINTER_KEY = bytes.fromhex("11" * 32)
 OTHER_KEY = bytes.fromhex("22" * 32)
 SPRINTER = Account.from_key(SPRINTER_KEY).address
 MODEL_BYTES = b"not really onnx, but the fake hub does not care"
 MODEL_CID = model_cid(MODEL_BYTES)
+HUB_ID = bytes.fromhex("5a" * 32)
 
 
 def answer_for(
@@ -116,6 +117,8 @@ class FakeHub:
             return httpx.Response(200, json={"status": "done", "result": self.jobs[job_id]})
         if method == "POST" and path == "/v1/models":
             return self._upload(request)
+        if method == "GET" and path == "/v1/hub":
+            return httpx.Response(200, json={"hubId": "0x" + HUB_ID.hex()})
         if method == "GET" and path == "/v1/models":
             return httpx.Response(200, json=[model_record(b) for b in self.files.values()])
         if method == "GET" and path.startswith("/v1/models/"):
@@ -140,10 +143,15 @@ class FakeHub:
             name = part.get_param("name", header="content-disposition")
             fields[name] = part.get_payload(decode=True)
         data = fields["file"]
-        signer = Account.recover_message(
-            encode_defunct(primitive=hashlib.sha256(data).digest()),
-            signature=fields["signature"].decode(),
+        text = {k: v.decode() for k, v in fields.items() if k != "file"}
+        upload = model_upload(
+            HUB_ID,
+            hashlib.sha256(data).digest(),
+            text["name"],
+            text.get("version", ""),
+            text.get("description", ""),
         )
+        signer = recover_upload_signer(upload, text["signature"])
         self.uploads.append({k: v if k == "file" else v.decode() for k, v in fields.items()})
         if signer != fields["owner"].decode():
             return httpx.Response(403, json={"detail": "signature is not by the owner"})

@@ -164,7 +164,8 @@ def test_models_are_listed_and_shown() -> None:
         assert hub.get_model(MODEL_CID) == info
 
 
-def test_upload_signs_the_file_hash_as_the_owner(tmp_path: Path) -> None:
+def test_upload_signs_the_upload_for_this_hub_as_the_owner(tmp_path: Path) -> None:
+    """The fake hub checks the EIP-712 signature with its own id, as the real one does."""
     data = b"\x08\x07" * 50_000
     path = tmp_path / "m.onnx"
     path.write_bytes(data)
@@ -205,6 +206,8 @@ def test_invalid_upload_answer_with_another_cid(tmp_path: Path) -> None:
     path.write_bytes(b"model bytes")
 
     def lying_hub(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/hub":
+            return httpx.Response(200, json={"hubId": "0x" + "5a" * 32})
         return httpx.Response(201, json=model_record(b"other bytes"))
 
     with (

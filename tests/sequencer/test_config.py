@@ -98,3 +98,36 @@ def test_invalid_sequencer_address_that_is_not_the_keys(tmp_path: Path) -> None:
     bad = '[chain]\nname = "t"\nchain_id = 7\n[sequencer]\naddress = "0x12"\n'
     with pytest.raises(ConfigError, match="sequencer.address.*20-byte hex address"):
         load_chain_config(write(tmp_path, bad))
+
+
+def test_docs_security_origins_example_loads_and_allows_what_it_says() -> None:
+    """The [rpc] example of docs/security.md is a valid chain.toml section."""
+    import re
+    import tomllib
+
+    from sequencer.config import RpcSection
+    from sequencer.rpc.origins import OriginPolicy
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    (block,) = re.findall(r"```toml\n(.*?)```", doc, re.DOTALL)
+    rpc = RpcSection.model_validate(tomllib.loads(block)["rpc"])
+    policy = OriginPolicy(rpc.cors_origins)
+    for origin in ("http://localhost:5173", "https://app.example.com", "https://pr-7.example.com",
+                   "chrome-extension://nkbihfbeogaeaoehlefnkodbefgpgknn"):  # fmt: skip
+        assert policy.allows(origin.encode()), origin
+    for origin in ("https://example.com.evil.io", "http://app.example.com", "null"):
+        assert not policy.allows(origin.encode()), origin
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://app.example.com/path", "app.example.com", "https://*", "http://h:port"]
+)
+def test_invalid_cors_origin_says_how_to_write_one(tmp_path: Path, origin: str) -> None:
+    text = f'[chain]\nname = "t"\nchain_id = 7\n[rpc]\ncors_origins = ["{origin}"]\n'
+    with pytest.raises(ConfigError, match=r"rpc\.cors_origins.*scheme://host\[:port\]"):
+        load_chain_config(write(tmp_path, text))
+
+
+def test_cors_origins_are_read_as_browsers_send_them(tmp_path: Path) -> None:
+    text = '[chain]\nname = "t"\nchain_id = 7\n[rpc]\ncors_origins = ["HTTPS://App.Example.com/"]\n'
+    assert load_chain_config(write(tmp_path, text)).rpc.cors_origins == ["https://app.example.com"]

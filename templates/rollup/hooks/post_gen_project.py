@@ -10,6 +10,11 @@ rather than committed twice.
 TEE mode works out of the box: the development measurement is approved and every
 sprinter key gets a development attestation document signed by the new attestation
 root (``[inference] tee_keys``), which genesis verifies before admitting the key.
+
+The ``production`` profile (``neurostack new --production``) creates no attestation
+root and approves no development measurement (a production chain lists its enclaves'),
+and, as it funds no dev accounts, premines the initial supply to the chain owner (the
+sequencer key) instead.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 WORKERS = int("{{ cookiecutter.workers }}")
+PROFILE = "{{ cookiecutter.profile }}"  # rendered by cookiecutter: devnet or production
+PRODUCTION = PROFILE == "production"
+INITIAL_SUPPLY = "1000000 ether"  # the owner's premine on a production chain
 
 
 def write_key(path: Path) -> LocalAccount:
@@ -94,7 +102,6 @@ def main() -> None:
     sequencer = write_key(keys / "sequencer.key")
     sprinter_files = [f"keys/sprinter-{i}.key" for i in range(max(WORKERS, 1))]
     sprinters = [write_key(Path(name)) for name in sprinter_files]
-    attestation_root = write_key(keys / "attestation-root.key")
 
     chain_toml = Path("chain.toml")
     text = chain_toml.read_text()
@@ -105,6 +112,15 @@ def main() -> None:
         sys.exit('template error: chain.toml has no empty `address = ""` line to fill')
     text = fill(text, "sprinter_keys", sprinter_files)
     text = fill(text, "sprinters", [s.address for s in sprinters])
+    if PRODUCTION:
+        text += (
+            "\n# The initial supply, held by the chain owner (keys/sequencer.key); set the amount\n"
+            "# before the first `neurostack up`: it is part of the genesis block.\n"
+            f'[[alloc]]\naddress = "{sequencer.address}"\nbalance = "{INITIAL_SUPPLY}"\n'
+        )
+        chain_toml.write_text(text)
+        return
+    attestation_root = write_key(keys / "attestation-root.key")
     text = fill(text, "attestation_roots", [attestation_root.address])
     text = fill(text, "approved_measurements", [dev_measurement()])
     text, count = re.subn(

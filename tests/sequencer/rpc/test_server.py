@@ -91,25 +91,25 @@ def test_batch_of_notifications_gets_empty_reply(server: RpcServer) -> None:
     assert reply.status_code == 200 and reply.content == b""
 
 
-def test_cors_preflight_allows_any_origin(server: RpcServer) -> None:
+def test_cors_preflight_allows_local_pages_by_default(server: RpcServer) -> None:
     reply = httpx.options(
         server.url,
         headers={
-            "origin": "chrome-extension://metamask",
+            "origin": "http://127.0.0.1:3000",
             "access-control-request-method": "POST",
             "access-control-request-headers": "content-type",
         },
     )
     assert reply.status_code == 200
-    assert reply.headers["access-control-allow-origin"] in ("*", "chrome-extension://metamask")
+    assert reply.headers["access-control-allow-origin"] == "http://127.0.0.1:3000"
 
 
 def test_json_rpc_post_carries_the_same_cors_headers_as_other_routes(server: RpcServer) -> None:
-    origin = {"origin": "https://dapp.example"}
+    origin = {"origin": "http://localhost:8080"}
     rpc = post(server, {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, headers=origin)
     health = httpx.get(server.url + "health", headers=origin)
     for reply in (rpc, health):
-        assert reply.headers["access-control-allow-origin"] == "*"
+        assert reply.headers["access-control-allow-origin"] == "http://localhost:8080"
         assert reply.headers["vary"] == "Origin"
     assert (
         "access-control-allow-origin"

@@ -54,8 +54,19 @@ def w3(rpc_url: str) -> Web3:
 
 @pytest.fixture(scope="session")
 def dev_accounts(chain_config: dict[str, Any]) -> list[LocalAccount]:
-    """The funded dev accounts, derived from [dev].mnemonic like anvil does."""
+    """The funded dev accounts, derived from [dev].mnemonic like anvil does. A production
+    chain funds none: NEUROSTACK_TEST_KEYS (comma-separated funded private keys) stands
+    in for them, else the tests that send transactions are skipped."""
     dev = chain_config.get("dev", {})
+    if dev.get("accounts", 10) == 0:
+        keys = [k.strip() for k in os.environ.get("NEUROSTACK_TEST_KEYS", "").split(",")]
+        if not any(keys):
+            pytest.skip(
+                "this chain funds no dev accounts (production profile): set "
+                "NEUROSTACK_TEST_KEYS to funded private keys to run the tests that send "
+                "transactions"
+            )
+        return [Account.from_key(k) for k in keys if k]
     mnemonic = dev.get("mnemonic", "test test test test test test test test test test test junk")
     Account.enable_unaudited_hdwallet_features()
     return [
