@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.hub.stack, the stack the integration tests run
 
 from hub_client import HubClient
+from neurostack.hub.inference import OFF_CHAIN_CHAIN_ID
 from neurostack.hub.samples import sample_model_path
 from neurostack.protocol import job_keys as keys
 from tests.hub.hostile_models import endless_loop
@@ -207,7 +208,7 @@ def bench_beside_abuse(stack: HubStack, cid: str, xs: list[np.ndarray], tmp: Pat
     job = httpx.post(stack.url + "/v1/infer?wait=false", json=body, timeout=30).json()["jobId"]
     r = stack.redis_client()
     try:
-        while not r.hgetall(keys.running_key(job)):
+        while not r.hgetall(keys.running_key(OFF_CHAIN_CHAIN_ID, job)):
             time.sleep(0.01)
         row = bench_sequential(stack.url, cid, xs, "2")
         row.path = "hub, 1 in flight, beside a loop"

@@ -18,6 +18,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from neurostack.hub.inference import OFF_CHAIN_CHAIN_ID
 from neurostack.hub.samples import sample_model_path
 from neurostack.hub.store import ModelRecord, TensorSpec
 from neurostack.protocol import job_keys as keys
@@ -183,9 +184,11 @@ def test_invalid_endless_and_memory_hungry_jobs_are_cut_off_while_honest_ones_fl
     loop_job = _submit(bounded, looping, [[1.0, 1.0, 1.0, 1.0]])
     r = bounded.redis_client()
     end = time.monotonic() + 10
-    while not r.hgetall(keys.running_key(loop_job)) and time.monotonic() < end:
+    while not r.hgetall(keys.running_key(OFF_CHAIN_CHAIN_ID, loop_job)) and time.monotonic() < end:
         time.sleep(0.02)
-    assert r.hgetall(keys.running_key(loop_job)), "no worker picked the looping job up"
+    assert r.hgetall(keys.running_key(OFF_CHAIN_CHAIN_ID, loop_job)), (
+        "no worker picked the looping job up"
+    )
     rng = np.random.default_rng(3)
     served = [
         _honest_inference(bounded, honest, rng.normal(size=(1, 4)).tolist()) for _ in range(20)

@@ -26,14 +26,15 @@ from neurostack.protocol.request import request_id
 from neurostack.protocol.tensors import encode_model_input, model_input_from_mapping
 from neurostack.zk import verify
 
-from .stack import upload_form
+from .stack import hub_id_of, upload_form
 
 pytestmark = pytest.mark.slow
 OWNER = Account.create()
 
 
 def _upload_zk(client: TestClient) -> str:
-    form = upload_form(sample_model_path("mlp_regressor").read_bytes(), OWNER, name="mlp")
+    data = sample_model_path("mlp_regressor").read_bytes()
+    form = upload_form(data, OWNER, name="mlp", hub_id=hub_id_of(client))
     form["data"]["zk"] = "true"
     response = client.post("/v1/models", **form)
     assert response.status_code == 201, response.text
