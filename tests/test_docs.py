@@ -37,11 +37,16 @@ SOURCES = sorted(
 # file). Every other Python file under docs_src/ runs here, from the repository root.
 RUN_ELSEWHERE = {
     "docs_src/bridge/submit.py": "tests/bridge/test_docs.py",
+    "docs_src/chain/verify_block.py": "tests/sequencer/test_docs.py",
     "docs_src/demo/verify_proof.py": "tests/e2e/test_inference.py",
     "docs_src/hub_client/quickstart.py": "tests/hub_client/test_docs.py",
     "docs_src/hub_client/async_infer.py": "tests/hub_client/test_docs.py",
+    "docs_src/hub_client/toolkit.py": "tests/e2e/test_inference.py",
+    "docs_src/hub_client/zk_infer.py": "tests/hub_client/test_docs.py",
     "docs_src/pipe/wiring.py": "tests/sequencer/pipe/test_docs.py",
     "docs_src/rpc/web3_node.py": "tests/sequencer/rpc/test_docs.py",
+    "docs_src/witness/check_by_hand.py": "tests/e2e/test_light_client.py",
+    "docs_src/witness/sdk_verify.py": "tests/e2e/test_light_client.py",
 }
 # Commands in shell snippets that are not Neuro Stack's: accepted as written.
 KNOWN_TOOLS = {

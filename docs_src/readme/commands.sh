@@ -1,7 +1,7 @@
 neurostack new mychain --chain-id 777 --token-symbol MYC --no-input   # scaffold a chain project
 cd mychain && neurostack up                                            # run it; `pytest` in a 2nd terminal
 neurostack compile                                                     # contracts/ -> contracts/artifacts/
-neurostack demo                                                        # a contract calls a model
+neurostack demo                                                        # a contract calls a model (examples/01)
 neurostack node --config chain.toml                                    # only the node + RPC
 neurostack hub serve                                                   # the hub: registry + inference API
 neurostack hub worker --redis-url URL --key-file KEY                   # a sprinter, on any machine

@@ -37,3 +37,9 @@ def test_documented_programs_run(hub_stack: Any) -> None:
 
     (outputs,) = run("async_infer.py", hub_stack, cid)
     assert len(ast.literal_eval(outputs)) == 4
+
+
+@pytest.mark.slow
+def test_documented_zk_program_runs(hub_stack: Any) -> None:
+    """zk_infer.py: the circuit is made, the proof verified locally, the value asserted."""
+    assert run("zk_infer.py", hub_stack) == []
