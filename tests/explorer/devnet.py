@@ -56,8 +56,8 @@ def populate(stack: RollupStack) -> History:
     cid = stack.upload_sample("mlp_regressor")
     owner = stack.accounts[5].address
     register_model(stack, cid, owner)
-    consumer = stack.deploy("ModelConsumer", ["string", "uint8"], ["x", 0])
-    storage = stack.deploy("SimpleStorage", ["uint256"], [7])
+    consumer = stack.deploy("ModelConsumer", "x", 0)
+    storage = stack.deploy("SimpleStorage", 7)
     transfer = stack.transact(stack.accounts[1], DEAD, value=GWEI * 10**6, gas=21_000)
     receipt = stack.transact(stack.accounts[2], consumer, predict_data(cid))
     assert receipt["status"] == "0x1", receipt

@@ -1,9 +1,11 @@
 """Crash safety with real SIGKILLs: the chain resumes at a persisted block with the same state
 root, and every acknowledged transaction is mined or still pending.
 
-The node runs in a forked child process (fork, so the child does not pay py-evm's two-second
-import again each round); the test sends it signed transactions over a pipe and SIGKILLs
-it at random moments, ten times, checking the data dir after each kill.
+The node runs in a child of a fork server that has imported py-evm once (so no round pays
+its two-second import again, and no child inherits the locks of the test process's threads,
+which a plain fork of a threaded pytest can deadlock on); the test sends it signed
+transactions over a pipe and SIGKILLs it at random moments, ten times, checking the data dir
+after each kill.
 """
 
 from __future__ import annotations
@@ -54,10 +56,17 @@ def run_node(root: Path, conn: Connection) -> None:
             send(("err", str(exc)))
 
 
+def fork_server() -> Any:
+    """A ``forkserver`` context whose server has imported the node (once per session)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["sequencer.node", __name__])
+    return context
+
+
 class Child:
     def __init__(self, root: Path) -> None:
         self.conn, child_conn = multiprocessing.Pipe()
-        self.proc = multiprocessing.get_context("fork").Process(
+        self.proc = fork_server().Process(
             target=run_node, args=(root, child_conn), daemon=True
         )
         self.proc.start()
