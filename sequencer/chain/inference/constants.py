@@ -29,7 +29,7 @@ reverts with a clear reason (:mod:`.opengradient`)."""
 
 REGISTRY_ADDRESS: Final = Address(PROTOCOL_REGISTRY_ADDRESS)
 """The sprinter/model registry: a native system contract whose storage lives here
-(``0x4E53…0001``, see :mod:`neurostack.protocol.registry`; ``0x…F5`` stays free for
+(``0x4E53…0001``, see :mod:`neurostack.protocol.registry`; ``0x…F5`` is reserved for
 OpenGradient's price-history precompile)."""
 
 REGISTRY_CODE: Final = b"\xfe"
