@@ -76,7 +76,9 @@ class PlainCalls:
 
     def call_environment(self, header: BlockHeaderAPI) -> BlockEnvironment:
         state = self._reader.state_at(header.block_number)
-        return block_environment(self._spec, state, mode=ExecutionMode.SIMULATE)
+        return block_environment(
+            self._spec, state, mode=ExecutionMode.SIMULATE, simulation_result=True
+        )
 
 
 class NoStatuses:

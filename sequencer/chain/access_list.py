@@ -24,6 +24,7 @@ from ..errors import InvalidCall
 from ..types import CallParams
 from .calls import call_transaction
 from .execution import revert_message
+from .inference.outputs import InferenceOutputs
 from .tracing import (
     AccessList,
     AccessListTracer,
@@ -63,6 +64,7 @@ def create_access_list(
         tracer = AccessListTracer(access_list, excluded)
         vm = chain.get_vm(call_header)
         vm.environment = environment  # type: ignore[attr-defined]
+        vm.outputs = InferenceOutputs() if environment is not None else None  # type: ignore[attr-defined]
         base = vm.state.computation_class
         use_computation_class(
             vm.state, traced_computation_class(base, before_opcode=tracer.hooks())

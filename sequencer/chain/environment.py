@@ -9,7 +9,12 @@ EELS passes an explicit environment into the state transition; so does this fork
 - ``witness`` — the receipts the block may use, keyed by request id (``SEAL`` mode);
 - ``mode`` and ``recorder`` — ``SIMULATE`` mode for PIPE detection and ``eth_call``:
   an unknown request goes to the recorder, which either returns a receipt (``eth_call``
-  running inference for real) or lets the precompile halt with ``InferencePending``.
+  running inference for real) or lets the precompile halt with ``InferencePending``;
+- ``simulation_result`` — what contracts read in ``ModelOutput.is_simulation_result``:
+  true only for the node's user-facing simulations (``eth_call``, ``eth_estimateGas``,
+  ``eth_createAccessList``, ``eth_simulateV1``), false in blocks (building, the STF's
+  re-execution, a follower's validation: always ``SEAL``) and in PIPE's detection, which
+  must predict what the block will execute. The node sets it; no caller input reaches it.
 
 What execution produces (the receipts used, each transaction's calls and payouts) goes
 into a separate accumulator, :class:`~.inference.outputs.InferenceOutputs`. The VM
@@ -62,6 +67,8 @@ class BlockEnvironment:
     )
     mode: ExecutionMode = ExecutionMode.SEAL
     recorder: InferenceRecorder | None = None
+    simulation_result: bool = False
+    """Mark model outputs ``is_simulation_result`` (honoured in ``SIMULATE`` mode only)."""
 
 
 def block_environment(
@@ -71,11 +78,13 @@ def block_environment(
     witness: Mapping[RequestId, InferenceReceipt] | None = None,
     mode: ExecutionMode = ExecutionMode.SEAL,
     recorder: InferenceRecorder | None = None,
+    simulation_result: bool = False,
 ) -> BlockEnvironment:
     """The environment of a block (or call) executing on top of ``parent_state``.
 
     ``parent_state`` must not be the state the block mutates (use the parent block's
     state): the registry is read from it. ``witness`` is used as given (not copied).
+    ``simulation_result`` is for the node's ``eth_call``-like environments only.
     """
     return BlockEnvironment(
         spec=spec,
@@ -83,6 +92,7 @@ def block_environment(
         witness=witness if witness is not None else MappingProxyType({}),
         mode=mode,
         recorder=recorder,
+        simulation_result=simulation_result,
     )
 
 

@@ -2,8 +2,10 @@
 block environment, as subclasses (py-evm's own extension mechanism).
 
 - :class:`NeuroComputation` — Prague's precompile map merged, when the class is defined,
-  with ``0x…F4`` (``runModelInference``) and the registry system contract at
-  ``0x4E53…0001``. py-evm's EIP-2929 warm-address set is built from the same map.
+  with ``0x…F4`` (``runModelInference``), the registry system contract at
+  ``0x4E53…0001`` and ``0x…F5``, reserved for OpenGradient's price-history precompile
+  (every call reverts with a clear reason, :mod:`.inference.opengradient`). py-evm's
+  EIP-2929 warm-address set is built from the same map.
 - :class:`NeuroTransactionExecutor` — Prague's executor; it opens each transaction in the
   block's inference accumulator and, after py-evm's own finalisation (refund, tip),
   settles the transaction's inference fees (:mod:`.inference.fees`). Building, validating
@@ -35,8 +37,13 @@ from neurostack.protocol.modes import InferenceMode
 
 from .environment import BlockEnvironment, fork_state
 from .inference.attestation import AttestationVerifier, DevAttestationVerifier
-from .inference.constants import INFERENCE_PRECOMPILE_ADDRESS, REGISTRY_ADDRESS
+from .inference.constants import (
+    INFERENCE_PRECOMPILE_ADDRESS,
+    PRICE_HISTORY_ADDRESS,
+    REGISTRY_ADDRESS,
+)
 from .inference.fees import settle_transaction
+from .inference.opengradient import run_price_history
 from .inference.outputs import InferenceOutputs, begin_transaction
 from .inference.precompile import run_model_inference
 from .inference.system_contract import run_registry
@@ -46,8 +53,9 @@ NEURO_PRECOMPILES = {
     **PRAGUE_PRECOMPILES,
     INFERENCE_PRECOMPILE_ADDRESS: run_model_inference,
     REGISTRY_ADDRESS: run_registry,
+    PRICE_HISTORY_ADDRESS: run_price_history,
 }
-"""Prague's precompiles and the fork's two system addresses."""
+"""Prague's precompiles, the fork's two system addresses and the reserved ``0x…F5``."""
 
 
 class NeuroComputation(PragueComputation):

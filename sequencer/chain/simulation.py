@@ -48,6 +48,7 @@ from ..errors import InvalidCall
 from ..types import CallParams
 from .calls import call_transaction
 from .genesis import GENESIS_EXTRA_DATA
+from .inference.outputs import InferenceOutputs
 from .overrides import BlockOverrides, StateOverrides, apply_state_overrides
 from .tracing import TransferTracer, traced_computation_class, use_computation_class
 
@@ -242,6 +243,7 @@ def _simulate_block(
         _header(scratch, parent, number, timestamp, spec.overrides, validation)
     )
     vm.environment = environment  # type: ignore[attr-defined]
+    vm.outputs = InferenceOutputs() if environment is not None else None
     state = vm.state
     base_class = state.computation_class
     precompiles = dict(base_class.get_precompiles())

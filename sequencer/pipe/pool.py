@@ -261,7 +261,8 @@ class InferencePool:
             return {rid: c.receipt for rid, c in self._receipts.items()}
 
     def call_environment(self, header: BlockHeaderAPI) -> BlockEnvironment:
-        """``eth_call``/``eth_estimateGas``: unknown requests run through the backend, waiting."""
+        """``eth_call``/``eth_estimateGas``: unknown requests run through the backend, waiting;
+        outputs are marked ``is_simulation_result`` (PIPE's own detection, ``_simulate``, is not)."""
         recorder = WaitingRecorder(
             self.backend,
             admissible=self.admissible,
@@ -277,6 +278,7 @@ class InferencePool:
             witness=self._witness(),
             mode=ExecutionMode.SIMULATE,
             recorder=recorder,
+            simulation_result=True,
         )
 
     def on_block(self, committed: CommittedBlockView) -> None:

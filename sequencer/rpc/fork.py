@@ -4,9 +4,10 @@ and the answer to methods of forks after Prague.
 The chain runs Prague from genesis (DESIGN.md §3) with no fork scheduled, so ``eth_config``
 has a ``current`` configuration and ``next``/``last`` are null. Its precompiles are those
 the VM actually executes (Prague's, named as EIP-7910 and geth name them, plus the inference
-precompile at ``0x…F4``); its system contracts are the Prague system contracts that have
-code in the head state (a Neuro chain's genesis does not deploy the beacon-roots, history,
-withdrawal or consolidation contracts, so none is claimed) plus the model registry.
+precompile at ``0x…F4`` and ``0x…F5``, reserved for price history: every call reverts); its
+system contracts are the Prague system contracts that have code in the head state (a Neuro
+chain's genesis does not deploy the beacon-roots, history, withdrawal or consolidation
+contracts, so none is claimed) plus the model registry.
 
 A method that needs a later fork (``eth_getBlockAccessList``: EIP-7928, Amsterdam) answers
 :class:`UnsupportedFork` rather than "method not found", so a client can tell a node that
@@ -31,6 +32,7 @@ from eth.vm.forks.prague.constants import (
 from eth_typing import Address
 
 from ..chain.inference import INFERENCE_PRECOMPILE_ADDRESS, REGISTRY_ADDRESS
+from ..chain.inference.constants import PRICE_HISTORY_ADDRESS
 from .context import RpcContext
 from .dispatch import MethodTable
 from .errors import UnsupportedFork
@@ -61,7 +63,10 @@ _PRECOMPILE_NAMES = {
     0x10: "BLS12_MAP_FP_TO_G1",
     0x11: "BLS12_MAP_FP2_TO_G2",
 }
-NEURO_PRECOMPILES = {bytes(INFERENCE_PRECOMPILE_ADDRESS): "NEURO_INFERENCE"}
+NEURO_PRECOMPILES = {
+    bytes(INFERENCE_PRECOMPILE_ADDRESS): "NEURO_INFERENCE",
+    bytes(PRICE_HISTORY_ADDRESS): "NEURO_PRICE_HISTORY",  # reserved: every call reverts
+}
 NEURO_SYSTEM_CONTRACTS = {"NEURO_MODEL_REGISTRY": bytes(REGISTRY_ADDRESS)}
 PRAGUE_SYSTEM_CONTRACTS = {
     "BEACON_ROOTS_ADDRESS": bytes(BEACON_ROOTS_ADDRESS),

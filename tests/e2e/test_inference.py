@@ -16,7 +16,8 @@ import pytest
 from eth_abi import decode, encode
 from eth_utils import keccak
 
-from neurostack.solidity import load_artifact
+from hub_client.errors import RpcError
+from neurostack.solidity import compile_files, load_artifact
 from tests.hub.helpers import run_onnx
 
 from .models import DECIMALS, FEATURES, build_affine, chain_value, mlp_output
@@ -162,3 +163,69 @@ def test_documented_toolkit_program_runs(stack: RollupStack, mlp: str) -> None:
     consumer = stack.client.contract(address, load_artifact("ModelConsumer"))
     assert consumer.call("lastValue") == expected[0]
     assert paid[0] in stack.sprinters.values()
+
+
+OG_CONSUMER = (
+    Path(__file__).resolve().parents[1]
+    / "contracts"
+    / "opengradient"
+    / "SimulationAwareConsumer.sol"
+)
+OG_PREDICTION_TOPIC = "0x" + keccak(text="Prediction(int128,int128,bool)").hex()
+
+
+def test_opengradient_contract_sees_simulation_results_only_outside_blocks(
+    stack: RollupStack, mlp: str
+) -> None:
+    """A contract compiled against OpenGradient's OGInference.sol (unchanged) branches on
+    ``is_simulation_result``: true in eth_call, eth_estimateGas, eth_simulateV1 and
+    eth_createAccessList (the model runs on the hub for real), false in its transaction."""
+    compiled = compile_files([OG_CONSUMER])["SimulationAwareConsumer"]
+    address = stack.client.deploy(stack.accounts[0], compiled, "x").address
+    functions = {f["name"]: f for f in compiled.abi if f.get("type") == "function"}
+
+    def data(name: str) -> bytes:
+        fn = functions[name]
+        types = ",".join(i["type"] for i in fn["inputs"])
+        args = encode(["string", "int128[]", "int128"], [mlp, FEATURES, DECIMALS])
+        return keccak(text=f"{name}({types})")[:4] + args
+
+    def getter(name: str, kind: str) -> Any:
+        return decode([kind], stack.call(address, keccak(text=f"{name}()")[:4]))[0]
+
+    value, decimals = chain_value(mlp_output(FEATURES))
+    sender = stack.accounts[9].address
+    call = {"from": sender, "to": address, "data": "0x" + data("predict").hex()}
+
+    # eth_call: the hub runs the model; the contract sees a simulation and stores nothing
+    assert decode(["int128", "bool"], stack.call(address, data("predict"))) == (value, True)
+    (simulated,) = stack.rpc("eth_simulateV1", {"blockStateCalls": [{"calls": [call]}]}, "latest")
+    returned = bytes.fromhex(simulated["calls"][0]["returnData"][2:])
+    assert decode(["int128", "bool"], returned) == (value, True)
+    (log,) = simulated["calls"][0]["logs"]
+    assert decode(["int128", "int128", "bool"], bytes.fromhex(log["data"][2:])) == (
+        value, decimals, True,
+    )  # fmt: skip
+    assert int(stack.rpc("eth_estimateGas", call), 16) > 21_000
+    assert getter("stored", "uint256") == 0
+
+    # a contract refusing simulated outputs cannot be simulated, only transacted
+    refuse = {**call, "data": "0x" + data("predictOrRevertInSimulation").hex()}
+    reason = "execution reverted: refusing a simulated model output"
+    for method in ("eth_call", "eth_estimateGas"):
+        with pytest.raises(RpcError) as refused:
+            stack.rpc(method, refuse, "latest")
+        assert refused.value.detail == f"{method}: {reason}" and refused.value.code == 3
+    assert stack.rpc("eth_createAccessList", refuse, "latest")["error"] == reason
+
+    # the transactions (PIPE detection, the block, the STF's re-execution): not simulations
+    receipt = stack.transact(stack.accounts[9], address, data("predict"))
+    assert receipt["status"] == "0x1"
+    (log,) = [entry for entry in receipt["logs"] if entry["topics"][0] == OG_PREDICTION_TOPIC]
+    assert decode(["int128", "int128", "bool"], bytes.fromhex(log["data"][2:])) == (
+        value, decimals, False,
+    )  # fmt: skip
+    assert (getter("stored", "uint256"), getter("lastValue", "int128")) == (1, value)
+    receipt = stack.transact(stack.accounts[9], address, data("predictOrRevertInSimulation"))
+    assert receipt["status"] == "0x1"
+    assert getter("stored", "uint256") == 2

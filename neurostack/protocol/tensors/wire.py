@@ -121,6 +121,21 @@ def encode_output(out: ModelOutput) -> bytes:
     return _word(32) + body
 
 
+SIMULATION_FLAG_WORD = slice(128, 160)
+"""Where ``is_simulation_result`` sits in canonical ``abi.encode(ModelOutput)``: after the
+leading offset word, the fourth word of the struct's head (three offsets, then the bool)."""
+
+
+def with_simulation_flag(output: bytes, flag: bool) -> bytes:
+    """Canonical ``abi.encode(ModelOutput)`` bytes ``output`` with ``is_simulation_result``
+    set to ``flag``; every other byte unchanged. ``output`` must already be canonical
+    (``decode_output`` accepts it), which is what the word position relies on."""
+    if len(output) < SIMULATION_FLAG_WORD.stop:
+        raise InvalidTensor(f"{len(output)} bytes are too short to be an encoded ModelOutput")
+    start, stop = SIMULATION_FLAG_WORD.start, SIMULATION_FLAG_WORD.stop
+    return output[:start] + _word(int(flag)) + output[stop:]
+
+
 def encode_request(mode: int, model_cid: str, inp: ModelInput) -> bytes:
     """``abi.encode(ModelInferenceRequest(mode, modelCID, input))``."""
     if isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= 255:

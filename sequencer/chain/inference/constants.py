@@ -22,9 +22,14 @@ from neurostack.protocol.registry import REGISTRY_ADDRESS as PROTOCOL_REGISTRY_A
 INFERENCE_PRECOMPILE_ADDRESS: Final = Address(bytes.fromhex("00" * 19 + "f4"))
 """``runModelInference`` (DESIGN.md section 4)."""
 
+PRICE_HISTORY_ADDRESS: Final = Address(bytes.fromhex("00" * 19 + "f5"))
+"""Reserved for OpenGradient's price-history precompile (``OGHistorical``:
+``runInferenceOnPriceFeed``, ``queryHistoricalCandles``). Not served yet: every call
+reverts with a clear reason (:mod:`.opengradient`)."""
+
 REGISTRY_ADDRESS: Final = Address(PROTOCOL_REGISTRY_ADDRESS)
 """The sprinter/model registry: a native system contract whose storage lives here
-(``0x4E53…0001``, see :mod:`neurostack.protocol.registry`; ``0x…F5`` stays free for
+(``0x4E53…0001``, see :mod:`neurostack.protocol.registry`; ``0x…F5`` is reserved for
 OpenGradient's price-history precompile)."""
 
 REGISTRY_CODE: Final = b"\xfe"

@@ -18,7 +18,13 @@ revert (catchable by the calling contract), then ``# GAS``, then ``# OPERATION``
   transaction. In ``SIMULATE`` mode the recorder is asked; if it has no receipt the
   transaction halts with :class:`~.errors.InferencePending`. No placeholder output ever
   reaches contract code. The return data is the receipt's ``output`` bytes, which are
-  exactly the ABI encoding of the function's ``ModelOutput`` return value.
+  exactly the ABI encoding of the function's ``ModelOutput`` return value, with
+  ``is_simulation_result`` set by the execution, not by the sprinter: true only in an
+  environment the node marks ``simulation_result`` (``eth_call`` and the like, always
+  ``SIMULATE``), false in every block.
+
+OpenGradient's LLM functions (``runLLMCompletion``, ``runLLMChat``) revert with a reason
+saying they are not supported here (:mod:`.opengradient`).
 """
 
 from __future__ import annotations
@@ -32,11 +38,13 @@ from neurostack.protocol.errors import InvalidCID, InvalidTensor
 from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.receipts import InferenceReceipt
 from neurostack.protocol.request import decode_inference_call, input_hash, request_id
+from neurostack.protocol.tensors.wire import with_simulation_flag
 
 from ..environment import BlockEnvironment, ExecutionMode, environment_of, fork_state
 from ..spec import InferencePolicy
 from .calls import InferenceCall, InferenceRequest
 from .errors import InferencePending, MissingInferenceReceipt
+from .opengradient import reject_llm_call
 from .outputs import is_verified, record_call, used_receipt
 from .registry import model_of
 from .revert import revert_with
@@ -56,6 +64,7 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
     verifiers = fork_state(computation.state).receipt_verifiers
     policy = env.spec.inference
     calldata = computation.msg.data_as_bytes
+    reject_llm_call(computation, calldata)
     try:
         mode, model_cid, _, input_abi = decode_inference_call(calldata)
         parse_model_cid(model_cid)
@@ -124,7 +133,8 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
         ),
         receipt,
     )
-    computation.output = bytes(receipt.output)
+    simulation = env.simulation_result and env.mode is ExecutionMode.SIMULATE
+    computation.output = with_simulation_flag(bytes(receipt.output), simulation)
     return computation
 
 
