@@ -52,6 +52,9 @@ def write(example: Path) -> list[str]:
 
 
 if __name__ == "__main__":
-    chosen = [EXAMPLES / name for name in sys.argv[1:]] or examples()
+    # Every example with contracts of its own (04 uses example 01's).
+    chosen = [EXAMPLES / name for name in sys.argv[1:]] or [
+        p for p in examples() if (p / "contracts").is_dir()
+    ]
     for folder in chosen:
         print(f"{folder.name}: {', '.join(write(folder))}")

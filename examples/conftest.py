@@ -25,6 +25,9 @@ import pytest
 
 EXAMPLES = Path(__file__).resolve().parent
 sys.path.insert(0, str(EXAMPLES))
+# pytest imports this file as examples.conftest (examples/ is a package, so that the wheel
+# can ship it); the tests' `from conftest import ...` get this module, not a second copy.
+sys.modules.setdefault("conftest", sys.modules[__name__])
 import _kit
 
 

@@ -3,12 +3,15 @@
 The demo is ``examples/01_hello_inference/run.py``, run with this command's options: it
 uploads the example's model to the hub, deploys ``HelloInference``, sends a transaction
 whose contract calls the model, follows PIPE's status until it is included, and verifies
-the inference receipt's Merkle proof against the block header with ``hub_client``, next
-to a local onnxruntime run. Read that file to see how; this one only finds and runs it.
+the inference with ``hub_client``'s light client, next to a local onnxruntime run. Read
+that file to see how; this one only finds and runs it. The example ships inside the
+package as ``neurostack.examples`` (examples/ mapped in at build time, see setup.py), so
+the demo runs the same file from a clone, an editable install or a wheel.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import importlib.util
 import sys
 from pathlib import Path
@@ -18,18 +21,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-EXAMPLE = Path("examples") / "01_hello_inference" / "run.py"
+EXAMPLE = Path("01_hello_inference") / "run.py"
 DEFAULT_FEATURES = "0.5,-1.25,2.0,0.125"
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def example_script() -> Path | None:
-    """Example 01 in Neuro Stack's source tree (next to the installed packages in a clone
-    or an editable install), or under the current folder."""
-    for root in (Path(__file__).resolve().parents[2], Path.cwd()):
-        if (root / EXAMPLE).is_file():
-            return root / EXAMPLE
-    return None
+    """Example 01's ``run.py`` as this installation ships it; None when it does not."""
+    try:
+        script = Path(str(importlib.resources.files("neurostack.examples") / EXAMPLE))
+    except ModuleNotFoundError:  # an editable install made before examples/ was mapped in
+        return None
+    return script if script.is_file() else None
 
 
 def load_example(script: Path) -> ModuleType:
@@ -62,9 +65,9 @@ def demo(
     script = example_script()
     if script is None:
         err.print(
-            f"[bold red]error:[/] the demo runs {EXAMPLE} from Neuro Stack's source tree, "
-            "which this installation does not include: run it from a clone of the repository "
-            "(`pip install -e .` there)"
+            f"[bold red]error:[/] the demo runs example 01 ({EXAMPLE}), which this "
+            "installation of Neuro Stack does not include: reinstall it (`pip install -e .` in "
+            "a clone, or `pip install 'neurostack[all]'`)"
         )
         raise typer.Exit(1)
     argv = ["--config", str(config), "--features", features, "--timeout", str(timeout)]

@@ -1,10 +1,11 @@
 """The built wheel, installed with `pip install 'neurostack[all]'` into a clean virtual
 environment, runs a chain project end to end: `neurostack new`, `pip install -e .[test]`
-of the project, `neurostack compile`, `neurostack up` and the project's own tests.
+of the project, `neurostack compile`, `neurostack up`, the project's own tests and
+`neurostack demo` (example 01).
 
-Nothing comes from the repository checkout at run time: the template, the Solidity library
-and the sample model are the wheel's package data, and solc-js is installed by npm into a
-fresh cache folder, as on a user's machine.
+Nothing comes from the repository checkout at run time: the template, the Solidity library,
+the sample model and example 01 are the wheel's package data, and solc-js is installed by
+npm into a fresh cache folder, as on a user's machine.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import subprocess
 import threading
 import time
 import tomllib
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -156,5 +158,26 @@ def test_wheel_runs_new_compile_up_and_the_projects_tests(
     assert "6 passed" in tests.stdout
     step("the project's pytest", clock)
 
+    # `neurostack demo` runs example 01 as the wheel ships it, against this devnet.
+    where = "from neurostack.cli.demo import example_script; print(example_script())"
+    script = run([bin_dir / "python", "-c", where], cwd=tmp_path, env=env).stdout.strip()
+    assert script.startswith(str(tmp_path / "venv")), script
+    demo = run([bin_dir / "neurostack", "demo"], cwd=project, env=env, timeout=300)
+    assert "verified with hub_client's light client" in demo.stdout, demo.stdout
+    assert "onnxruntime y = " in demo.stdout and "equal" in demo.stdout
+    step("neurostack demo", clock)
+
     assert devnet.stop() == 0
     assert wait_gone(devnet.children, 10) == set()
+
+
+def test_wheel_ships_example_01_for_the_demo_and_not_the_examples_tests(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {n for n in archive.namelist() if n.startswith("neurostack/examples/")}
+    example = "neurostack/examples/01_hello_inference/"
+    assert {
+        "neurostack/examples/__init__.py", "neurostack/examples/_kit.py", example + "run.py",
+        example + "README.md", example + "contracts/HelloInference.sol",
+        example + "contracts/artifacts/HelloInference.json",
+        example + "models/hello_regressor.onnx",
+    } == shipped  # fmt: skip
