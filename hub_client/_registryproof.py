@@ -97,6 +97,8 @@ def admission_detail(
                 f"{hex_of(key.measurement)}, attested {now - key.attested_at} s before the block "
                 f"(registry of block {parent})"
             )
+    if mode is InferenceMode.ZK:
+        return f"{who} signed a ZK receipt: any key may, the proof is the credential (check zk)"
     return f"{who} is an active sprinter (registry of block {parent})"
 
 

@@ -129,6 +129,7 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
             model_gas=model_gas,
             model_owner=model.owner if model is not None else None,
             royalty_bps=model.royalty_bps if model is not None else 0,
+            input_abi=input_abi if mode is InferenceMode.ZK else b"",
         ),
         receipt,
     )
