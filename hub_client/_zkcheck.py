@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from neurostack.protocol.hashing import keccak
-from neurostack.protocol.registry import zk_blob, zk_model_of
+from neurostack.protocol.registry import MAX_ZK_BLOB_BYTES, zk_blob, zk_blob_slot, zk_model_of
 from neurostack.zk import ProofRejected, ZkError, parse_settings, verify
 from neurostack.zk.errors import InvalidCircuitSettings
 
@@ -74,6 +74,10 @@ def check_zk(
         ("circuit settings", entry.settings_hash),
         ("verifying key", entry.verifying_key_hash),
     ):
+        base = zk_blob_slot(digest)
+        length = registry.read(base)
+        if length <= MAX_ZK_BLOB_BYTES:  # every word of the document in one eth_getProof
+            registry.prefetch([base + 1 + i for i in range((length + 31) // 32)])
         data = zk_blob(registry.view, digest)
         if data is None or hashlib.sha256(data).digest() != bytes(digest):
             fail(
