@@ -40,6 +40,7 @@ from neurostack.protocol.registry import (
     sprinter_status,
     tee_key_of,
     zk_blob,
+    zk_blob_slot,
     zk_model_of,
 )
 from neurostack.protocol.types import Hash32
@@ -73,6 +74,7 @@ __all__ = [
     "sprinter_status",
     "tee_key_of",
     "zk_blob",
+    "zk_blob_slot",
     "zk_model_of",
 ]
 

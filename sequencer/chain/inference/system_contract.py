@@ -56,7 +56,7 @@ from .registry import (
     set_zk_model,
     sprinter_status,
     tee_key_of,
-    zk_blob,
+    zk_blob_slot,
     zk_model_of,
 )
 from .revert import revert_with
@@ -331,7 +331,7 @@ def _register_zk_model(call: Call) -> None:
     new = [
         (digest, blob)
         for digest, blob in ((settings_hash, settings), (vk_hash, verifying_key))
-        if zk_blob(call.registry, digest) is None
+        if call.registry.read(zk_blob_slot(digest)) == 0  # not stored yet
     ]
     words = sum(1 + (len(blob) + 31) // 32 for _, blob in new)
     call.computation.consume_gas(

@@ -295,3 +295,22 @@ def test_invalid_zk_call_for_a_model_without_a_circuit_reverts(zk_block: ZkBlock
     )
     with pytest.raises(ExecutionReverted, match="has no ZK circuit on this chain"):
         zk_block.owner.call(zk_block.consumer, data)
+
+
+def test_registering_the_same_circuit_again_stores_nothing_twice(zk_block: ZkBlock) -> None:
+    """The first registration paid per stored word (about 4.3 million gas for the sample
+    MLP's settings and key); registering the same documents again pays only the entry."""
+    from sequencer.types import CallParams
+
+    first = zk_block.node.receipts(zk_block.node.block_by_number(1))[0].gas_used
+    data = registry_calldata(
+        "registerZkModel", CID, zk_block.mlp.settings_bytes, zk_block.mlp.verifying_key
+    )
+    again = zk_block.node.estimate_gas(
+        CallParams(sender=zk_block.owner.address, to=REGISTRY_ADDRESS, data=data, gas=8_000_000)
+    )
+    words = sum(
+        1 + (len(b) + 31) // 32 for b in (zk_block.mlp.settings_bytes, zk_block.mlp.verifying_key)
+    )
+    assert first - again >= words * 25_000 * 0.99
+    assert 4_000_000 < first < 4_600_000
