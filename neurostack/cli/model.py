@@ -243,6 +243,8 @@ def register_zk(
     only): downloads its circuit settings and verifying key from the hub, checked against
     the hashes the hub lists, and sends them; mode-ZK calls of the model verify from the
     next block on."""
+    from eth_account import Account
+
     from hub_client import RollupClient
     from neurostack.protocol.registry import REGISTRY_ADDRESS
     from sequencer.chain.inference.system_contract import registry_calldata
@@ -260,6 +262,16 @@ def register_zk(
             keys = client.zk_keys(cid)
         data = registry_calldata("registerZkModel", info.cid, keys.settings, keys.verifying_key)
         with RollupClient(rpc) as chain:
+            try:
+                sender = Account.from_key(key).address
+            except ValueError:
+                raise CliError("the private key is not a 32-byte hex key") from None
+            if chain.balance(sender) == 0:
+                raise CliError(
+                    f"the key's account {sender} has no native token to pay registerZkModel's "
+                    "gas (about 4.3 million for a small circuit); fund the chain owner's "
+                    "address first (on a devnet: send from a dev account)"
+                )
             try:
                 receipt = chain.transact(
                     key, to_checksum_address(REGISTRY_ADDRESS), data, timeout=timeout

@@ -44,6 +44,7 @@ from sequencer.chain.inference.registry import live_registry, zk_model_of
 from sequencer.chain.inference.system_contract import registry_calldata
 from sequencer.errors import ExecutionReverted
 from sequencer.node import Node
+from sequencer.types import CallParams
 from tests.sequencer.inference.kit import (
     FAR_FUTURE,
     OWNER_KEY,
@@ -300,8 +301,6 @@ def test_invalid_zk_call_for_a_model_without_a_circuit_reverts(zk_block: ZkBlock
 def test_registering_the_same_circuit_again_stores_nothing_twice(zk_block: ZkBlock) -> None:
     """The first registration paid per stored word (about 4.3 million gas for the sample
     MLP's settings and key); registering the same documents again pays only the entry."""
-    from sequencer.types import CallParams
-
     first = zk_block.node.receipts(zk_block.node.block_by_number(1))[0].gas_used
     data = registry_calldata(
         "registerZkModel", CID, zk_block.mlp.settings_bytes, zk_block.mlp.verifying_key
