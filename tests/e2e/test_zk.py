@@ -81,14 +81,14 @@ def zknet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZkNet]:
             ).cid  # fmt: skip
             info = hub.wait_for_zk(cid, timeout=300)
             assert info.zk is not None and info.zk.status == "ready", info.zk
+        register = ["model", "register-zk", cid, "--rpc", rpc_url, "--hub", hub_url,
+                    "--key-file", str(project / "keys" / "sequencer.key")]  # fmt: skip
+        unfunded = runner.invoke(app, register)  # a fresh devnet's owner has no balance
+        assert unfunded.exit_code == 1 and "no native token to pay" in unfunded.output
         with RollupClient(rpc_url, timeout=60) as rollup:  # the owner pays registerZkModel
             owner = Account.from_key((project / "keys" / "sequencer.key").read_text().strip())
             rollup.transact(accounts[2], owner.address, value=10**18, gas=21_000)
-        registered = runner.invoke(
-            app,
-            ["model", "register-zk", cid, "--rpc", rpc_url, "--hub", hub_url,
-             "--key-file", str(project / "keys" / "sequencer.key")],
-        )  # fmt: skip
+        registered = runner.invoke(app, register)
         assert registered.exit_code == 0, registered.output + logs_tail(project)
         with RollupClient(rpc_url, timeout=60) as rollup:
             artifact = load_artifact("ModelConsumer")
