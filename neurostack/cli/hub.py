@@ -192,20 +192,14 @@ def dev_srs(
     secret is known to this machine, so proofs made with it prove nothing to others. Never
     for production: a production chain lists a ceremony file. Prints the chain.toml lines
     that make it the chain's SRS."""
-    import hashlib
+    from neurostack.devnet.errors import ProjectError
+    from neurostack.devnet.project import write_dev_srs
+    from neurostack.zk.errors import ProofSystemUnavailable
 
     try:
-        from neurostack.zk.ezkl_backend import load_ezkl
-
-        ezkl = load_ezkl()
-    except Exception as exc:  # noqa: BLE001 - ProofSystemUnavailable names the fix
+        path, digest = write_dev_srs(directory, logrows)
+    except (ProjectError, ProofSystemUnavailable) as exc:
         _fail(exc)
-    path = directory / f"kzg{logrows}.srs"
-    if path.exists():
-        _fail(HubError(f"{path} exists; the chain pins its sha256, so it is never overwritten"))
-    directory.mkdir(parents=True, exist_ok=True)
-    ezkl.gen_srs(str(path), logrows)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     typer.echo(f"wrote {path} (development SRS, 2^{logrows}; never for production)")
     typer.echo("add to chain.toml, on every node of the chain:\n")
-    typer.echo(f'[[inference.zk_srs]]\nfile = "{path.as_posix()}"\nsha256 = "0x{digest}"')
+    typer.echo(f'[[inference.zk_srs]]\nfile = "{path.as_posix()}"\nsha256 = "{digest}"')

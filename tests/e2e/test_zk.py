@@ -1,5 +1,5 @@
-"""Mode ZK end to end on the real stack: `neurostack up` with ZK in the chain's modes and
-a development SRS from `neurostack hub dev-srs`, a model uploaded with ZK (the hub makes
+"""Mode ZK end to end on the real stack: `neurostack new` with ZK in the chain's modes (it
+makes a development SRS and lists it in chain.toml), `neurostack up`, a model uploaded with ZK (the hub makes
 its circuit with the chain's SRS), `neurostack model register-zk` recording the circuit in
 the registry, and a contract calling the model in mode ZK. The transaction is included with
 a proof the state transition verified (NEUROSTACK_VERIFY_BUILT_BLOCKS re-runs every built
@@ -62,12 +62,8 @@ def zknet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZkNet]:
         {"rpc_port": rpc_port, "hub_port": hub_port, "block_time": 0.5, "workers": 1,
          "modes": "vanilla,zk"},
     )  # fmt: skip
-    made = runner.invoke(app, ["hub", "dev-srs", "10", "--dir", str(project / "zk")])
-    assert made.exit_code == 0, made.output
-    lines = made.output[made.output.index("[[inference.zk_srs]]") :]
-    lines = lines.replace(str(project / "zk"), "zk")
-    with (project / "chain.toml").open("a") as toml:
-        toml.write("\n" + lines)
+    # `neurostack new` with ZK among the modes made a development SRS and listed it
+    assert (project / "zk" / "kzg10.srs").is_file()
     config = load_chain_config(project / "chain.toml")
     up = Up(project, "--explorer-port", "0")
     try:
