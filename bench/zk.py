@@ -12,7 +12,10 @@ For each sample model, each phase runs in a fresh child process so its peak memo
   receipt, ``--proofs`` fresh inputs (median, max), proof bytes;
 - **ZK verifier**: ``check_receipt`` + ``neurostack.zk.verify`` (public-input encoding and
   ezkl's native verifier), ``--verifies`` times (median);
-- **VANILLA baseline**: onnxruntime (CPU, one thread) + signing, and ``check_receipt``.
+- **VANILLA baseline**: onnxruntime (CPU, one thread) + signing, and ``check_receipt``;
+- **STF**: the chain's ``verify_receipt`` (the state transition's per-receipt check,
+  registry and registered circuit included) of VANILLA and ZK receipts of the same
+  inputs, and the ZK gas that keeps VANILLA's gas per millisecond.
 
 The table ends with the ratios ZK/VANILLA and the issue's targets for the 4-input sample
 MLP (proof ready ≤ 5 s, verification ≤ 50 ms, proof < 16 kB). text_classifier has string
@@ -36,6 +39,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "0x" + "42" * 32
+VANILLA_VERIFY_GAS = 6_000  # sequencer.chain.inference.constants.VERIFY_GAS[VANILLA]
 TARGETS = {"prove_s": 5.0, "verify_ms": 50.0, "proof_bytes": 16 * 1024}
 
 
@@ -207,11 +211,93 @@ def phase_vanilla(model: str, work: Path, n: int) -> dict[str, Any]:
     }
 
 
+def phase_stf(model: str, work: Path, n: int) -> dict[str, Any]:
+    """The chain's own check (``sequencer.chain.inference.verify_receipt``, what the STF
+    runs per receipt) of the same inputs' VANILLA and ZK receipts, against a registry
+    holding the sprinter and the model's registered circuit; medians after a first call."""
+    import hashlib
+
+    from neurostack.protocol.receipts import make_receipt, receipt_from_json
+    from neurostack.protocol.request import input_hash, request_id
+    from neurostack.protocol.tensors import encode_model_output, outputs_to_model_output
+    from sequencer.chain.inference import InferenceRequest, verify_receipt
+    from sequencer.chain.inference.registry import (
+        Status,
+        ZkModelEntry,
+        registry_from_storage,
+        set_sprinter,
+        set_zk_blob,
+        set_zk_model,
+    )
+    from sequencer.chain.inference.verify import RECEIPT_VERIFIERS
+
+    settings_bytes, settings, files = _circuit(work)
+    vk, srs = Path(files["vk"]).read_bytes(), Path(files["srs"]).read_bytes()
+    cid, digest = _cid(model)
+    storage: dict[int, int] = {}
+    settings_hash, vk_hash = hashlib.sha256(settings_bytes).digest(), hashlib.sha256(vk).digest()
+    set_zk_blob(storage.__setitem__, settings_hash, settings_bytes)
+    set_zk_blob(storage.__setitem__, vk_hash, vk)
+    scales = (tuple(t.scale for t in settings.inputs), tuple(t.scale for t in settings.outputs))
+    set_zk_model(storage.__setitem__, cid, ZkModelEntry(settings_hash, vk_hash, *scales))
+    from eth_keys import keys
+
+    sprinter = keys.PrivateKey(bytes.fromhex(KEY[2:])).public_key.to_canonical_address()
+    set_sprinter(storage.__setitem__, sprinter, Status.ACTIVE)
+    registry = registry_from_storage(storage)
+    zk_receipts = [receipt_from_json(r) for r in json.loads((work / "receipts.json").read_text())]
+    import onnxruntime as ort
+
+    from neurostack.hub.samples import sample_model_path
+
+    session = ort.InferenceSession(
+        str(sample_model_path(model)), providers=["CPUExecutionProvider"]
+    )
+    names = [o.name for o in session.get_outputs()]
+    timings: dict[str, list[float]] = {"vanilla": [], "zk": []}
+    first: dict[str, float] = {}
+    pairs = []
+    for x, zk in zip(_inputs(len(zk_receipts), seed=1), zk_receipts, strict=True):
+        input_abi = _abi(x)
+        output = encode_model_output(
+            outputs_to_model_output(dict(zip(names, session.run(names, {"x": x}))))
+        )
+        for mode, receipt in (
+            (0, make_receipt(chain_id=0, model_cid=cid, model_hash=digest, mode=0,
+                             input_abi=input_abi, output_abi=output, expiry=2**40, private_key=KEY)),
+            (1, zk),
+        ):  # fmt: skip
+            from neurostack.protocol.modes import InferenceMode
+
+            m = InferenceMode(mode)
+            request = InferenceRequest(
+                request_id(0, cid, m, input_abi), 0, cid, m, input_abi, input_hash(input_abi)
+            )
+            pairs.append((m, receipt, request))
+    zk_srs = {hashlib.sha256(srs).digest(): srs}
+    for i in range(n):
+        for m, receipt, request in pairs:
+            started = time.perf_counter()
+            verify_receipt(
+                receipt, request, registry=registry, model=None, now=0,
+                verifiers=RECEIPT_VERIFIERS, zk_srs=zk_srs,
+            )  # fmt: skip
+            seconds = time.perf_counter() - started
+            key = "zk" if m == 1 else "vanilla"
+            first.setdefault(key, seconds)
+            timings[key].append(seconds)
+    vanilla_ms = 1000 * statistics.median(timings["vanilla"])
+    zk_ms = 1000 * statistics.median(timings["zk"])
+    return {"vanilla_ms": vanilla_ms, "zk_ms": zk_ms, "zk_first_ms": 1000 * first["zk"],
+            "ratio": zk_ms / vanilla_ms}  # fmt: skip
+
+
 PHASES: dict[str, Callable[[str, Path, int], dict[str, Any]]] = {
     "setup": phase_setup,
     "prove": phase_prove,
     "verify": phase_verify,
     "vanilla": phase_vanilla,
+    "stf": phase_stf,
 }
 
 
@@ -278,6 +364,13 @@ def main() -> None:
                 f"  ZK       check_receipt + zk.verify {verify['median_ms']:6.2f} ms median "
                 f"(first {verify['first_ms']:.2f})  peak {verify_mem:.0f} MiB"
             )
+            stf, _ = run_child("stf", model, work, max(1, args.verifies // args.proofs))
+            print(
+                f"  STF      verify_receipt VANILLA {stf['vanilla_ms']:6.2f} ms, ZK "
+                f"{stf['zk_ms']:6.2f} ms median (first {stf['zk_first_ms']:.1f} ms): "
+                f"{stf['ratio']:.0f}x; VERIFY_GAS[ZK] at VANILLA's gas per ms: "
+                f"{VANILLA_VERIFY_GAS * stf['ratio']:,.0f}"
+            )
             print(
                 f"  ratio    proving / VANILLA inference "
                 f"{1000 * prove['median_s'] / vanilla['infer_ms']:8.0f}x   "
@@ -287,6 +380,7 @@ def main() -> None:
                 for name, got, limit, unit in (
                     ("proof ready", prove["median_s"], TARGETS["prove_s"], "s"),
                     ("verification", verify["median_ms"], TARGETS["verify_ms"], "ms"),
+                    ("STF verify", stf["zk_ms"], TARGETS["verify_ms"], "ms"),
                     ("proof size", prove["proof_bytes"], TARGETS["proof_bytes"], "B"),
                 ):
                     verdict = "meets" if got <= limit else "MISSES"

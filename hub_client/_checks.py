@@ -41,6 +41,7 @@ class CheckName(StrEnum):
     PARENT = "parent"
     REGISTRY = "registry"
     ADMISSION = "admission"
+    ZK = "zk"
 
 
 class Outcome(StrEnum):

@@ -16,6 +16,8 @@ from ._checks import MALFORMED, CheckName, Recorder, Rpc, hex_of, short
 from ._consensus import proof_answer
 from ._rpcwire import BlockHeader
 
+PROOF_KEYS_PER_CALL = 512  # within geth's (and the node's) 1,024 keys per eth_getProof
+
 
 class ProvenRegistry:
     """Registry words read through ``eth_getProof`` and checked against a state root.
@@ -44,10 +46,21 @@ class ProvenRegistry:
         """Every word proven so far (slot -> value)."""
         return dict(self._words)
 
+    def prefetch(self, slots: list[int]) -> None:
+        """Prove many words with one ``eth_getProof`` (each checked as :meth:`read` does)."""
+        wanted = [s for s in dict.fromkeys(slots) if s not in self._words]
+        for i in range(0, len(wanted), PROOF_KEYS_PER_CALL):
+            self._words.update(self._prove_all(wanted[i : i + PROOF_KEYS_PER_CALL]))
+
     def _prove(self, slot: int) -> int:
+        return self._prove_all([slot])[slot]
+
+    def _prove_all(self, slots: list[int]) -> dict[int, int]:
         fail = self._record.fail
         registry = "0x" + REGISTRY_ADDRESS.hex()
-        raw = self._rpc.request("eth_getProof", registry, [hex(slot)], hex(self._block))
+        raw = self._rpc.request(
+            "eth_getProof", registry, [hex(slot) for slot in slots], hex(self._block)
+        )
         where = f"block {self._block}'s state root {hex_of(self._root)}"
         try:
             answer = proof_answer(raw)
@@ -68,20 +81,23 @@ class ProvenRegistry:
                 f"the node claims the registry's storageHash is {hex_of(answer.storage_hash)}; "
                 f"its proof against {where} proves {hex_of(account.storage_root)}",
             )
-        if len(answer.storage) != 1 or answer.storage[0].slot != slot:
-            fail(CheckName.REGISTRY, f"the answer does not carry the proof of slot {hex(slot)}")
-        entry = answer.storage[0]
-        try:
-            value = verify_storage_proof(account.storage_root, slot, entry.proof)
-        except InvalidProof as exc:
-            fail(CheckName.REGISTRY, f"the proof of registry slot {hex(slot)} fails: {exc}")
-        if entry.value != value:
-            fail(
-                CheckName.REGISTRY,
-                f"the node claims registry slot {hex(slot)} holds {entry.value}; its proof "
-                f"against {where} proves {value}",
-            )
-        return value
+        values: dict[int, int] = {}
+        for i, slot in enumerate(slots):
+            if len(answer.storage) != len(slots) or answer.storage[i].slot != slot:
+                fail(CheckName.REGISTRY, f"the answer does not carry the proof of slot {hex(slot)}")
+            entry = answer.storage[i]
+            try:
+                value = verify_storage_proof(account.storage_root, slot, entry.proof)
+            except InvalidProof as exc:
+                fail(CheckName.REGISTRY, f"the proof of registry slot {hex(slot)} fails: {exc}")
+            if entry.value != value:
+                fail(
+                    CheckName.REGISTRY,
+                    f"the node claims registry slot {hex(slot)} holds {entry.value}; its proof "
+                    f"against {where} proves {value}",
+                )
+            values[slot] = value
+        return values
 
 
 def admission_detail(
@@ -97,6 +113,8 @@ def admission_detail(
                 f"{hex_of(key.measurement)}, attested {now - key.attested_at} s before the block "
                 f"(registry of block {parent})"
             )
+    if mode is InferenceMode.ZK:
+        return f"{who} signed a ZK receipt: any key may, the proof is the credential (check zk)"
     return f"{who} is an active sprinter (registry of block {parent})"
 
 

@@ -22,6 +22,10 @@ registry   the registry words the admission rule reads are proven by ``eth_getPr
            against the *parent's* ``stateRoot`` (the state transition reads the registry as
            of the parent block)
 admission  the signer may sign receipts of that mode (``neurostack.protocol.admission``)
+zk         each mode-ZK call's proof verifies under the model's registered circuit (proven
+           registry words) for the call's input (hashing to the receipt's ``inputHash``) and
+           the receipt's output, with the chain's SRS the caller gives (``zk_srs``;
+           :mod:`hub_client._zkcheck`)
 ========== =====================================================================================
 
 What it cannot prove without re-executing the block: *which* of the block's receipts the
@@ -67,6 +71,7 @@ from ._rpcwire import (
     parse_proof,
     parse_witness,
 )
+from ._zkcheck import check_zk, zk_inputs
 from .errors import InferenceNotFound, RollupError
 
 __all__ = ["Check", "CheckName", "InferenceVerification", "Outcome", "verify_admission",
@@ -97,7 +102,11 @@ class InferenceVerification:
 
 
 def verify_inference(
-    rpc: Rpc, tx_hash: bytes, *, trusted_block_hash: bytes | None = None
+    rpc: Rpc,
+    tx_hash: bytes,
+    *,
+    trusted_block_hash: bytes | None = None,
+    zk_srs: bytes | None = None,
 ) -> InferenceVerification:
     """Check the transaction ``tx_hash`` and every model call it made (module docstring).
 
@@ -167,6 +176,13 @@ def verify_inference(
     record.passed(CheckName.REGISTRY, registry_detail(registry, parent))
     for inference in inferences:
         record.passed(CheckName.ADMISSION, inference.admission or "")
+    inputs = zk_inputs(receipt)
+    for inference in inferences:
+        if inference.receipt.mode == InferenceMode.ZK:
+            detail = check_zk(
+                inference, inputs.get(bytes(inference.request_id)), registry, zk_srs, record
+            )
+            record.passed(CheckName.ZK, detail)
 
     return InferenceVerification(
         tx_hash=Hash32(bytes(tx_hash)), tx_index=index, sender=tx.sender, chain_id=tx.chain_id,

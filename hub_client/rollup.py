@@ -30,8 +30,10 @@ whether the signer was an admissible sprinter: pass ``expected_signers`` for tha
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, overload
 
@@ -203,7 +205,11 @@ class RollupClient(DappMixin):
     # --- verification ---------------------------------------------------------------------
 
     def verify_inference(
-        self, tx_hash: str | bytes, *, trusted_block_hash: str | bytes | None = None
+        self,
+        tx_hash: str | bytes,
+        *,
+        trusted_block_hash: str | bytes | None = None,
+        zk_srs: bytes | str | os.PathLike[str] | None = None,
     ) -> InferenceVerification:
         """Prove, from the node's answers alone, the model calls of transaction ``tx_hash``.
 
@@ -216,10 +222,17 @@ class RollupClient(DappMixin):
         against the parent's state root. Returns an :class:`InferenceVerification`; raises
         ``VerificationFailed`` (``.check``, ``.reason``) on the first check that fails,
         ``InferenceNotFound`` when there is no mined transaction with model calls.
+
+        A mode-ZK call's proof is verified too (check ``zk``) against the model's registered
+        circuit, which needs the chain's SRS: ``zk_srs`` is the file (a path) or its bytes;
+        without it a ZK call raises ``ValueError`` saying so.
         """
+        if zk_srs is not None and not isinstance(zk_srs, bytes):
+            zk_srs = Path(zk_srs).read_bytes()
         return verify_inference(
-            self, _hash_bytes(tx_hash), trusted_block_hash=_hash_bytes(trusted_block_hash)
-        )
+            self, _hash_bytes(tx_hash), trusted_block_hash=_hash_bytes(trusted_block_hash),
+            zk_srs=zk_srs,
+        )  # fmt: skip
 
     def verify_admission(
         self,

@@ -12,6 +12,10 @@ Problems are :class:`~sequencer.errors.ConfigError` naming the chain.toml field.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+from types import MappingProxyType
+
 from eth_utils import is_hex, to_canonical_address
 
 from neurostack.protocol.modes import InferenceMode
@@ -40,7 +44,7 @@ def chain_spec(config: ChainConfig) -> ChainSpec:
             for address, balance in config.premine().items()
         ),
         registry=registry_seed(config.inference, sequencer_address(config)),
-        inference=inference_policy(config.inference),
+        inference=inference_policy(config.inference, config.root),
     )
     try:
         genesis_hash(spec)  # genesis TEE keys are verified while it is built: fail early
@@ -54,14 +58,39 @@ def chain_spec(config: ChainConfig) -> ChainSpec:
     return spec
 
 
-def inference_policy(section: InferenceSection) -> InferencePolicy:
-    """The proof policy of a chain's ``[inference]`` section."""
+def inference_policy(section: InferenceSection, root: Path = Path(".")) -> InferencePolicy:
+    """The proof policy of a chain's ``[inference]`` section (files relative to ``root``)."""
     return InferencePolicy(
         modes=frozenset(InferenceMode[m] for m in section.modes),
         default_model_gas=section.default_model_gas,
         allow_unregistered_models=section.allow_unregistered_models,
         max_calls_per_tx=section.max_calls_per_tx,
+        zk_srs=zk_srs_files(section, root),
     )
+
+
+def zk_srs_files(section: InferenceSection, root: Path) -> MappingProxyType[Hash32, bytes]:
+    """``[[inference.zk_srs]]``: each file's bytes by sha256, checked against the pinned hash."""
+    out: dict[Hash32, bytes] = {}
+    for i, entry in enumerate(section.zk_srs):
+        path = root / entry.file
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(
+                f"[[inference.zk_srs]] {i} ({entry.file}): cannot read {path}: "
+                f"{exc.strerror or exc}; put the chain's SRS file there (every node needs "
+                "the same bytes)"
+            ) from None
+        digest = hashlib.sha256(data).digest()
+        if "0x" + digest.hex() != entry.sha256:
+            raise ConfigError(
+                f"[[inference.zk_srs]] {i} ({entry.file}): the file's sha256 is "
+                f"0x{digest.hex()}, chain.toml pins {entry.sha256}; this is not the chain's "
+                "SRS (get the file the chain publishes)"
+            )
+        out[Hash32(digest)] = data
+    return MappingProxyType(out)
 
 
 def registry_seed(section: InferenceSection, owner: bytes) -> RegistrySeed:

@@ -17,7 +17,7 @@ from typing import Annotated
 from eth_account import Account
 from eth_keys import keys
 from eth_typing import Address
-from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
+from eth_utils import is_checksum_address, is_hex, is_hex_address, to_checksum_address
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
@@ -206,6 +206,26 @@ class GenesisTeeKey(_Section):
         return bytes.fromhex(self.attestation[2:])
 
 
+class ZkSrsFile(_Section):
+    """A structured reference string (KZG parameters) ZK proofs of this chain verify with.
+
+    Consensus: the file's sha256 must be ``sha256`` (checked when the chain spec is built),
+    so every node verifies with the same bytes. Name it ``kzg<logrows>.srs`` (what the hub
+    looks for in ``--zk-srs-dir``); ``neurostack up`` points the hub at its folder.
+    """
+
+    file: Path = Field(description="the SRS file (relative to chain.toml's folder)")
+    sha256: str = Field(description="0x-hex sha256 of the file")
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha256(cls, v: str) -> str:
+        digits = v.removeprefix("0x")
+        if not v.startswith("0x") or len(digits) != 64 or not is_hex(v):
+            raise ValueError(f"{v!r} is not a 0x-prefixed 32-byte hex sha256")
+        return v.lower()
+
+
 class InferenceSection(_Section):
     modes: list[str] = Field(
         default_factory=lambda: ["VANILLA", "TEE"],
@@ -246,6 +266,16 @@ class InferenceSection(_Section):
         4, ge=1, le=64, description="model calls one transaction may make"
     )
     max_parked_per_sender: int = Field(16, ge=1, description="parked inference txs per sender")
+    zk_srs: list[ZkSrsFile] = Field(
+        default_factory=list,
+        description="mode ZK: the SRS files proofs verify with (consensus; each with its sha256)",
+    )
+    zk_deadline: float = Field(
+        120.0,
+        gt=0,
+        description="seconds a parked transaction waits for a mode-ZK result (witness and "
+        "proof take longer than a plain inference)",
+    )
 
     @field_validator("modes")
     @classmethod

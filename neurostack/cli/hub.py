@@ -177,3 +177,29 @@ def worker(
         run_worker(settings, concurrency=concurrency, pool=pool, loglevel=loglevel)
     except HubError as exc:
         _fail(exc)
+
+
+@app.command("dev-srs")
+def dev_srs(
+    logrows: Annotated[
+        int, typer.Argument(min=1, max=24, help="circuit size 2^LOGROWS (the sample MLP: 10)")
+    ] = 10,
+    directory: Annotated[
+        Path, typer.Option("--dir", help="folder to write kzg<LOGROWS>.srs into")
+    ] = Path("zk"),
+) -> None:
+    """Make a DEVELOPMENT structured reference string for ZK circuits (ezkl gen_srs): its
+    secret is known to this machine, so proofs made with it prove nothing to others. Never
+    for production: a production chain lists a ceremony file. Prints the chain.toml lines
+    that make it the chain's SRS."""
+    from neurostack.devnet.errors import ProjectError
+    from neurostack.devnet.project import write_dev_srs
+    from neurostack.zk.errors import ProofSystemUnavailable
+
+    try:
+        path, digest = write_dev_srs(directory, logrows)
+    except (ProjectError, ProofSystemUnavailable) as exc:
+        _fail(exc)
+    typer.echo(f"wrote {path} (development SRS, 2^{logrows}; never for production)")
+    typer.echo("add to chain.toml, on every node of the chain:\n")
+    typer.echo(f'[[inference.zk_srs]]\nfile = "{path.as_posix()}"\nsha256 = "{digest}"')

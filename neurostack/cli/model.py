@@ -8,6 +8,7 @@ one line on stderr and exit code 1, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -218,6 +219,77 @@ def infer(
     if result.verified and result.receipt.mode == InferenceMode.ZK:
         out.print(f"ZK proof verified: {len(result.receipt.proof)} bytes, the circuit's output")
     out.print(f"request id 0x{result.request_id.hex()}")
+
+
+@model_app.command("register-zk")
+def register_zk(
+    cid: Annotated[str, typer.Argument(help="model content id (uploaded with --zk)")],
+    rpc: Annotated[
+        str, typer.Option("--rpc", envvar="NEUROSTACK_RPC_URL", help="the rollup's JSON-RPC URL")
+    ] = "http://127.0.0.1:8545",
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help=f"the chain owner's hex private key (keys/sequencer.key; or ${KEY_ENV})",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="seconds to wait for the transaction")
+    ] = 60.0,
+    hub: HubUrl = DEFAULT_HUB_URL,
+) -> None:
+    """Record a model's ZK circuit in the chain's registry (registerZkModel, chain owner
+    only): downloads its circuit settings and verifying key from the hub, checked against
+    the hashes the hub lists, and sends them; mode-ZK calls of the model verify from the
+    next block on."""
+    from eth_account import Account
+
+    from hub_client import RollupClient
+    from neurostack.protocol.registry import REGISTRY_ADDRESS
+    from sequencer.chain.inference.system_contract import registry_calldata
+
+    with _one_line_errors():
+        key = _private_key(key_file)
+        with HubClient(hub) as client:
+            info = client.get_model(cid)
+            if info.zk is None or info.zk.status != "ready":
+                state = "none" if info.zk is None else info.zk.status
+                raise CliError(
+                    f"model {cid} has no ready ZK circuit on the hub (zk: {state}); upload it "
+                    "with `neurostack model upload FILE --zk` and wait until it is ready"
+                )
+            keys = client.zk_keys(cid)
+        data = registry_calldata("registerZkModel", info.cid, keys.settings, keys.verifying_key)
+        with RollupClient(rpc) as chain:
+            try:
+                sender = Account.from_key(key).address
+            except ValueError:
+                raise CliError("the private key is not a 32-byte hex key") from None
+            if chain.balance(sender) == 0:
+                raise CliError(
+                    f"the key's account {sender} has no native token to pay registerZkModel's "
+                    "gas (about 4.3 million for a small circuit); fund the chain owner's "
+                    "address first (on a devnet: send from a dev account)"
+                )
+            try:
+                receipt = chain.transact(
+                    key, to_checksum_address(REGISTRY_ADDRESS), data, timeout=timeout
+                )
+            except TimeoutError as exc:
+                raise CliError(f"{exc}; is the node producing blocks?") from None
+    settings_hash = hashlib.sha256(keys.settings).hexdigest()
+    vk_hash = hashlib.sha256(keys.verifying_key).hexdigest()
+    out.print(f"registered   ZK circuit of {info.cid}")
+    out.print(f"settings     0x{settings_hash} ({len(keys.settings)} B)")
+    out.print(f"verifying key 0x{vk_hash} ({len(keys.verifying_key)} B)")
+    out.print(
+        f"srs          0x{hashlib.sha256(keys.srs).hexdigest()} (must be in the chain's [[inference.zk_srs]])"
+    )
+    out.print(
+        f"transaction  {receipt.transaction_hash} in block {receipt.block_number} "
+        f"(gas {receipt.gas_used:,})"
+    )
 
 
 def register(app: typer.Typer) -> None:

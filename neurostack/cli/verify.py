@@ -3,8 +3,9 @@
 Checks one transaction's model calls from a rollup node's answers alone
 (``hub_client.RollupClient.verify_inference``): header hash, optional trusted block hash,
 transaction and receipt under their roots, each receipt and its Merkle branch to the
-header's ``inferenceRoot``, and each signer's admission from registry storage proven with
-``eth_getProof`` against the parent block's state root.
+header's ``inferenceRoot``, each signer's admission from registry storage proven with
+``eth_getProof`` against the parent block's state root, and each mode-ZK call's proof
+against the model's registered circuit (``--zk-srs FILE``: the chain's SRS).
 
 Exit codes: 0 everything verified (a short summary on stdout); 1 a check failed — the node
 said something it cannot prove, or the block is not the trusted one (``error: <check> did
@@ -14,6 +15,7 @@ unreachable or answering errors, no such mined transaction with model calls).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -90,11 +92,24 @@ def verify_inference(
             "the block hash is the node's word",
         ),
     ] = None,
+    zk_srs: Annotated[
+        Path | None,
+        typer.Option(
+            "--zk-srs",
+            help="the chain's SRS file ([[inference.zk_srs]] in its chain.toml): needed to "
+            "verify the proofs of mode-ZK calls",
+        ),
+    ] = None,
 ) -> None:
     """Verify a transaction's model outputs without trusting the RPC node."""
     try:
+        srs = zk_srs.read_bytes() if zk_srs is not None else None
+    except OSError as exc:
+        err.print(f"[bold red]error:[/] cannot read the SRS file {zk_srs}: {exc.strerror}")
+        raise typer.Exit(2) from None
+    try:
         with RollupClient(rpc) as rollup:
-            result = rollup.verify_inference(tx, trusted_block_hash=trusted_block)
+            result = rollup.verify_inference(tx, trusted_block_hash=trusted_block, zk_srs=srs)
     except VerificationFailed as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from None

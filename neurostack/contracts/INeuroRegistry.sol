@@ -25,6 +25,7 @@ interface INeuroRegistry {
         uint16 royaltyBps
     );
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+    event ZkModelRegistered(string modelCID, bytes32 settingsHash, bytes32 verifyingKeyHash);
 
     // ---- views ---------------------------------------------------------------------
 
@@ -94,6 +95,33 @@ interface INeuroRegistry {
 
     /// @notice Renews an admitted TEE key's attestation with a newer document.
     function heartbeat(address key, bytes calldata attestation) external;
+
+    // ---- ZK models (mode ZK) -------------------------------------------------------
+
+    /// @notice A model's registered ZK circuit: the sha256 of its circuit settings and of
+    /// its verifying key, and the fixed-point scales (2-adic bits) of its inputs and
+    /// outputs; `registered` false if the model has no circuit on this chain.
+    function zkModelOf(string calldata modelCID)
+        external
+        view
+        returns (
+            bytes32 settingsHash,
+            bytes32 verifyingKeyHash,
+            int8[] memory inputScales,
+            int8[] memory outputScales,
+            bool registered
+        );
+
+    /// @notice Owner: registers (or replaces) a model's ZK circuit. `settings` is the
+    /// circuit settings document (neurostack.zk.circuit.v1) and `verifyingKey` the key it
+    /// names; its SRS must be one of the chain's ([[inference.zk_srs]]). Both are stored
+    /// by sha256 (gas per new 32-byte word), so the state transition verifies proofs from
+    /// chain state alone.
+    function registerZkModel(
+        string calldata modelCID,
+        bytes calldata settings,
+        bytes calldata verifyingKey
+    ) external;
 }
 
 // The registry's fixed address.

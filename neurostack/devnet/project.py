@@ -9,6 +9,7 @@ CLI passes only the values the user gave.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
 import json
 import re
@@ -160,11 +161,51 @@ def create_project(
         except CookiecutterException as exc:
             raise ProjectError(f"rendering the chain template failed: {exc}") from None
     try:
+        if "ZK" in str(context.get("modes", "")).upper().split(","):
+            add_dev_srs(rendered)
         check_project(rendered)
     except ProjectError:
         shutil.rmtree(rendered, ignore_errors=True)
         raise
     return rendered
+
+
+DEV_SRS_LOGROWS = 10
+"""The circuit size `neurostack new` makes a development SRS for (the sample MLP's)."""
+
+
+def write_dev_srs(directory: Path, logrows: int) -> tuple[Path, str]:
+    """Write a DEVELOPMENT SRS ``directory/kzg<logrows>.srs`` (ezkl ``gen_srs``: its secret
+    is known to this machine, never for production); the file and its 0x-sha256."""
+    from neurostack.zk.ezkl_backend import load_ezkl
+
+    ezkl = load_ezkl()  # ProofSystemUnavailable names the fix
+    path = directory / f"kzg{logrows}.srs"
+    if path.exists():
+        raise ProjectError(f"{path} exists; the chain pins its sha256, so it is never overwritten")
+    directory.mkdir(parents=True, exist_ok=True)
+    ezkl.gen_srs(str(path), logrows)
+    return path, "0x" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def add_dev_srs(project: Path) -> None:
+    """A new project whose modes include ZK: a development SRS for 2^10-row circuits in
+    ``zk/`` and its ``[[inference.zk_srs]]`` entry in chain.toml (skipped, with a comment
+    saying how, when ezkl is not installed: `neurostack up` then names the fix)."""
+    from neurostack.zk.errors import ProofSystemUnavailable
+
+    toml = project / "chain.toml"
+    try:
+        _, digest = write_dev_srs(project / "zk", DEV_SRS_LOGROWS)
+    except ProofSystemUnavailable as exc:
+        toml.write_text(toml.read_text() + f"\n# Mode ZK: no SRS was made ({exc}).\n")
+        return
+    toml.write_text(
+        toml.read_text()
+        + "\n# Mode ZK: a DEVELOPMENT SRS made by `neurostack new` (its secret was on this "
+        "machine;\n# a production chain lists a ceremony file). See [inference] above.\n"
+        f'[[inference.zk_srs]]\nfile = "zk/kzg{DEV_SRS_LOGROWS}.srs"\nsha256 = "{digest}"\n'
+    )
 
 
 def check_project(folder: Path) -> ChainConfig:

@@ -9,6 +9,8 @@ so services get it in their environment (``REDIS_URL``), never on a command line
 
 from __future__ import annotations
 
+import importlib.util
+import re
 import socket
 import sys
 from pathlib import Path
@@ -100,6 +102,7 @@ def hub_spec(config: ChainConfig, redis_url: str, *, workers: int) -> ServiceSpe
         "--host", config.hub.host, "--port", str(config.hub.port),
         "--store", str(config.root / config.hub.store_dir),
     )  # fmt: skip
+    argv += zk_hub_args(config)
     # Without workers /ready can never pass; liveness is all there is to wait for.
     path = "/ready" if workers > 0 else "/health"
     url = hub_url(config) + path
@@ -110,6 +113,33 @@ def hub_spec(config: ChainConfig, redis_url: str, *, workers: int) -> ServiceSpe
         env={"REDIS_URL": redis_url},
         ready_timeout=READY_TIMEOUT_S,
     )
+
+
+def zk_hub_args(config: ChainConfig) -> list[str]:
+    """Mode ZK: the hub makes circuits with the chain's SRS files (``[[inference.zk_srs]]``,
+    named ``kzg<logrows>.srs`` in one folder: ``hub serve --zk-srs-dir``), so the circuits
+    it makes verify on this chain; the workers that prove need ezkl."""
+    if "ZK" not in config.inference.modes and not config.inference.zk_srs:
+        return []
+    if importlib.util.find_spec("ezkl") is None:
+        raise ProjectError(
+            "chain.toml [inference] lists mode ZK or zk_srs, but ezkl is not installed, so "
+            "no worker could prove: pip install 'neurostack[zk]' (or remove ZK from modes)"
+        )
+    if not config.inference.zk_srs:
+        raise ProjectError(
+            "chain.toml [inference] modes lists ZK, but the chain has no SRS to verify proofs "
+            "with: run `neurostack hub dev-srs 10` in the project folder (a development SRS "
+            "for circuits of 2^10 rows, like the sample MLP) and add the lines it prints"
+        )
+    folders = {(config.root / entry.file).parent for entry in config.inference.zk_srs}
+    names = [(config.root / entry.file).name for entry in config.inference.zk_srs]
+    if len(folders) > 1 or not all(re.fullmatch(r"kzg\d+\.srs", n) for n in names):
+        raise ProjectError(
+            "chain.toml [[inference.zk_srs]]: keep the SRS files in one folder, named "
+            "kzg<logrows>.srs (the hub looks them up by circuit size)"
+        )
+    return ["--zk-srs-dir", str(folders.pop())] if folders else []
 
 
 def worker_specs(config: ChainConfig, redis_url: str, count: int) -> list[ServiceSpec]:

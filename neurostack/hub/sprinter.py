@@ -135,7 +135,9 @@ class Sprinter:
             pipe.hget(keys.results_key(job.chain_id, rid), self._field)
             if not late:
                 pipe.hset(running, self.name, os.getpid())
-                pipe.expire(running, int(self.settings.job_deadline) + 60)
+                # a ZK job's deadline (the job's own) is longer than job_deadline
+                ttl = max(job.deadline - time.time(), self.settings.job_deadline)
+                pipe.expire(running, int(ttl) + 60)
             stored = pipe.execute(raise_on_error=False)[0]
             mine = self._own_result(job, stored)
             if mine is not None:

@@ -11,7 +11,9 @@ parent*, at the block's own timestamp:
 - TEE: the signer was admitted by an attestation document, is not revoked, its code
   measurement is approved (not revoked), and it was attested at most
   :data:`TEE_ATTESTATION_TTL` seconds before the block;
-- ZK and OPTIMISTIC: not supported yet (no signer is admissible).
+- ZK: any key (the proof is the credential; the chain verifies it against the model's
+  registered circuit, ``sequencer.chain.inference.zk``; the signer is who gets paid);
+- OPTIMISTIC: not supported yet (no signer is admissible).
 """
 
 from __future__ import annotations
@@ -51,5 +53,7 @@ def signer_problem(
                 f"TEE key {who} was last attested at {key.attested_at}, more than "
                 f"{TEE_ATTESTATION_TTL} s before this block; send a heartbeat"
             )
+        return None
+    if mode is InferenceMode.ZK:
         return None
     return f"{mode.name} receipts are not supported by this node yet"

@@ -16,6 +16,12 @@ namespace                      key                      value (uint256 words)
 ``teekey``                     address                  +0 measurement, +1 attestedAt, +2 status
 ``model``                      keccak256(utf8(cid))     +0 modelHash, +1 owner,
                                                         +2 ``1<<128 | inferenceGas<<16 | royaltyBps``
+``zkmodel``                    keccak256(utf8(cid))     +0 settingsHash (sha256), +1 verifyingKeyHash
+                                                        (sha256), +2 ``1<<128 | nInputs<<8 | nOutputs``,
+                                                        +3 the scales, one int8 byte each (inputs
+                                                        then outputs) from the most significant byte
+``zkblob``                     sha256 (32 bytes)        +0 byte length, +1… the bytes in 32-byte words
+                                                        (circuit settings and verifying keys by hash)
 ============================  =======================  =================================
 
 The state transition reads the registry through a :class:`RegistryView` over the *parent*
@@ -186,3 +192,87 @@ def set_model(write: StorageWriter, model_cid: str, entry: ModelEntry) -> None:
     write(base, int.from_bytes(entry.model_hash, "big"))
     write(base + 1, int.from_bytes(entry.owner, "big"))
     write(base + 2, 1 << 128 | entry.inference_gas << 16 | entry.royalty_bps)
+
+
+# --- ZK models (mode ZK, issue 9): the ``zkmodel`` and ``zkblob`` namespaces ------------
+
+MAX_ZK_TENSORS: Final = 32
+"""Inputs plus outputs of a registered circuit: one scale byte each fits one word."""
+
+MAX_ZK_BLOB_BYTES: Final = 1 << 16
+"""Largest circuit settings document or verifying key the registry stores (64 KiB)."""
+
+
+@dataclass(frozen=True)
+class ZkModelEntry:
+    """A model's registered ZK circuit: the sha256 of its circuit settings and of its
+    verifying key (both stored in ``zkblob``), and the fixed-point scales of its inputs
+    and outputs (the settings hold them too; here a contract or explorer can read them)."""
+
+    settings_hash: Hash32
+    verifying_key_hash: Hash32
+    input_scales: tuple[int, ...]
+    output_scales: tuple[int, ...]
+
+
+def zk_model_slot(model_cid: str) -> int:
+    """The first of a ZK model entry's four slots."""
+    return slot_of(b"zkmodel", keccak(model_cid.encode()))
+
+
+def zk_blob_slot(sha256: bytes) -> int:
+    """The length slot of the stored blob whose sha256 is ``sha256`` (data follows)."""
+    return slot_of(b"zkblob", bytes(sha256))
+
+
+def zk_model_of(view: RegistryView, model_cid: ModelCID | str) -> ZkModelEntry | None:
+    """The registered ZK circuit of a model, or ``None`` when it has none."""
+    base = zk_model_slot(model_cid)
+    packed = view.read(base + 2)
+    if not packed >> 128:
+        return None
+    n_in, n_out = (packed >> 8) & 0xFF, packed & 0xFF
+    scales = view.read(base + 3).to_bytes(32, "big")
+    signed = [b - 256 if b > 127 else b for b in scales[: n_in + n_out]]
+    return ZkModelEntry(
+        settings_hash=Hash32(view.read(base).to_bytes(32, "big")),
+        verifying_key_hash=Hash32(view.read(base + 1).to_bytes(32, "big")),
+        input_scales=tuple(signed[:n_in]),
+        output_scales=tuple(signed[n_in:]),
+    )
+
+
+def zk_blob(view: RegistryView, sha256: bytes) -> bytes | None:
+    """The stored bytes whose sha256 is ``sha256`` (unchecked: callers hash them), or
+    ``None`` when nothing is stored under it."""
+    base = zk_blob_slot(sha256)
+    length = view.read(base)
+    if not 0 < length <= MAX_ZK_BLOB_BYTES:
+        return None
+    words = (length + 31) // 32
+    data = b"".join(view.read(base + 1 + i).to_bytes(32, "big") for i in range(words))
+    return data[:length]
+
+
+def set_zk_model(write: StorageWriter, model_cid: str, entry: ZkModelEntry) -> None:
+    scales = [*entry.input_scales, *entry.output_scales]
+    if len(scales) > MAX_ZK_TENSORS or not all(-128 <= s <= 127 for s in scales):
+        raise ValueError(f"at most {MAX_ZK_TENSORS} tensors with int8 scales")
+    base = zk_model_slot(model_cid)
+    write(base, int.from_bytes(entry.settings_hash, "big"))
+    write(base + 1, int.from_bytes(entry.verifying_key_hash, "big"))
+    write(base + 2, 1 << 128 | len(entry.input_scales) << 8 | len(entry.output_scales))
+    packed = bytes(s & 0xFF for s in scales).ljust(32, b"\x00")
+    write(base + 3, int.from_bytes(packed, "big"))
+
+
+def set_zk_blob(write: StorageWriter, sha256: bytes, data: bytes) -> int:
+    """Store ``data`` under its ``sha256``; the number of words written."""
+    if not 0 < len(data) <= MAX_ZK_BLOB_BYTES:
+        raise ValueError(f"a stored blob has 1 to {MAX_ZK_BLOB_BYTES} bytes")
+    base = zk_blob_slot(sha256)
+    write(base, len(data))
+    padded = data.ljust((len(data) + 31) // 32 * 32, b"\x00")
+    for i in range(len(padded) // 32):
+        write(base + 1 + i, int.from_bytes(padded[32 * i : 32 * i + 32], "big"))
+    return 1 + len(padded) // 32

@@ -52,6 +52,9 @@ class InferencePolicy:
     default_model_gas: int = 50_000
     allow_unregistered_models: bool = True
     max_calls_per_tx: int = 4
+    zk_srs: Mapping[Hash32, bytes] = field(default_factory=lambda: MappingProxyType({}))
+    """Mode ZK: the structured reference strings (KZG parameters) proofs are checked with,
+    by sha256 (``[[inference.zk_srs]]`` files; a circuit's settings name the one it uses)."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from neurostack.protocol.jobs import InferenceJob, SignerCheck
+from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.receipts import InferenceReceipt
 
 from ..chain.inference import InferenceRequest
@@ -59,8 +60,10 @@ class WaitingRecorder:
         on_receipt: Callable[[InferenceReceipt], None] = lambda r: None,
         clock: Callable[[], float] = time.time,
         chain_clock: Callable[[], float] = time.time,
+        zk_timeout: float | None = None,
     ) -> None:
         self.backend = backend
+        self.zk_timeout = timeout if zk_timeout is None else zk_timeout
         self.admissible = admissible
         self.timeout = timeout
         self.receipt_ttl = receipt_ttl
@@ -70,19 +73,20 @@ class WaitingRecorder:
 
     def on_unknown(self, request: InferenceRequest) -> InferenceReceipt:
         now = self.clock()
+        timeout = self.zk_timeout if request.mode is InferenceMode.ZK else self.timeout
         job = make_job(
             request,
             receipt_ttl=self.receipt_ttl,
-            deadline=now + self.timeout,
+            deadline=now + timeout,
             chain_now=int(self.chain_clock()),
         )
         future = self.backend.submit(job, admissible=self.admissible)
         try:
-            result = future.result(timeout=self.timeout)
+            result = future.result(timeout=timeout)
         except FutureTimeout:
             raise InferenceTimedOut(
                 f"inference timed out: no sprinter answered {describe(request)} within "
-                f"{self.timeout:g} s; check the hub's workers or retry"
+                f"{timeout:g} s; check the hub's workers or retry"
             ) from None
         except Exception as exc:  # noqa: BLE001 - a broken backend is a failed job to the caller
             raise InferenceFailed(f"inference failed: {describe(request)}: {exc}") from None

@@ -21,7 +21,9 @@ mempool and decides which pooled transactions are *ready*, and with which receip
   misses the witness and is deferred by the builder; the committed block names it, and
   PIPE parks and simulates it again. Blocks never wait for models.
 - Expire: a job that fails (unknown model, invalid input, no sprinter) or a deadline
-  (``[inference] deadline`` seconds after arrival) drops the transaction from the mempool
+  (``[inference] deadline`` seconds after arrival; a transaction with a mode-ZK call
+  waits ``zk_deadline`` seconds from that call's dispatch instead, since witness and proof
+  take longer) drops the transaction from the mempool
   and its journal, freeing the sender's nonce, with a reason in the status.
 
 PIPE reads the node through :mod:`.view` (head, state, calls; the pool it parks in),
@@ -45,6 +47,7 @@ from eth.abc import BlockHeaderAPI, SignedTransactionAPI, StateAPI
 from eth_typing import Address as EvmAddress
 
 from neurostack.protocol.jobs import JobResult
+from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.receipts import InferenceReceipt
 from neurostack.protocol.types import Address, Hash32, RequestId
 
@@ -267,6 +270,7 @@ class InferencePool:
             self.backend,
             admissible=self.admissible,
             timeout=self.settings.deadline,
+            zk_timeout=self.settings.zk_deadline,
             receipt_ttl=self.settings.receipt_ttl,
             on_receipt=self._remember,
             clock=self._clock,
@@ -390,6 +394,9 @@ class InferencePool:
             job = self._jobs.get(rid)
             if job is not None:
                 job.waiters.add(tracked.tx_hash)
+        if request.mode is InferenceMode.ZK:
+            # witness + proof take longer than a plain inference: [inference] zk_deadline
+            tracked.deadline = max(tracked.deadline, self._clock() + self.settings.zk_deadline)
         if job is None:
             try:
                 future = self.backend.submit(
@@ -458,9 +465,9 @@ class InferencePool:
                 if t.status is not TxStatus.READY and now > t.deadline
             ]  # fmt: skip
         for t in late:
-            self._drop(
-                t, f"deadline passed: no inference result within {self.settings.deadline:g} s"
-            )
+            zk = any(r.mode == InferenceMode.ZK.name for r in t.requests)
+            limit = self.settings.zk_deadline if zk else self.settings.deadline
+            self._drop(t, f"deadline passed: no inference result within {limit:g} s")
 
     # -- state changes ---------------------------------------------------------------------
 

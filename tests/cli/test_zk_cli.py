@@ -57,3 +57,16 @@ def test_invalid_zk_upload_of_a_string_model_exits_with_the_reason(hub_stack: An
     result = runner.invoke(app, ["model", "upload", path, "--name", "c", "--zk"], env=env)
     assert result.exit_code == 1
     assert "error: the ZK setup failed" in result.output and "holds strings" in result.output
+
+
+def test_invalid_register_zk_of_a_model_without_a_circuit(hub_stack: Any, tmp_path: Path) -> None:
+    env = {"NEUROSTACK_HUB_URL": hub_stack.url, "NEUROSTACK_PRIVATE_KEY": hub_stack.owner.key.hex()}
+    plain = runner.invoke(
+        app, ["model", "upload", str(sample_model_path("mlp_regressor")), "--name", "m"], env=env
+    )
+    cid = re.search(r"cid\s+(bafk\w+)", plain.output)
+    assert cid is not None, plain.output
+    no_circuit = runner.invoke(app, ["model", "register-zk", cid.group(1)], env=env)
+    assert no_circuit.exit_code == 1
+    assert "has no ready ZK circuit on the hub" in no_circuit.output
+    assert "neurostack model upload FILE --zk" in no_circuit.output

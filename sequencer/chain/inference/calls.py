@@ -43,6 +43,9 @@ class InferenceCall:
     model_gas: int
     model_owner: Address | None
     royalty_bps: int
+    input_abi: bytes = b""
+    """Mode ZK only: the call's ABI input (a light client needs it to check the proof
+    against; it hashes to the receipt's ``inputHash``). Empty for the other modes."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ revert (catchable by the calling contract), then ``# GAS``, then ``# OPERATION``
 - Reverts (``Error(string)``): malformed calldata; a model id that is not a CIDv1; a mode
   outside the chain's proof policy (``[inference] modes``) or one the fork has no receipt
   verifier for (ZK, OPTIMISTIC today); an unregistered model on a chain without
-  ``allow_unregistered_models``; more than ``max_calls_per_tx`` calls in one transaction.
+  ``allow_unregistered_models``; mode ZK for a model without a registered circuit
+  (``registerZkModel``); more than ``max_calls_per_tx`` calls in one transaction.
 - Gas (the spec's :class:`~sequencer.chain.spec.GasSchedule`): ``inference_base +
   len(calldata)·inference_per_byte + verify[mode] + model gas`` (the registry's
   ``inferenceGas``, or ``default_model_gas`` for an unregistered model). Only the model
@@ -46,7 +47,7 @@ from .calls import InferenceCall, InferenceRequest
 from .errors import InferencePending, MissingInferenceReceipt
 from .opengradient import reject_llm_call
 from .outputs import is_verified, record_call, used_receipt
-from .registry import model_of
+from .registry import model_of, zk_model_of
 from .revert import revert_with
 from .verify import ReceiptVerifier, verify_receipt
 
@@ -82,6 +83,12 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
         revert_with(
             computation,
             f"model not registered: {model_cid}; the chain owner must registerModel it first",
+        )
+    if mode is InferenceMode.ZK and zk_model_of(env.registry, model_cid) is None:
+        revert_with(
+            computation,
+            f"model {model_cid} has no ZK circuit on this chain; the chain owner must "
+            "registerZkModel it (neurostack model register-zk) before mode ZK calls",
         )
     if len(outputs.tx_calls) >= policy.max_calls_per_tx:
         revert_with(
@@ -119,6 +126,7 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
             model=model,
             now=computation.state.timestamp,
             verifiers=verifiers,
+            zk_srs=policy.zk_srs,
         )
     record_call(
         outputs,
@@ -130,6 +138,7 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
             model_gas=model_gas,
             model_owner=model.owner if model is not None else None,
             royalty_bps=model.royalty_bps if model is not None else 0,
+            input_abi=input_abi if mode is InferenceMode.ZK else b"",
         ),
         receipt,
     )

@@ -21,6 +21,7 @@ from neurostack.protocol.registry import (
     StorageReader,
     StorageWriter,
     TeeKey,
+    ZkModelEntry,
     attestation_root_status,
     chain_owner,
     measurement_status,
@@ -33,9 +34,14 @@ from neurostack.protocol.registry import (
     set_model,
     set_sprinter,
     set_tee_key,
+    set_zk_blob,
+    set_zk_model,
     slot_of,
     sprinter_status,
     tee_key_of,
+    zk_blob,
+    zk_blob_slot,
+    zk_model_of,
 )
 from neurostack.protocol.types import Hash32
 
@@ -47,6 +53,7 @@ __all__ = [
     "StorageReader",
     "StorageWriter",
     "TeeKey",
+    "ZkModelEntry",
     "attestation_root_status",
     "chain_owner",
     "live_registry",
@@ -61,9 +68,14 @@ __all__ = [
     "set_model",
     "set_sprinter",
     "set_tee_key",
+    "set_zk_blob",
+    "set_zk_model",
     "slot_of",
     "sprinter_status",
     "tee_key_of",
+    "zk_blob",
+    "zk_blob_slot",
+    "zk_model_of",
 ]
 
 _REGISTRY = EvmAddress(REGISTRY_ADDRESS)

@@ -14,6 +14,7 @@ storage) and value. Every refusal is an ``Error(string)`` revert saying what to 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -25,7 +26,10 @@ from eth_utils import keccak, to_checksum_address
 
 from neurostack.protocol.cid import cid_digest, parse_model_cid
 from neurostack.protocol.errors import InvalidCID
-from neurostack.protocol.types import Address
+from neurostack.protocol.registry import MAX_ZK_BLOB_BYTES, MAX_ZK_TENSORS
+from neurostack.protocol.types import Address, Hash32
+from neurostack.zk.circuit import parse_settings
+from neurostack.zk.errors import InvalidCircuitSettings
 
 from ..environment import environment_of, fork_state
 from ..spec import GasSchedule
@@ -36,6 +40,7 @@ from .registry import (
     RegistryView,
     Status,
     TeeKey,
+    ZkModelEntry,
     attestation_root_status,
     chain_owner,
     live_registry,
@@ -47,8 +52,12 @@ from .registry import (
     set_model,
     set_sprinter,
     set_tee_key,
+    set_zk_blob,
+    set_zk_model,
     sprinter_status,
     tee_key_of,
+    zk_blob_slot,
+    zk_model_of,
 )
 from .revert import revert_with
 
@@ -127,6 +136,7 @@ EVENT_SIGNATURES = (
     "TeeKeyRevoked(address)",
     "ModelRegistered(string,bytes32,address,uint64,uint16)",
     "OwnershipTransferred(address,address)",
+    "ZkModelRegistered(string,bytes32,bytes32)",
 )
 EVENTS: dict[str, bytes] = {s.split("(")[0]: keccak(text=s) for s in EVENT_SIGNATURES}
 """Event name -> topic 0. Indexed: the addresses/measurement of every event except
@@ -259,6 +269,88 @@ def _admit_tee_key(call: Call, *, renewal: bool) -> None:
     )
 
 
+# --- ZK models (mode ZK) -------------------------------------------------------------------
+
+
+def _write4(gas: GasSchedule) -> int:
+    return 4 * gas.registry_write
+
+
+def _zk_model_of(call: Call) -> tuple[Any, ...]:
+    entry = zk_model_of(call.registry, call.args[0])
+    if entry is None:
+        return (b"\x00" * 32, b"\x00" * 32, [], [], False)
+    return (
+        entry.settings_hash,
+        entry.verifying_key_hash,
+        list(entry.input_scales),
+        list(entry.output_scales),
+        True,
+    )
+
+
+def _register_zk_model(call: Call) -> None:
+    """``registerZkModel(cid, settings, verifyingKey)``: checks that the circuit settings
+    parse, that the verifying key is the one they name and that their SRS is one of the
+    chain's, then stores both documents by sha256 (``zkblob``; paying per new 32-byte word)
+    and the model's ``zkmodel`` entry."""
+    cid, settings, verifying_key = call.args[0], bytes(call.args[1]), bytes(call.args[2])
+    try:
+        parse_model_cid(cid)
+    except InvalidCID as exc:
+        call.fail(f"registerZkModel: {exc}")
+    for what, blob in (("settings", settings), ("verifyingKey", verifying_key)):
+        if not 0 < len(blob) <= MAX_ZK_BLOB_BYTES:
+            call.fail(f"registerZkModel: {what} must have 1 to {MAX_ZK_BLOB_BYTES} bytes")
+    try:
+        parsed = parse_settings(settings)
+    except InvalidCircuitSettings as exc:
+        call.fail(f"registerZkModel: {exc}")
+    vk_hash = hashlib.sha256(verifying_key).digest()
+    if vk_hash != parsed.verifying_key_sha256:
+        call.fail(
+            "registerZkModel: verifyingKey is not the key these circuit settings were made "
+            "with (its sha256 differs from the settings' verifyingKeySha256)"
+        )
+    env, _ = environment_of(call.computation)
+    if parsed.srs_sha256 not in env.spec.inference.zk_srs:
+        call.fail(
+            f"registerZkModel: the circuit was made with SRS 0x{parsed.srs_sha256.hex()}, "
+            "which this chain does not list; make the circuit with the chain's SRS (hub "
+            "serve --zk-srs-dir) or add the file to [[inference.zk_srs]] on every node"
+        )
+    inputs = tuple(t.scale for t in parsed.inputs)
+    outputs = tuple(t.scale for t in parsed.outputs)
+    scales = inputs + outputs
+    if len(scales) > MAX_ZK_TENSORS or not all(-128 <= x <= 127 for x in scales):
+        call.fail(
+            f"registerZkModel: a registered circuit has at most {MAX_ZK_TENSORS} tensors "
+            "with scales from -128 to 127"
+        )
+    settings_hash = hashlib.sha256(settings).digest()
+    new = [
+        (digest, blob)
+        for digest, blob in ((settings_hash, settings), (vk_hash, verifying_key))
+        if call.registry.read(zk_blob_slot(digest)) == 0  # not stored yet
+    ]
+    words = sum(1 + (len(blob) + 31) // 32 for _, blob in new)
+    call.computation.consume_gas(
+        words * env.spec.gas.registry_write, reason="registerZkModel storage"
+    )
+    for digest, blob in new:
+        set_zk_blob(call.write, digest, blob)
+    set_zk_model(
+        call.write,
+        cid,
+        ZkModelEntry(Hash32(settings_hash), Hash32(vk_hash), inputs, outputs),
+    )
+    call.emit(
+        "ZkModelRegistered",
+        (),
+        encode(["string", "bytes32", "bytes32"], [cid, settings_hash, vk_hash]),
+    )
+
+
 def _addr(value: str | bytes) -> Address:
     return Address(bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value))
 
@@ -282,6 +374,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("transferOwnership", ("address",), (), _transfer_ownership, True, True, _W),
     Function("registerTeeKey", ("address", "bytes"), (), lambda c: _admit_tee_key(c, renewal=False), False, True, _attest),
     Function("heartbeat", ("address", "bytes"), (), lambda c: _admit_tee_key(c, renewal=True), False, True, _attest),
+    Function("zkModelOf", ("string",), ("bytes32", "bytes32", "int8[]", "int8[]", "bool"), _zk_model_of),
+    Function("registerZkModel", ("string", "bytes", "bytes"), (), _register_zk_model, True, True, _write4),
 )  # fmt: skip
 BY_SELECTOR: dict[bytes, Function] = {f.selector: f for f in FUNCTIONS}
 

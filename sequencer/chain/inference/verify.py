@@ -17,8 +17,10 @@ check, in this order:
    clients run too (``neurostack.protocol.admission.signer_problem``): VANILLA — the
    signer is an active sprinter; TEE — a key admitted with an attestation whose
    measurement is approved and not revoked, attested at most ``TEE_ATTESTATION_TTL``
-   seconds before the block. A mode without a verifier in the map (ZK, OPTIMISTIC today)
-   is "not supported by this node yet". The registry is the parent block's.
+   seconds before the block; ZK — the receipt's proof verifies under the model's
+   registered circuit for the call's input and the receipt's output (:mod:`.zk`). A mode
+   without a verifier in the map (OPTIMISTIC today) is "not supported by this node yet".
+   The registry is the parent block's.
 
 A fork that verifies more modes (ezkl proofs, optimistic bonds) subclasses ``NeuroState``
 with a larger map; nothing else changes.
@@ -27,7 +29,7 @@ with a larger map; nothing else changes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Protocol
 
@@ -36,7 +38,7 @@ from neurostack.protocol.errors import InvalidReceipt, InvalidTensor
 from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.receipts import InferenceReceipt, check_receipt
 from neurostack.protocol.tensors import decode_model_output
-from neurostack.protocol.types import Address
+from neurostack.protocol.types import Address, Hash32
 
 from .calls import InferenceRequest
 from .constants import MAX_OUTPUT_BYTES
@@ -54,6 +56,8 @@ class ReceiptCheck:
     registry: RegistryView
     model: ModelEntry | None
     now: int
+    zk_srs: Mapping[Hash32, bytes] = field(default_factory=lambda: MappingProxyType({}))
+    """Mode ZK: the chain spec's SRS files by sha256 (``InferencePolicy.zk_srs``)."""
 
 
 class ReceiptVerifier(Protocol):
@@ -74,8 +78,19 @@ def tee_signer_problem(check: ReceiptCheck) -> str | None:
     return signer_problem(check.signer, InferenceMode.TEE, registry=check.registry, now=check.now)
 
 
+def zk_problem(check: ReceiptCheck) -> str | None:
+    """ZK: the proof verifies under the model's registered circuit (:mod:`.zk`)."""
+    from .zk import zk_proof_problem
+
+    return zk_proof_problem(check)
+
+
 RECEIPT_VERIFIERS: Mapping[InferenceMode, ReceiptVerifier] = MappingProxyType(
-    {InferenceMode.VANILLA: vanilla_signer_problem, InferenceMode.TEE: tee_signer_problem}
+    {
+        InferenceMode.VANILLA: vanilla_signer_problem,
+        InferenceMode.TEE: tee_signer_problem,
+        InferenceMode.ZK: zk_problem,
+    }
 )
 """The modes this fork verifies, and how (the Neuro fork's default map)."""
 
@@ -88,6 +103,7 @@ def verify_receipt(
     model: ModelEntry | None,
     now: int,
     verifiers: Mapping[InferenceMode, ReceiptVerifier] = RECEIPT_VERIFIERS,
+    zk_srs: Mapping[Hash32, bytes] = MappingProxyType({}),
 ) -> Address:
     """Check ``receipt`` against the call ``request`` in a block at time ``now``; the signer."""
 
@@ -120,7 +136,7 @@ def verify_receipt(
     verifier = verifiers.get(request.mode)
     if verifier is None:
         raise fail(f"{request.mode.name} receipts are not supported by this node yet")
-    problem = verifier(ReceiptCheck(receipt, request, signer, registry, model, now))
+    problem = verifier(ReceiptCheck(receipt, request, signer, registry, model, now, zk_srs))
     if problem is not None:
         raise fail(problem)
     return signer

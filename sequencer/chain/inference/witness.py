@@ -86,7 +86,9 @@ def witness_to_json(receipts: Sequence[InferenceReceipt]) -> dict[str, Any]:
 
 
 def inferences_to_json(record: TransactionInferences) -> list[dict[str, Any]]:
-    """A transaction receipt's additive ``inferences`` field: one entry per model call."""
+    """A transaction receipt's additive ``inferences`` field: one entry per model call
+    (a mode-ZK call also carries its ABI ``input``, which a light client checks the proof
+    against after hashing it to the receipt's ``inputHash``)."""
     return [
         {
             "requestId": "0x" + bytes(c.request_id).hex(),
@@ -94,6 +96,7 @@ def inferences_to_json(record: TransactionInferences) -> list[dict[str, Any]]:
             "mode": c.mode.name,
             "sprinter": to_checksum_address(bytes(c.sprinter)),
             "modelGas": hex(c.model_gas),
+            **({"input": "0x" + bytes(c.input_abi).hex()} if c.input_abi else {}),
         }
         for c in record.calls
     ]

@@ -154,9 +154,9 @@ def test_invalid_receipt_for_another_mode_or_model_is_named() -> None:
         verify_receipt(other_model, request, registry=view, model=None, now=0)
 
 
-def test_invalid_zk_receipts_are_not_supported_yet() -> None:
+def test_invalid_zk_receipt_for_a_model_without_a_registered_circuit() -> None:
     request = _request(InferenceMode.ZK)
-    with pytest.raises(InvalidInferenceReceipt, match="ZK receipts are not supported"):
+    with pytest.raises(InvalidInferenceReceipt, match="has no registered ZK circuit"):
         verify_receipt(
             receipt_for(request), request, registry=registry_from_storage({}), model=None, now=0
         )

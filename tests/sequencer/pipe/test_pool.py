@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -13,10 +15,12 @@ from neurostack.protocol.merkle import merkle_root
 from neurostack.protocol.receipts import receipt_leaf
 from neurostack.solidity import CompiledContract
 from sequencer.chain.inference import REGISTRY_ADDRESS
+from sequencer.chain.inference.system_contract import registry_calldata
 from sequencer.errors import TransactionRejected
 from sequencer.node import Node
 from sequencer.pipe import NO_BACKEND_MESSAGE, NoInference, attach
 from tests.sequencer.inference.kit import OWNER_KEY, SPRINTER_KEY, address_of
+from tests.sequencer.inference.kit import Wallet as OwnerWallet
 
 from .kit import MODEL_CID, FakeBackend, Pipe, Wallet, open_pipe, selector
 
@@ -258,3 +262,44 @@ def test_receipt_expiry_follows_chain_time_after_increase_time(
     pipe.backend.answer(job)
     pipe.settle()
     assert included(pipe.mine(), tx_hash)
+
+
+def _register_fake_circuit(pipe: Pipe, srs: bytes) -> None:
+    """A circuit whose documents hash as registerZkModel checks (its proofs never verify:
+    this test only needs PIPE to dispatch a ZK call)."""
+    vk = b"a verifying key"
+    signature = {"name": "x", "dtype": "float32", "shape": [1, 1], "scale": 13}
+    settings = json.dumps(
+        {"format": "neurostack.zk.circuit.v1", "backend": "ezkl", "backendVersion": "0",
+         "inputs": [signature], "outputs": [{**signature, "name": "y"}], "logrows": 10,
+         "proofBytes": 3072, "srsSha256": "0x" + hashlib.sha256(srs).hexdigest(),
+         "verifyingKeySha256": "0x" + hashlib.sha256(vk).hexdigest(), "backendSettings": {}},
+        sort_keys=True, separators=(",", ":"),
+    ).encode()  # fmt: skip
+    owner = OwnerWallet(pipe.node, "0x" + OWNER_KEY.hex())
+    owner.send(REGISTRY_ADDRESS, registry_calldata("registerZkModel", MODEL_CID, settings, vk),
+               gas=3_000_000)  # fmt: skip
+    pipe.mine()
+
+
+def test_a_zk_call_waits_zk_deadline_not_deadline(
+    tmp_path: Path, consumer_abi: CompiledContract
+) -> None:
+    srs = b"an SRS file" * 10
+    (tmp_path / "kzg10.srs").write_bytes(srs)
+    entry = {"file": "kzg10.srs", "sha256": "0x" + hashlib.sha256(srs).hexdigest()}
+    pipe = open_pipe(tmp_path, modes=["VANILLA", "ZK"], deadline=0.5, zk_deadline=60,
+                     zk_srs=[entry])  # fmt: skip
+    try:
+        _register_fake_circuit(pipe, srs)
+        consumer = pipe.deploy(consumer_abi, ["string", "uint8"], ["x", 1])  # mode ZK
+        before = time.time()
+        tx_hash = pipe.wallets[1].send(consumer, predict(consumer_abi, [1]))
+        pipe.settle()
+        (job,) = pipe.backend.open_jobs()
+        assert job.mode == 1 and before + 59 <= job.deadline <= time.time() + 60
+        time.sleep(0.8)  # past `deadline`, well within `zk_deadline`
+        pipe.settle()
+        assert pipe.status(tx_hash) == "dispatched"
+    finally:
+        pipe.close()
