@@ -44,7 +44,7 @@ VERIFY_GAS: Final[dict[InferenceMode, int]] = {
     InferenceMode.VANILLA: 6_000,  # one secp256k1 recovery (ecrecover is 3,000) + registry read
     InferenceMode.TEE: 12_000,  # recovery + TEE key, measurement and freshness reads
     InferenceMode.ZK: 300_000,  # native ezkl verify (22-45 ms measured); mode not yet accepted
-    InferenceMode.OPTIMISTIC: 6_000,  # signature only; the challenge game is not built yet
+    InferenceMode.OPTIMISTIC: 80_000,  # recovery, bond reads, 3 fresh SSTOREs of the record + log
 }
 """``verifyGas(mode)``: the cost of checking a receipt of that mode."""
 

@@ -5,7 +5,7 @@ revert (catchable by the calling contract), then ``# GAS``, then ``# OPERATION``
 
 - Reverts (``Error(string)``): malformed calldata; a model id that is not a CIDv1; a mode
   outside the chain's proof policy (``[inference] modes``) or one the fork has no receipt
-  verifier for (ZK, OPTIMISTIC today); an unregistered model on a chain without
+  verifier for (ZK today); an unregistered model on a chain without
   ``allow_unregistered_models``; more than ``max_calls_per_tx`` calls in one transaction.
 - Gas (the spec's :class:`~sequencer.chain.spec.GasSchedule`): ``inference_base +
   len(calldata)·inference_per_byte + verify[mode] + model gas`` (the registry's
@@ -18,7 +18,9 @@ revert (catchable by the calling contract), then ``# GAS``, then ``# OPERATION``
   transaction. In ``SIMULATE`` mode the recorder is asked; if it has no receipt the
   transaction halts with :class:`~.errors.InferencePending`. No placeholder output ever
   reaches contract code. The return data is the receipt's ``output`` bytes, which are
-  exactly the ABI encoding of the function's ``ModelOutput`` return value.
+  exactly the ABI encoding of the function's ``ModelOutput`` return value. An OPTIMISTIC
+  call also records the result in the registry for its challenge window
+  (:func:`.optimistic.record_result`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from ..environment import BlockEnvironment, ExecutionMode, environment_of, fork_
 from ..spec import InferencePolicy
 from .calls import InferenceCall, InferenceRequest
 from .errors import InferencePending, MissingInferenceReceipt
+from .optimistic import record_result
 from .outputs import is_verified, record_call, used_receipt
 from .registry import model_of
 from .revert import revert_with
@@ -124,6 +127,8 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
         ),
         receipt,
     )
+    if mode is InferenceMode.OPTIMISTIC:
+        record_result(computation, request, receipt)
     computation.output = bytes(receipt.output)
     return computation
 
