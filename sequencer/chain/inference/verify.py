@@ -17,8 +17,10 @@ check, in this order:
    clients run too (``neurostack.protocol.admission.signer_problem``): VANILLA — the
    signer is an active sprinter; TEE — a key admitted with an attestation whose
    measurement is approved and not revoked, attested at most ``TEE_ATTESTATION_TTL``
-   seconds before the block. A mode without a verifier in the map (ZK, OPTIMISTIC today)
-   is "not supported by this node yet". The registry is the parent block's.
+   seconds before the block; OPTIMISTIC — bonded at least ``minBond`` and no recorded
+   result of the request with another output (:func:`optimistic_problem`). A mode
+   without a verifier in the map (ZK today) is "not supported by this node yet". The
+   registry is the parent block's.
 
 A fork that verifies more modes (ezkl proofs, optimistic bonds) subclasses ``NeuroState``
 with a larger map; nothing else changes.
