@@ -260,18 +260,29 @@ class InferenceSection(_Section):
         "bonding at least min_bond signs VANILLA and OPTIMISTIC receipts",
     )
     min_bond: Wei = Field(
-        10**18, gt=0, description="wei a sprinter must bond to sign OPTIMISTIC (and, with "
+        10**18,
+        gt=0,
+        description="wei a sprinter must bond to sign OPTIMISTIC (and, with "
         'sprinter_admission = "stake", VANILLA) receipts',
     )
     challenge_window: int = Field(
-        600, ge=1, lt=2**63, description="blocks during which an OPTIMISTIC result can be challenged"
+        600,
+        ge=1,
+        lt=2**63,
+        description="blocks during which an OPTIMISTIC result can be challenged",
     )
     unbonding_delay: int = Field(
-        1200, ge=2, lt=2**63, description="blocks between unstake and withdraw; must exceed "
+        1200,
+        ge=2,
+        lt=2**63,
+        description="blocks between unstake and withdraw; must exceed "
         "challenge_window so a sprinter cannot leave before its results are final",
     )
     challenger_share_bps: int = Field(
-        5000, ge=0, le=10_000, description="share of a slashed bond paid to the challenger "
+        5000,
+        ge=0,
+        le=10_000,
+        description="share of a slashed bond paid to the challenger "
         "(basis points); the rest is burned",
     )
 

@@ -313,7 +313,9 @@ def set_bond(write: StorageWriter, sprinter: Address, bond: Bond) -> None:
     write(base + 2, bond.release_block)
 
 
-def set_optimistic_result(write: StorageWriter, request_id: bytes, result: OptimisticResult) -> None:
+def set_optimistic_result(
+    write: StorageWriter, request_id: bytes, result: OptimisticResult
+) -> None:
     base = slot_of(b"optresult", bytes(request_id))
     write(base, int.from_bytes(result.sprinter, "big"))
     write(base + 1, int.from_bytes(result.output_hash, "big"))
