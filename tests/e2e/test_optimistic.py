@@ -219,6 +219,9 @@ def test_forged_result_is_slashed_by_a_tee_counter_proof(
     assert view(stack, "bondOf", CHEAT.address) == [0, 0, 0]
     assert view(stack, "totalSlashBurned") == burned + bond - reward
     assert optimistic_status(stack, mined["transactionHash"])["state"] == "challenged"
+    (sdk_view,) = stack.client.inference_status(mined["transactionHash"]).requests
+    assert sdk_view.optimistic == "challenged"
+    assert sdk_view.challenge_deadline == int(mined["blockNumber"], 16) + WINDOW
     assert view(stack, "optimisticResultOf", rid)[1] == proven
     assert honest_value != FORGED_VALUE
     # the same counter-proof again, or a replay after the slash: refused with the reason
