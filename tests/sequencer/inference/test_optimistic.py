@@ -550,3 +550,24 @@ def test_supply_is_conserved_over_stakes_slashes_rewards_and_withdrawals(opt: Op
     assert slashed > rig.node.state_at(start).get_storage(REGISTRY_ADDRESS, slot_of(b"slashburn"))
     assert supply(end) == supply(start) - fee_burn
     assert fee_burn > 0 and GWEI
+
+
+def test_a_result_challenged_earlier_in_a_block_is_not_served_again_in_that_block(opt: Opt) -> None:
+    key = bytes.fromhex("ad" * 32)
+    opt.rig.owner.send(address_of(key), b"", gas=21_000, value=5 * ETHER)
+    opt.rig.mine()
+    assert opt.send(Wallet(opt.rig.node, "0x" + key.hex()), "stake", value=2 * ETHER).state_root
+    request, _ = use_forged_result(opt, [111], key)
+    challenge = opt.challenger.send(
+        REGISTRY_ADDRESS, challenge_data(request, tee_receipt(request)), gas=600_000
+    )
+    again = opt.user.send(opt.consumer, opt.rig.predict_data([111]))  # the block's forged receipt
+    block = opt.rig.mine()
+    assert opt.rig.receipt_of(block, challenge).state_root == b"\x01"
+    assert opt.rig.receipt_of(block, again).state_root == b""  # reverted: call again later
+    data = opt.rig.predict_data([111])
+    with pytest.raises(InvalidInferenceReceipt, match="bonds 0 wei"):
+        seal(opt, opt.consumer, data)  # the next block refuses the slashed signer outright
+    opt.answer(request, HONEST_KEY)
+    tx = opt.user.send(opt.consumer, data)
+    assert opt.rig.receipt_of(opt.rig.mine(), tx).state_root == b"\x01"
