@@ -18,7 +18,9 @@ namespace                      key                      value (uint256 words)
                                                         +2 ``1<<128 | inferenceGas<<16 | royaltyBps``
 ``stakecfg``                   (none)                   +0 admission (0 list, 1 stake), +1 minBond,
                                                         +2 challengeWindow, +3 unbondingDelay,
-                                                        +4 challengerShareBps (genesis, from the spec)
+                                                        +4 challengerShareBps (genesis, from the
+                                                        spec; all zero: :class:`StakingParams`'s
+                                                        defaults)
 ``bond``                       address                  +0 bonded wei, +1 unbonding wei,
                                                         +2 block from which ``withdraw`` may pay out
 ``optresult``                  request id (32 bytes)    +0 sprinter, +1 outputHash,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from neurostack.protocol.registry import StakingParams
 from neurostack.protocol.registry import set_staking_params as _set_staking_params
 from neurostack.protocol.types import Address
 
@@ -62,7 +63,8 @@ def registry_storage(seed: RegistrySeed, verifier: AttestationVerifier) -> dict[
         set_attestation_root(write, root, Status.ACTIVE)
     for measurement in seed.measurements:
         set_measurement(write, measurement, Status.ACTIVE)
-    _set_staking_params(write, seed.staking)
+    if seed.staking != StakingParams():  # defaults are protocol constants: no words, and
+        _set_staking_params(write, seed.staking)  # existing chains keep their genesis hash
     view = registry_from_storage(storage)
     for index, entry in enumerate(seed.tee_keys):
         set_tee_key(write, admit_genesis_tee_key(entry, index, view, verifier))

@@ -33,6 +33,7 @@ from neurostack.protocol.registry import (
     set_sprinter,
     set_staking_params,
     slot_of,
+    staking_params,
 )
 from neurostack.protocol.request import request_id
 from neurostack.protocol.tensors import ModelOutput, Number, NumberTensor, encode_model_output
@@ -218,6 +219,19 @@ def test_admission_rule_by_mode_and_admission() -> None:
     unbonding = registry_from_storage(storage)
     problem = signer_problem(listed, InferenceMode.OPTIMISTIC, registry=unbonding, now=0)
     assert problem is not None and "bonds 0 wei, less than the minimum" in problem
+
+
+def test_genesis_stores_the_parameters_only_when_they_are_not_the_defaults() -> None:
+    from sequencer.chain.inference.attestation import DevAttestationVerifier
+    from sequencer.chain.inference.genesis import registry_storage
+    from sequencer.chain.spec import RegistrySeed
+
+    owner = Address(b"\x01" * 20)
+    custom = StakingParams(Admission.STAKE, 5, 7, 9, 100)
+    for params, words in ((StakingParams(), 0), (custom, 5)):
+        storage = registry_storage(RegistrySeed(owner, staking=params), DevAttestationVerifier())
+        assert sum(slot_of(b"stakecfg") + i in storage for i in range(5)) == words
+        assert staking_params(registry_from_storage(storage)) == params
 
 
 def test_receipt_encoding_round_trips_and_garbage_is_refused(opt: Opt) -> None:
