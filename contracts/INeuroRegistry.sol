@@ -102,11 +102,14 @@ interface INeuroRegistry {
     /// @notice `amount` stops counting as bond; withdrawable from block `releaseBlock`.
     event Unstaked(address indexed sprinter, uint256 amount, uint64 releaseBlock);
     event Withdrawn(address indexed sprinter, uint256 amount);
-    /// @notice A block used an OPTIMISTIC result: its challenge window opens.
+    /// @notice A block used an OPTIMISTIC result: its challenge window opens. `input` is
+    /// the call's ABI-encoded ModelInput: with `modelCID`, what a watcher recomputes.
     event OptimisticResultRecorded(
         bytes32 indexed requestId,
         address indexed sprinter,
-        bytes32 outputHash
+        bytes32 outputHash,
+        string modelCID,
+        bytes input
     );
     /// @notice A counter-proof overturned a result: the sprinter's stake (`slashed` wei)
     /// is gone, `reward` of it paid to the challenger and the rest burned.

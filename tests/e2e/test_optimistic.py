@@ -44,6 +44,7 @@ ETHER = 10**18
 WINDOW, UNBONDING = 6, 12
 REGISTRY = "0x" + bytes(REGISTRY_ADDRESS).hex()
 CHEAT, LEAVER, LATE = Account.create(), Account.create(), Account.create()
+RESULT_RECORDED = keccak(text="OptimisticResultRecorded(bytes32,address,bytes32,string,bytes)")
 RESULT_CHALLENGED = keccak(
     text="ResultChallenged(bytes32,address,address,bytes32,bytes32,uint256,uint256)"
 )
@@ -174,6 +175,15 @@ def optimistic_status(stack: RollupStack, tx_hash: str) -> dict[str, Any]:
     return dict(request["optimistic"])
 
 
+def recorded(stack: RollupStack, rid: bytes) -> tuple[bytes, str, bytes]:
+    """(outputHash, modelCID, input) of the request's ``OptimisticResultRecorded`` log."""
+    (log,) = stack.rpc("eth_getLogs", {
+        "address": REGISTRY, "fromBlock": "0x0",
+        "topics": ["0x" + RESULT_RECORDED.hex(), "0x" + rid.hex()],
+    })  # fmt: skip
+    return tuple(decode(["bytes32", "string", "bytes"], bytes.fromhex(log["data"][2:])))  # type: ignore[return-value]
+
+
 def mine_past(stack: RollupStack, block: int) -> None:
     """Ordinary transfers until the head is past ``block`` (blocks come with transactions)."""
     while int(stack.rpc("eth_blockNumber"), 16) <= block:
@@ -198,12 +208,16 @@ def test_forged_result_is_slashed_by_a_tee_counter_proof(
     verified = stack.client.verify_inference(mined["transactionHash"])
     assert "bonds" in verified.inferences[0].admission
 
+    # a watcher finds the result, its model and its input in the registry's logs
+    claimed_hash, cid, watched_input = recorded(stack, rid)
+    assert (claimed_hash, cid, watched_input) == (keccak(FORGED), mlp, job.input_abi)
+
     bond = view(stack, "bondOf", CHEAT.address)[0]
     challenger = stack.accounts[5]
     before = stack.balance(challenger.address)
     burned = view(stack, "totalSlashBurned")
     receipt = stack.transact(challenger, REGISTRY,
-                             registry_calldata("challenge", rid, job.input_abi, counter),
+                             registry_calldata("challenge", rid, watched_input, counter),
                              gas=600_000)  # fmt: skip
     assert receipt["status"] == "0x1", receipt
     (log,) = [entry for entry in receipt["logs"] if entry["address"].lower() == REGISTRY]
@@ -240,7 +254,10 @@ def test_honest_result_is_not_slashable_and_reads_final_after_the_window(
     assert last_value(stack, contracts["optimistic"]) == chain_value(mlp_output(features))[0]
     rid = bytes.fromhex(call["requestId"][2:])
     counter = counters[str(features)]
-    data = registry_calldata("challenge", rid, sent_input(features), counter)
+    output_hash, _, watched_input = recorded(stack, rid)
+    proof = stack.rpc("neuro_getInferenceProof", mined["transactionHash"])
+    assert output_hash == keccak(bytes.fromhex(proof["receipt"]["output"][2:]))
+    data = registry_calldata("challenge", rid, watched_input, counter)
     with pytest.raises(ContractReverted, match="same output; the result stands"):
         stack.call(REGISTRY, data)
     block = int(mined["blockNumber"], 16)
@@ -249,13 +266,6 @@ def test_honest_result_is_not_slashable_and_reads_final_after_the_window(
     assert optimistic_status(stack, mined["transactionHash"])["state"] == "final"
     with pytest.raises(ContractReverted, match="closed at block"):
         stack.call(REGISTRY, data)
-
-
-def sent_input(features: list[int]) -> bytes:
-    from neurostack.protocol.tensors import ModelInput, Number, NumberTensor, encode_model_input
-
-    values = tuple(Number(f, 3) for f in features)
-    return encode_model_input(ModelInput(numbers=(NumberTensor("x", values, (1, len(features))),)))
 
 
 def test_unstake_then_cheat_is_slashed_and_a_late_challenge_is_refused(

@@ -71,7 +71,7 @@ OPTIMISTIC_EVENT_SIGNATURES = (
     "Staked(address,uint256,uint256)",
     "Unstaked(address,uint256,uint64)",
     "Withdrawn(address,uint256)",
-    "OptimisticResultRecorded(bytes32,address,bytes32)",
+    "OptimisticResultRecorded(bytes32,address,bytes32,string,bytes)",
     "ResultChallenged(bytes32,address,address,bytes32,bytes32,uint256,uint256)",
 )
 
@@ -102,7 +102,9 @@ def _write(computation: ComputationAPI) -> Any:
 def record_result(
     computation: ComputationAPI, request: InferenceRequest, receipt: InferenceReceipt
 ) -> None:
-    """Record the OPTIMISTIC result a call used (first use only) and log it.
+    """Record the OPTIMISTIC result a call used (first use only) and log it with the model
+    and the input, which is all a watcher needs to recompute the result and challenge it
+    (the input's bytes are paid for by the precompile's per-byte gas).
 
     A result challenged earlier in the same block records the proven output, which this
     block's shared receipt contradicts: the call reverts (call again from the next block).
@@ -126,7 +128,8 @@ def record_result(
     set_optimistic_result(_write(computation), request.request_id, result)
     _log(
         computation, "OptimisticResultRecorded", (request.request_id, receipt.sprinter),
-        encode(["bytes32"], [bytes(receipt.output_hash)]),
+        encode(["bytes32", "string", "bytes"],
+               [bytes(receipt.output_hash), request.model_cid, request.input_abi]),
     )  # fmt: skip
 
 

@@ -314,8 +314,11 @@ def use_forged_result(opt: Opt, features: list[int], key: bytes) -> tuple[Infere
     assert opt.rig.read("lastValue", "int256", opt.consumer) == 666  # usable at once
     recorded = [log for log in receipt.logs if log.address == REGISTRY_ADDRESS]
     assert [log.topics[0] for log in recorded] == [
-        topic("OptimisticResultRecorded(bytes32,address,bytes32)")
+        topic("OptimisticResultRecorded(bytes32,address,bytes32,string,bytes)")
     ]
+    assert decode(["bytes32", "string", "bytes"], recorded[0].data) == (
+        keccak(forged_output()), request.model_cid, request.input_abi,
+    )  # fmt: skip
     return request, block.header.block_number
 
 
