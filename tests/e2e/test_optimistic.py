@@ -181,7 +181,10 @@ def recorded(stack: RollupStack, rid: bytes) -> tuple[bytes, str, bytes]:
         "address": REGISTRY, "fromBlock": "0x0",
         "topics": ["0x" + RESULT_RECORDED.hex(), "0x" + rid.hex()],
     })  # fmt: skip
-    return tuple(decode(["bytes32", "string", "bytes"], bytes.fromhex(log["data"][2:])))  # type: ignore[return-value]
+    output_hash, cid, model_input = decode(
+        ["bytes32", "string", "bytes"], bytes.fromhex(log["data"][2:])
+    )
+    return output_hash, cid, model_input
 
 
 def mine_past(stack: RollupStack, block: int) -> None:
