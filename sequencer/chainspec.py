@@ -81,6 +81,7 @@ def registry_seed(section: InferenceSection, owner: bytes) -> RegistrySeed:
                 GenesisTeeKey(_address(entry.key), entry.document) for entry in section.tee_keys
             ),
             staking=staking_params(section),
+            genesis_bond=section.genesis_bond,
         )
     except ConfigError:
         raise

@@ -286,6 +286,13 @@ class InferenceSection(_Section):
         "(basis points); the rest is burned",
     )
 
+    genesis_bond: Wei = Field(
+        0,
+        description="bond each [inference] sprinters entry holds from genesis (devnets: "
+        "OPTIMISTIC calls work from the first block; the registry account is premined with "
+        "the sum)",
+    )
+
     @field_validator("sprinter_admission")
     @classmethod
     def _admission(cls, v: str) -> str:

@@ -96,6 +96,9 @@ class RegistrySeed:
     """Sprinter admission, bonds and the OPTIMISTIC challenge game (``[inference]``
     ``sprinter_admission``, ``min_bond``, ``challenge_window``, ``unbonding_delay``,
     ``challenger_share_bps``); written into the registry's ``stakecfg`` words."""
+    genesis_bond: int = 0
+    """Wei each genesis sprinter has bonded from block 0 (``[inference] genesis_bond``); the
+    registry account's genesis balance is the sum, so every bond is backed."""
 
 
 @dataclass(frozen=True)

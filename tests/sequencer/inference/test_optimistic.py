@@ -234,6 +234,28 @@ def test_genesis_stores_the_parameters_only_when_they_are_not_the_defaults() -> 
         assert staking_params(registry_from_storage(storage)) == params
 
 
+def test_genesis_bond_backs_every_genesis_sprinter_and_new_devnets_with_optimistic_get_it(
+    tmp_path: Path,
+) -> None:
+    from neurostack.devnet.project import create_project
+    from sequencer.chain.genesis import genesis_state
+    from sequencer.chainspec import chain_spec
+    from sequencer.config import load_chain_config
+
+    project = create_project("optnet", tmp_path, {"modes": "VANILLA,OPTIMISTIC", "workers": 2})
+    config = load_chain_config(project / "chain.toml")
+    assert config.inference.genesis_bond == 10 * ETHER
+    spec = chain_spec(config)
+    registry = genesis_state(spec)[REGISTRY_ADDRESS]
+    view = registry_from_storage(registry["storage"])
+    sprinters = [Address(bytes.fromhex(a[2:])) for a in config.inference.sprinters]
+    assert len(sprinters) == 2 and registry["balance"] == 2 * 10 * ETHER
+    for sprinter in sprinters:
+        assert signer_problem(sprinter, InferenceMode.OPTIMISTIC, registry=view, now=0) is None
+    plain = load_chain_config(create_project("plain", tmp_path, {"workers": 1}) / "chain.toml")
+    assert plain.inference.genesis_bond == 0
+
+
 def test_receipt_encoding_round_trips_and_garbage_is_refused(opt: Opt) -> None:
     _, request = opt.predict([1])
     receipt = receipt_for(request, key=HONEST_KEY)
