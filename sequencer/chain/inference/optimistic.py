@@ -56,7 +56,6 @@ from .calls import InferenceRequest
 from .constants import MAX_ROYALTY_BPS, REGISTRY_ADDRESS
 from .errors import InvalidInferenceReceipt
 from .registry import live_registry, model_of
-from .revert import revert_with
 from .verify import verify_receipt
 
 if TYPE_CHECKING:
@@ -99,25 +98,28 @@ def _write(computation: ComputationAPI) -> Any:
 # --- the precompile's step ---------------------------------------------------------------
 
 
+def challenged_in_this_block(
+    computation: ComputationAPI, request: InferenceRequest, receipt: InferenceReceipt
+) -> str | None:
+    """Why the call must revert: its result was challenged earlier in this block (the
+    block's shared receipt carries the overturned output); ``None`` otherwise. The
+    verifier already refused receipts contradicting the parent block's record."""
+    existing = optimistic_result_of(live_registry(computation.state), request.request_id)
+    if existing is not None and existing.output_hash != receipt.output_hash:
+        return (
+            "the OPTIMISTIC result of this request was challenged in this block; "
+            "call again from the next block"
+        )
+    return None
+
+
 def record_result(
     computation: ComputationAPI, request: InferenceRequest, receipt: InferenceReceipt
 ) -> None:
     """Record the OPTIMISTIC result a call used (first use only) and log it with the model
     and the input, which is all a watcher needs to recompute the result and challenge it
-    (the input's bytes are paid for by the precompile's per-byte gas).
-
-    A result challenged earlier in the same block records the proven output, which this
-    block's shared receipt contradicts: the call reverts (call again from the next block).
-    """
-    registry = live_registry(computation.state)
-    existing = optimistic_result_of(registry, request.request_id)
-    if existing is not None:
-        if existing.output_hash != receipt.output_hash:
-            revert_with(
-                computation,
-                "the OPTIMISTIC result of this request was challenged in this block; "
-                "call again from the next block",
-            )
+    (the input's bytes are paid for by the precompile's per-byte gas)."""
+    if optimistic_result_of(live_registry(computation.state), request.request_id) is not None:
         return
     result = OptimisticResult(
         sprinter=receipt.sprinter,
@@ -323,6 +325,7 @@ __all__ = [
     "OPTIMISTIC_EVENT_SIGNATURES",
     "ResultState",
     "challenge",
+    "challenged_in_this_block",
     "record_result",
     "stake",
     "unstake",

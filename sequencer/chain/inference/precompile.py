@@ -39,7 +39,7 @@ from ..environment import BlockEnvironment, ExecutionMode, environment_of, fork_
 from ..spec import InferencePolicy
 from .calls import InferenceCall, InferenceRequest
 from .errors import InferencePending, MissingInferenceReceipt
-from .optimistic import record_result
+from .optimistic import challenged_in_this_block, record_result
 from .outputs import is_verified, record_call, used_receipt
 from .registry import model_of
 from .revert import revert_with
@@ -114,6 +114,14 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
             now=computation.state.timestamp,
             verifiers=verifiers,
         )
+    if mode is InferenceMode.OPTIMISTIC:
+        conflict = challenged_in_this_block(computation, request, receipt)
+        if conflict is not None:
+            # the witness still carries the receipt (re-execution needs it to reach this
+            # revert), but the call is not recorded, so its sprinter is not paid
+            if request.request_id not in outputs.used:
+                outputs.tx_used.setdefault(request.request_id, receipt)
+            revert_with(computation, conflict)
     record_call(
         outputs,
         InferenceCall(

@@ -604,6 +604,7 @@ def test_a_result_challenged_earlier_in_a_block_is_not_served_again_in_that_bloc
     block = opt.rig.mine()
     assert opt.rig.receipt_of(block, challenge).state_root == b"\x01"
     assert opt.rig.receipt_of(block, again).state_root == b""  # reverted: call again later
+    assert all(t.tx_hash != again for t in opt.rig.feed.blocks[-1].inferences)  # nobody paid
     data = opt.rig.predict_data([111])
     with pytest.raises(InvalidInferenceReceipt, match="bonds 0 wei"):
         seal(opt, opt.consumer, data)  # the next block refuses the slashed signer outright
