@@ -122,6 +122,93 @@ interface INeuroRegistry {
         bytes calldata settings,
         bytes calldata verifyingKey
     ) external;
+    // ---- bonds and OPTIMISTIC results (docs/inference.md, "OPTIMISTIC mode") -------
+
+    /// @notice `sprinter` bonded `amount` more; its bond is now `bonded`.
+    event Staked(address indexed sprinter, uint256 amount, uint256 bonded);
+    /// @notice `amount` stops counting as bond; withdrawable from block `releaseBlock`.
+    event Unstaked(address indexed sprinter, uint256 amount, uint64 releaseBlock);
+    event Withdrawn(address indexed sprinter, uint256 amount);
+    /// @notice A block used an OPTIMISTIC result: its challenge window opens. `input` is
+    /// the call's ABI-encoded ModelInput: with `modelCID`, what a watcher recomputes.
+    event OptimisticResultRecorded(
+        bytes32 indexed requestId,
+        address indexed sprinter,
+        bytes32 outputHash,
+        string modelCID,
+        bytes input
+    );
+    /// @notice A counter-proof overturned a result: the sprinter's stake (`slashed` wei)
+    /// is gone, `reward` of it paid to the challenger and the rest burned.
+    event ResultChallenged(
+        bytes32 indexed requestId,
+        address indexed sprinter,
+        address indexed challenger,
+        bytes32 claimedOutputHash,
+        bytes32 provenOutputHash,
+        uint256 slashed,
+        uint256 reward
+    );
+
+    /// @notice Whether the OPTIMISTIC result of `requestId` is final: recorded, its
+    /// challenge window over, never challenged. Wait for it before acting on a
+    /// high-value output.
+    function isFinal(bytes32 requestId) external view returns (bool);
+
+    /// @notice The recorded OPTIMISTIC result of `requestId`: its sprinter, output hash
+    /// (the proven one once challenged), block, the last block a challenge is accepted,
+    /// and `state` 0 none, 1 pending, 2 final, 3 challenged.
+    function optimisticResultOf(bytes32 requestId)
+        external
+        view
+        returns (
+            address sprinter,
+            bytes32 outputHash,
+            uint64 blockNumber,
+            uint64 challengeDeadline,
+            uint8 state
+        );
+
+    /// @notice `sprinter`'s stake: bonded (admits it), unbonding (still slashable) and
+    /// the block from which `withdraw` pays the unbonding amount.
+    function bondOf(address sprinter)
+        external
+        view
+        returns (uint256 bonded, uint256 unbonding, uint64 releaseBlock);
+
+    /// @notice The chain's parameters (chain.toml [inference]): admission by stake or by
+    /// the owner's list, minimum bond (wei), challenge window and unbonding delay
+    /// (blocks), the challenger's share of a slashed bond (basis points).
+    function stakingParams()
+        external
+        view
+        returns (
+            bool stakeAdmission,
+            uint256 minBond,
+            uint64 challengeWindow,
+            uint64 unbondingDelay,
+            uint16 challengerShareBps
+        );
+
+    /// @notice Wei burned by slashing since genesis.
+    function totalSlashBurned() external view returns (uint256);
+
+    /// @notice Bonds the call's value for the caller.
+    function stake() external payable;
+
+    /// @notice Starts unbonding `amount`: it no longer admits the caller and can be
+    /// withdrawn `unbondingDelay` blocks later; slashable until then.
+    function unstake(uint256 amount) external;
+
+    /// @notice Pays the caller what finished unbonding.
+    function withdraw() external;
+
+    /// @notice Overturns the OPTIMISTIC result of `requestId` within its window with a
+    /// TEE receipt `counterReceipt` (the inference witness encoding) for the same
+    /// model and `input` (ABI-encoded ModelInput) giving another output. Reverts with the
+    /// reason otherwise (window closed, invalid proof, another request, same output).
+    function challenge(bytes32 requestId, bytes calldata input, bytes calldata counterReceipt)
+        external;
 }
 
 // The registry's fixed address.

@@ -8,7 +8,14 @@ from eth_utils import to_checksum_address
 
 from neurostack.protocol.errors import InvalidProof
 from neurostack.protocol.modes import InferenceMode
-from neurostack.protocol.registry import REGISTRY_ADDRESS, RegistryView, tee_key_of
+from neurostack.protocol.registry import (
+    REGISTRY_ADDRESS,
+    Admission,
+    RegistryView,
+    bond_of,
+    staking_params,
+    tee_key_of,
+)
 from neurostack.protocol.state_proofs import verify_account_proof, verify_storage_proof
 from neurostack.protocol.types import Address
 
@@ -115,6 +122,13 @@ def admission_detail(
             )
     if mode is InferenceMode.ZK:
         return f"{who} signed a ZK receipt: any key may, the proof is the credential (check zk)"
+    params = staking_params(registry.view)
+    bonded = bond_of(registry.view, signer).bonded
+    if mode is InferenceMode.OPTIMISTIC or params.admission is Admission.STAKE:
+        return (
+            f"{who} bonds {bonded} wei, at least the minimum {params.min_bond} wei "
+            f"(registry of block {parent})"
+        )
     return f"{who} is an active sprinter (registry of block {parent})"
 
 

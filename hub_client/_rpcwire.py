@@ -125,6 +125,10 @@ class RequestStatus:
     model_cid: str
     mode: str
     state: str
+    optimistic: str | None = None
+    """OPTIMISTIC requests the registry records: ``pending`` (challengeable until
+    ``challenge_deadline``), ``final`` or ``challenged``; ``None`` otherwise."""
+    challenge_deadline: int | None = None
 
 
 @dataclass(frozen=True)
@@ -312,6 +316,10 @@ def parse_status(raw: Mapping[str, Any]) -> InferenceStatus:
                 model_cid=str(q["modelCID"]),
                 mode=str(q["mode"]),
                 state=str(q.get("state", "")),
+                optimistic=str(q["optimistic"]["state"]) if "optimistic" in q else None,
+                challenge_deadline=(
+                    _quantity(q["optimistic"]["challengeDeadline"]) if "optimistic" in q else None
+                ),
             )
             for q in r.get("requests", [])
         )

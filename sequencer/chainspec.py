@@ -19,6 +19,7 @@ from types import MappingProxyType
 from eth_utils import is_hex, to_canonical_address
 
 from neurostack.protocol.modes import InferenceMode
+from neurostack.protocol.registry import Admission, StakingParams
 from neurostack.protocol.types import Address, Hash32
 
 from .chain import (
@@ -108,6 +109,8 @@ def registry_seed(section: InferenceSection, owner: bytes) -> RegistrySeed:
             tee_keys=tuple(
                 GenesisTeeKey(_address(entry.key), entry.document) for entry in section.tee_keys
             ),
+            staking=staking_params(section),
+            genesis_bond=section.genesis_bond,
         )
     except ConfigError:
         raise
@@ -126,3 +129,14 @@ def _measurement(text: str) -> Hash32:
             f"[inference] approved_measurements: {text!r} is not a 32-byte hex string"
         )
     return Hash32(raw)
+
+
+def staking_params(section: InferenceSection) -> StakingParams:
+    """Sprinter admission and the OPTIMISTIC challenge game of ``[inference]``."""
+    return StakingParams(
+        admission=Admission[section.sprinter_admission.upper()],
+        min_bond=section.min_bond,
+        challenge_window=section.challenge_window,
+        unbonding_delay=section.unbonding_delay,
+        challenger_share_bps=section.challenger_share_bps,
+    )

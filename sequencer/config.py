@@ -18,7 +18,15 @@ from eth_account import Account
 from eth_keys import keys
 from eth_typing import Address
 from eth_utils import is_checksum_address, is_hex, is_hex_address, to_checksum_address
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
 
@@ -276,6 +284,61 @@ class InferenceSection(_Section):
         description="seconds a parked transaction waits for a mode-ZK result (witness and "
         "proof take longer than a plain inference)",
     )
+    sprinter_admission: str = Field(
+        "list",
+        description='"list": the owner admits sprinters (addSprinter; devnets); "stake": anyone '
+        "bonding at least min_bond signs VANILLA and OPTIMISTIC receipts",
+    )
+    min_bond: Wei = Field(
+        10**18,
+        gt=0,
+        description="wei a sprinter must bond to sign OPTIMISTIC (and, with "
+        'sprinter_admission = "stake", VANILLA) receipts',
+    )
+    challenge_window: int = Field(
+        600,
+        ge=1,
+        lt=2**63,
+        description="blocks during which an OPTIMISTIC result can be challenged",
+    )
+    unbonding_delay: int = Field(
+        1200,
+        ge=2,
+        lt=2**63,
+        description="blocks between unstake and withdraw; must exceed "
+        "challenge_window so a sprinter cannot leave before its results are final",
+    )
+    challenger_share_bps: int = Field(
+        5000,
+        ge=0,
+        le=10_000,
+        description="share of a slashed bond paid to the challenger "
+        "(basis points); the rest is burned",
+    )
+
+    genesis_bond: Wei = Field(
+        0,
+        description="bond each [inference] sprinters entry holds from genesis (devnets: "
+        "OPTIMISTIC calls work from the first block; the registry account is premined with "
+        "the sum)",
+    )
+
+    @field_validator("sprinter_admission")
+    @classmethod
+    def _admission(cls, v: str) -> str:
+        if v not in ("list", "stake"):
+            raise ValueError(f'sprinter_admission is {v!r}; use "list" or "stake"')
+        return v
+
+    @model_validator(mode="after")
+    def _unbonding_after_window(self) -> InferenceSection:
+        if self.unbonding_delay <= self.challenge_window:
+            raise ValueError(
+                f"unbonding_delay ({self.unbonding_delay} blocks) must be longer than "
+                f"challenge_window ({self.challenge_window} blocks): a sprinter could withdraw "
+                "its bond before its last result can no longer be challenged"
+            )
+        return self
 
     @field_validator("modes")
     @classmethod

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from neurostack.protocol.admission import signer_problem
+from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.registry import (
     REGISTRY_ADDRESS,
     ModelEntry,
@@ -63,6 +65,9 @@ class Admission:
     measurement: Status | None  # the TEE key's code measurement: approved or revoked
     fresh_until: int | None  # block time until which its attestation is fresh
     chain_owner: str
+    bonded_rule: tuple[bool, bool] = (False, False)
+    """VANILLA and OPTIMISTIC under the bond rules (``sprinter_admission``, ``minBond``),
+    from the shared admission rule; VANILLA's also covers the owner's list."""
 
     def tee_fresh(self, now: int) -> bool:
         return self.fresh_until is not None and now <= self.fresh_until
@@ -70,7 +75,9 @@ class Admission:
     def admissible(self, mode: str, now: int) -> bool:
         """Whether a receipt of ``mode`` signed by this key passes the chain's check."""
         if mode == "VANILLA":
-            return self.owner_added is Status.ACTIVE
+            return self.bonded_rule[0]
+        if mode == "OPTIMISTIC":
+            return self.bonded_rule[1]
         if mode == "TEE":
             return (
                 self.tee is not None
@@ -78,7 +85,7 @@ class Admission:
                 and self.measurement is Status.ACTIVE
                 and self.tee_fresh(now)
             )
-        return False  # ZK, OPTIMISTIC: not accepted by this chain version
+        return False  # ZK: not accepted by this chain version
 
 
 def read_admission(reader: NodeReader, key: str, block: int | str = "latest") -> Admission:
@@ -91,4 +98,8 @@ def read_admission(reader: NodeReader, key: str, block: int | str = "latest") ->
         measurement=measurement_status(view, tee.measurement) if tee is not None else None,
         fresh_until=tee.attested_at + TEE_ATTESTATION_TTL if tee is not None else None,
         chain_owner="0x" + bytes(chain_owner(view)).hex(),
+        bonded_rule=(
+            signer_problem(address, InferenceMode.VANILLA, registry=view, now=0) is None,
+            signer_problem(address, InferenceMode.OPTIMISTIC, registry=view, now=0) is None,
+        ),
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import eth_abi
-from eth_abi.exceptions import EncodingError
+from eth_abi.exceptions import DecodingError, EncodingError
 from eth_keys import keys
 from eth_keys.datatypes import PrivateKey
 from eth_keys.exceptions import BadSignature, ValidationError
@@ -322,4 +322,32 @@ def receipt_from_json(d: Any) -> InferenceReceipt:
         expiry=_read_uint(d, "expiry", 64),
         proof=_read_hex(d, "proof") if "proof" in d else b"",
         signature=_read_hex(d, "signature") if "signature" in d else b"",
+    )
+
+
+def decode_receipt(data: bytes, chain_id: int) -> InferenceReceipt:
+    """The receipt :func:`encode_receipt` encoded, for ``chain_id`` (the encoding leaves it
+    out); :class:`InvalidReceipt` when ``data`` is not that encoding. Checks the form only."""
+    try:
+        fields = eth_abi.decode(LEAF_ABI, bytes(data), strict=True)
+    except (DecodingError, ValueError, OverflowError, TypeError) as exc:
+        raise InvalidReceipt(f"not an ABI-encoded receipt ({LEAF_ABI}): {exc}") from None
+    rid, cid, mhash, mode, ihash, output, ohash, sprinter, expiry, proof, signature = fields
+    try:
+        parsed_mode = InferenceMode(mode)
+    except ValueError:
+        raise InvalidReceipt(f"receipt mode {mode} is not a known mode") from None
+    return InferenceReceipt(
+        chain_id=chain_id,
+        request_id=RequestId(rid),
+        model_cid=ModelCID(cid),
+        model_hash=Hash32(mhash),
+        mode=parsed_mode,
+        input_hash=Hash32(ihash),
+        output=bytes(output),
+        output_hash=Hash32(ohash),
+        sprinter=Address(bytes.fromhex(sprinter[2:])),
+        expiry=expiry,
+        proof=bytes(proof),
+        signature=bytes(signature),
     )

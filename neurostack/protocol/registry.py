@@ -22,6 +22,17 @@ namespace                      key                      value (uint256 words)
                                                         then outputs) from the most significant byte
 ``zkblob``                     sha256 (32 bytes)        +0 byte length, +1… the bytes in 32-byte words
                                                         (circuit settings and verifying keys by hash)
+``stakecfg``                   (none)                   +0 admission (0 list, 1 stake), +1 minBond,
+                                                        +2 challengeWindow, +3 unbondingDelay,
+                                                        +4 challengerShareBps (genesis, from the
+                                                        spec; all zero: :class:`StakingParams`'s
+                                                        defaults)
+``bond``                       address                  +0 bonded wei, +1 unbonding wei,
+                                                        +2 block from which ``withdraw`` may pay out
+``optresult``                  request id (32 bytes)    +0 sprinter, +1 outputHash,
+                                                        +2 ``status<<64 | blockNumber`` (status 1
+                                                        recorded, 2 challenged)
+``slashburn``                  (none)                   wei burned by slashing, in total
 ============================  =======================  =================================
 
 The state transition reads the registry through a :class:`RegistryView` over the *parent*
@@ -276,3 +287,130 @@ def set_zk_blob(write: StorageWriter, sha256: bytes, data: bytes) -> int:
     for i in range(len(padded) // 32):
         write(base + 1 + i, int.from_bytes(padded[32 * i : 32 * i + 32], "big"))
     return 1 + len(padded) // 32
+# --- staking and OPTIMISTIC results (issue 9: bonds, challenges) --------------------------
+
+
+class Admission(IntEnum):
+    """How sprinters are admitted for VANILLA and OPTIMISTIC (``[inference] sprinter_admission``)."""
+
+    LIST = 0
+    """The owner-administered list (``addSprinter``); the default, for devnets."""
+    STAKE = 1
+    """Anyone who bonds at least ``minBond`` with ``stake()``."""
+
+
+class ResultStatus(IntEnum):
+    """Stored status of an OPTIMISTIC result (pending/final is derived from the block)."""
+
+    NONE = 0
+    RECORDED = 1
+    CHALLENGED = 2
+
+
+@dataclass(frozen=True)
+class StakingParams:
+    """The chain's bond and challenge parameters, written into the registry at genesis so
+    the state transition, PIPE and light clients read them from (proven) registry state."""
+
+    admission: Admission = Admission.LIST
+    min_bond: int = 10**18
+    challenge_window: int = 600
+    """Blocks after the block that used an OPTIMISTIC result during which it may be challenged."""
+    unbonding_delay: int = 1_200
+    """Blocks between ``unstake`` and the earliest ``withdraw``; longer than the window."""
+    challenger_share_bps: int = 5_000
+    """Share of a slashed bond paid to the challenger (basis points); the rest is burned."""
+
+
+@dataclass(frozen=True)
+class Bond:
+    """A sprinter's stake: ``bonded`` admits it, ``unbonding`` waits for ``release_block``;
+    both are slashable."""
+
+    bonded: int
+    unbonding: int
+    release_block: int
+
+
+@dataclass(frozen=True)
+class OptimisticResult:
+    """The OPTIMISTIC result a block used for a request: who vouched for which output, when."""
+
+    sprinter: Address
+    output_hash: Hash32
+    block_number: int
+    status: ResultStatus
+
+
+STAKECFG_SLOT = slot_of(b"stakecfg")
+SLASHBURN_SLOT = slot_of(b"slashburn")
+
+
+def staking_params(view: RegistryView) -> StakingParams:
+    """The bond and challenge parameters genesis wrote (defaults when a chain has none)."""
+    words = [view.read(STAKECFG_SLOT + i) for i in range(5)]
+    if not any(words):
+        return StakingParams()
+    return StakingParams(Admission(words[0]), words[1], words[2], words[3], words[4])
+
+
+def bond_of(view: RegistryView, sprinter: Address) -> Bond:
+    base = slot_of(b"bond", sprinter)
+    return Bond(view.read(base), view.read(base + 1), view.read(base + 2))
+
+
+def optimistic_result_of(view: RegistryView, request_id: bytes) -> OptimisticResult | None:
+    """The recorded OPTIMISTIC result of ``request_id``, or ``None``."""
+    base = slot_of(b"optresult", bytes(request_id))
+    packed = view.read(base + 2)
+    if not packed >> 64:
+        return None
+    return OptimisticResult(
+        sprinter=_address(view.read(base)),
+        output_hash=Hash32(view.read(base + 1).to_bytes(32, "big")),
+        block_number=packed & (2**64 - 1),
+        status=ResultStatus(packed >> 64),
+    )
+
+
+def is_final(view: RegistryView, request_id: bytes, block_number: int) -> bool:
+    """Whether the request's OPTIMISTIC result is final at ``block_number``: recorded, its
+    challenge window (``challengeWindow`` blocks after its block) passed, never challenged."""
+    result = optimistic_result_of(view, request_id)
+    if result is None or result.status is not ResultStatus.RECORDED:
+        return False
+    return block_number > result.block_number + staking_params(view).challenge_window
+
+
+def slash_burned(view: RegistryView) -> int:
+    """Wei burned by slashing since genesis (for supply accounting)."""
+    return view.read(SLASHBURN_SLOT)
+
+
+def set_staking_params(write: StorageWriter, params: StakingParams) -> None:
+    values = (
+        int(params.admission), params.min_bond, params.challenge_window,
+        params.unbonding_delay, params.challenger_share_bps,
+    )  # fmt: skip
+    for i, value in enumerate(values):
+        write(STAKECFG_SLOT + i, value)
+
+
+def set_bond(write: StorageWriter, sprinter: Address, bond: Bond) -> None:
+    base = slot_of(b"bond", sprinter)
+    write(base, bond.bonded)
+    write(base + 1, bond.unbonding)
+    write(base + 2, bond.release_block)
+
+
+def set_optimistic_result(
+    write: StorageWriter, request_id: bytes, result: OptimisticResult
+) -> None:
+    base = slot_of(b"optresult", bytes(request_id))
+    write(base, int.from_bytes(result.sprinter, "big"))
+    write(base + 1, int.from_bytes(result.output_hash, "big"))
+    write(base + 2, int(result.status) << 64 | result.block_number)
+
+
+def set_slash_burned(write: StorageWriter, total: int) -> None:
+    write(SLASHBURN_SLOT, total)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from neurostack.protocol.modes import InferenceMode
+from neurostack.protocol.registry import StakingParams
 from neurostack.protocol.types import Address, Hash32
 
 from .inference.constants import (
@@ -41,6 +42,7 @@ __all__ = [
     "GenesisTeeKey",
     "InferencePolicy",
     "RegistrySeed",
+    "StakingParams",
 ]
 
 
@@ -93,6 +95,13 @@ class RegistrySeed:
     attestation_roots: tuple[Address, ...] = ()
     measurements: tuple[Hash32, ...] = ()
     tee_keys: tuple[GenesisTeeKey, ...] = ()
+    staking: StakingParams = field(default_factory=StakingParams)
+    """Sprinter admission, bonds and the OPTIMISTIC challenge game (``[inference]``
+    ``sprinter_admission``, ``min_bond``, ``challenge_window``, ``unbonding_delay``,
+    ``challenger_share_bps``); written into the registry's ``stakecfg`` words."""
+    genesis_bond: int = 0
+    """Wei each genesis sprinter has bonded from block 0 (``[inference] genesis_bond``); the
+    registry account's genesis balance is the sum, so every bond is backed."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@
 - ``neuro_getInferenceProof(txHash | requestId)`` — one receipt with its Merkle branch,
   checkable against the header alone (``verify_merkle_branch``).
 - ``neuro_getInferenceStatus(txHash)`` — PIPE's view of a transaction: parked,
-  dispatched, ready, included or dropped (with a reason).
+  dispatched, ready, included or dropped (with a reason); an OPTIMISTIC request also
+  shows its challenge state (pending, final, challenged) from the head's registry.
 
 Witnesses are read from the chain database (``sequencer.records``), so they survive
 restarts; statuses of pending transactions come from the node's PIPE
@@ -18,7 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..chain.inference import inference_proof, proof_to_json, witness_to_json
+from neurostack.protocol.registry import optimistic_result_of, staking_params
+
+from ..chain.inference import inference_proof, live_registry, proof_to_json, witness_to_json
+from ..chain.inference.optimistic import result_state
 from ..pipe.status import StatusRecord, TxStatus
 from ..records import InferenceRecords, receipt_index
 from .context import RpcContext, block_number_of
@@ -101,7 +105,13 @@ def get_inference_proof(ctx: RpcContext, key: bytes) -> dict[str, Any] | None:
 @METHODS.method("neuro_getInferenceStatus", hash32)
 def get_inference_status(ctx: RpcContext, tx_hash: bytes) -> dict[str, Any] | None:
     """PIPE's record of the transaction; for one it never tracked (a plain transfer, or after
-    a restart) the chain's answer: included, or ready while pending. Null if unknown."""
+    a restart) the chain's answer: included, or ready while pending. Null if unknown.
+    OPTIMISTIC requests carry their challenge state (:func:`with_optimistic_state`)."""
+    out = _inference_status(ctx, tx_hash)
+    return with_optimistic_state(ctx, out) if out is not None else None
+
+
+def _inference_status(ctx: RpcContext, tx_hash: bytes) -> dict[str, Any] | None:
     record = ctx.node.inference_statuses.get(tx_hash)
     if record is not None:
         return record.to_json()
@@ -118,4 +128,30 @@ def get_inference_status(ctx: RpcContext, tx_hash: bytes) -> dict[str, Any] | No
              "state": "resolved"}
             for c in transaction_inferences(ctx, block, tx_hash)
         ]  # fmt: skip
+    return out
+
+
+def with_optimistic_state(ctx: RpcContext, out: dict[str, Any]) -> dict[str, Any]:
+    """Add ``optimistic`` to each OPTIMISTIC request the registry (head state) records:
+    ``{"state": "pending" | "final" | "challenged", "sprinter", "outputHash", "blockNumber",
+    "challengeDeadline"}`` — the state a transaction in the next block would see (the
+    registry's ``optimisticResultOf``)."""
+    requests = [r for r in out.get("requests", []) if r.get("mode") == "OPTIMISTIC"]
+    if not requests:
+        return out
+    head = ctx.node.head().header.block_number
+    registry = live_registry(ctx.node.state_at(head))
+    window = staking_params(registry).challenge_window
+    for request in requests:
+        result = optimistic_result_of(registry, bytes.fromhex(request["requestId"][2:]))
+        if result is None:
+            continue
+        state = result_state(result, head + 1, window)
+        request["optimistic"] = {
+            "state": ("none", "pending", "final", "challenged")[state],
+            "sprinter": hexb(result.sprinter),
+            "outputHash": hexb(result.output_hash),
+            "blockNumber": hex(result.block_number),
+            "challengeDeadline": hex(result.block_number + window),
+        }
     return out

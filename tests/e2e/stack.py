@@ -60,6 +60,7 @@ class Options:
     accounts: int = 10  # funded dev accounts
     tee: bool = False  # genesis admits the workers' keys as TEE keys too (dev attestations)
     extra_sprinters: tuple[str, ...] = ()  # more addresses admitted in genesis (no worker)
+    inference: tuple[tuple[str, Any], ...] = ()  # more [inference] keys (modes, staking, ...)
 
 
 class ChainClient:
@@ -183,6 +184,7 @@ class RollupStack(ChainClient):
         }
         if o.tee:
             config["inference"].update(self.tee_genesis())
+        config["inference"].update(dict(o.inference))
         (self.project / "chain.toml").write_text(tomli_w.dumps(config))
 
     def tee_genesis(self) -> dict[str, Any]:

@@ -52,7 +52,7 @@ VERIFY_GAS: Final[dict[InferenceMode, int]] = {
     # (load 10.5) a VANILLA one in the same run (bench/zk.py "STF"): VANILLA's gas per ms at
     # the highest ratio measured, rounded up (underpricing would let blocks run long)
     InferenceMode.ZK: 270_000,
-    InferenceMode.OPTIMISTIC: 6_000,  # signature only; the challenge game is not built yet
+    InferenceMode.OPTIMISTIC: 80_000,  # recovery, bond reads, 3 fresh SSTOREs of the record + log
 }
 """``verifyGas(mode)``: the cost of checking a receipt of that mode."""
 

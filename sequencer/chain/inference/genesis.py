@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from neurostack.protocol.registry import Bond, StakingParams, set_bond
+from neurostack.protocol.registry import set_staking_params as _set_staking_params
 from neurostack.protocol.types import Address
 
 from ..exceptions import InvalidGenesis
@@ -61,6 +63,11 @@ def registry_storage(seed: RegistrySeed, verifier: AttestationVerifier) -> dict[
         set_attestation_root(write, root, Status.ACTIVE)
     for measurement in seed.measurements:
         set_measurement(write, measurement, Status.ACTIVE)
+    if seed.staking != StakingParams():  # defaults are protocol constants: no words, and
+        _set_staking_params(write, seed.staking)  # existing chains keep their genesis hash
+    if seed.genesis_bond:
+        for sprinter in seed.sprinters:
+            set_bond(write, sprinter, Bond(seed.genesis_bond, 0, 0))
     view = registry_from_storage(storage)
     for index, entry in enumerate(seed.tee_keys):
         set_tee_key(write, admit_genesis_tee_key(entry, index, view, verifier))
@@ -106,7 +113,7 @@ def registry_account(
     """The registry's genesis account: its address and py-evm's account details."""
     storage = registry_storage(seed, verifier)
     return Address(REGISTRY_ADDRESS), {
-        "balance": 0,
+        "balance": seed.genesis_bond * len(set(seed.sprinters)),
         "nonce": 1,
         "code": REGISTRY_CODE,
         "storage": storage,

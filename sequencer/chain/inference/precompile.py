@@ -5,8 +5,7 @@ revert (catchable by the calling contract), then ``# GAS``, then ``# OPERATION``
 
 - Reverts (``Error(string)``): malformed calldata; a model id that is not a CIDv1; a mode
   outside the chain's proof policy (``[inference] modes``) or one the fork has no receipt
-  verifier for (ZK, OPTIMISTIC today); an unregistered model on a chain without
-  ``allow_unregistered_models``; mode ZK for a model without a registered circuit
+  verifier for; an unregistered model on a chain without ``allow_unregistered_models``; mode ZK for a model without a registered circuit
   (``registerZkModel``); more than ``max_calls_per_tx`` calls in one transaction.
 - Gas (the spec's :class:`~sequencer.chain.spec.GasSchedule`): ``inference_base +
   len(calldata)·inference_per_byte + verify[mode] + model gas`` (the registry's
@@ -22,7 +21,8 @@ revert (catchable by the calling contract), then ``# GAS``, then ``# OPERATION``
   exactly the ABI encoding of the function's ``ModelOutput`` return value, with
   ``is_simulation_result`` set by the execution, not by the sprinter: true only in an
   environment the node marks ``simulation_result`` (``eth_call`` and the like, always
-  ``SIMULATE``), false in every block.
+  ``SIMULATE``), false in every block. An OPTIMISTIC call also records the result in the
+  registry for its challenge window (:func:`.optimistic.record_result`).
 
 OpenGradient's LLM functions (``runLLMCompletion``, ``runLLMChat``) revert with a reason
 saying they are not supported here (:mod:`.opengradient`).
@@ -46,6 +46,7 @@ from ..spec import InferencePolicy
 from .calls import InferenceCall, InferenceRequest
 from .errors import InferencePending, MissingInferenceReceipt
 from .opengradient import reject_llm_call
+from .optimistic import challenged_in_this_block, record_result
 from .outputs import is_verified, record_call, used_receipt
 from .registry import model_of, zk_model_of
 from .revert import revert_with
@@ -128,6 +129,14 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
             verifiers=verifiers,
             zk_srs=policy.zk_srs,
         )
+    if mode is InferenceMode.OPTIMISTIC:
+        conflict = challenged_in_this_block(computation, request, receipt)
+        if conflict is not None:
+            # the witness still carries the receipt (re-execution needs it to reach this
+            # revert), but the call is not recorded, so its sprinter is not paid
+            if request.request_id not in outputs.used:
+                outputs.tx_used.setdefault(request.request_id, receipt)
+            revert_with(computation, conflict)
     record_call(
         outputs,
         InferenceCall(
@@ -142,6 +151,8 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
         ),
         receipt,
     )
+    if mode is InferenceMode.OPTIMISTIC:
+        record_result(computation, request, receipt)
     simulation = env.simulation_result and env.mode is ExecutionMode.SIMULATE
     computation.output = with_simulation_flag(bytes(receipt.output), simulation)
     return computation

@@ -33,6 +33,7 @@ from neurostack.zk.errors import InvalidCircuitSettings
 
 from ..environment import environment_of, fork_state
 from ..spec import GasSchedule
+from . import optimistic as _opt
 from .constants import MAX_ROYALTY_BPS, REGISTRY_ADDRESS, TEE_ATTESTATION_TTL
 from .errors import InvalidAttestation
 from .registry import (
@@ -115,6 +116,8 @@ class Function:
     writes: bool = False
     price: Price = _read
     """The function's gas, from the chain spec's gas schedule."""
+    payable: bool = False
+    """Accepts value (``stake``): the EVM has moved it to the registry's balance."""
 
     @property
     def signature(self) -> str:
@@ -377,6 +380,30 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("zkModelOf", ("string",), ("bytes32", "bytes32", "int8[]", "int8[]", "bool"), _zk_model_of),
     Function("registerZkModel", ("string", "bytes", "bytes"), (), _register_zk_model, True, True, _write4),
 )  # fmt: skip
+
+# --- staking and OPTIMISTIC challenges (issue 9; handlers in .optimistic) ----------------
+
+
+def _write2(gas: GasSchedule) -> int:
+    return 2 * gas.registry_write
+
+
+def _write4(gas: GasSchedule) -> int:
+    return 4 * gas.registry_write
+
+
+EVENTS.update({s.split("(")[0]: keccak(text=s) for s in _opt.OPTIMISTIC_EVENT_SIGNATURES})
+FUNCTIONS = FUNCTIONS + (
+    Function("isFinal", ("bytes32",), ("bool",), _opt.is_final_view),
+    Function("optimisticResultOf", ("bytes32",), ("address", "bytes32", "uint64", "uint64", "uint8"), _opt.optimistic_result_view),
+    Function("bondOf", ("address",), ("uint256", "uint256", "uint64"), _opt.bond_view),
+    Function("stakingParams", (), ("bool", "uint256", "uint64", "uint64", "uint16"), _opt.staking_params_view),
+    Function("totalSlashBurned", (), ("uint256",), _opt.slash_burned_view),
+    Function("stake", (), (), _opt.stake, False, True, _write2, payable=True),
+    Function("unstake", ("uint256",), (), _opt.unstake, False, True, _write3),
+    Function("withdraw", (), (), _opt.withdraw, False, True, _write2),
+    Function("challenge", ("bytes32", "bytes", "bytes"), (), _opt.challenge, False, True, _write4),
+)  # fmt: skip
 BY_SELECTOR: dict[bytes, Function] = {f.selector: f for f in FUNCTIONS}
 
 
@@ -397,7 +424,7 @@ def run_registry(computation: ComputationAPI) -> ComputationAPI:
             revert_with(
                 computation, f"call {function.name} directly, not with DELEGATECALL/CALLCODE"
             )
-    if msg.value:
+    if msg.value and not function.payable:
         revert_with(computation, f"{function.name} is not payable; send no value")
     if function.owner_only:
         owner = chain_owner(live_registry(computation.state))

@@ -18,9 +18,10 @@ check, in this order:
    signer is an active sprinter; TEE — a key admitted with an attestation whose
    measurement is approved and not revoked, attested at most ``TEE_ATTESTATION_TTL``
    seconds before the block; ZK — the receipt's proof verifies under the model's
-   registered circuit for the call's input and the receipt's output (:mod:`.zk`). A mode
-   without a verifier in the map (OPTIMISTIC today) is "not supported by this node yet".
-   The registry is the parent block's.
+   registered circuit for the call's input and the receipt's output (:mod:`.zk`);
+   OPTIMISTIC — bonded at least ``minBond`` and no recorded result of the request with
+   another output (:func:`optimistic_problem`). A mode without a verifier in the map is
+   "not supported by this node yet". The registry is the parent block's.
 
 A fork that verifies more modes (ezkl proofs, optimistic bonds) subclasses ``NeuroState``
 with a larger map; nothing else changes.
@@ -37,6 +38,7 @@ from neurostack.protocol.admission import signer_problem
 from neurostack.protocol.errors import InvalidReceipt, InvalidTensor
 from neurostack.protocol.modes import InferenceMode
 from neurostack.protocol.receipts import InferenceReceipt, check_receipt
+from neurostack.protocol.registry import optimistic_result_of
 from neurostack.protocol.tensors import decode_model_output
 from neurostack.protocol.types import Address, Hash32
 
@@ -140,3 +142,32 @@ def verify_receipt(
     if problem is not None:
         raise fail(problem)
     return signer
+
+
+# --- OPTIMISTIC (issue 9): a bonded signature, and no contradiction of a recorded result -----
+
+
+def optimistic_problem(check: ReceiptCheck) -> str | None:
+    """OPTIMISTIC: the signer bonds at least ``minBond`` (and is admitted as for VANILLA),
+    and the request has no recorded result with another output. A recorded result stays
+    until its challenge window closes (and for ever once final); a challenged one records
+    the counter-proof's output. So a later receipt can neither contradict a final result
+    nor replace a pending one and let its sprinter escape a challenge."""
+    problem = signer_problem(
+        check.signer, InferenceMode.OPTIMISTIC, registry=check.registry, now=check.now
+    )
+    if problem is not None:
+        return problem
+    recorded = optimistic_result_of(check.registry, check.request.request_id)
+    if recorded is not None and recorded.output_hash != check.receipt.output_hash:
+        return (
+            f"the registry records output 0x{bytes(recorded.output_hash).hex()} for this "
+            f"request (block {recorded.block_number}, {recorded.status.name.lower()}); a "
+            "receipt with another output contradicts it (challenge the result instead)"
+        )
+    return None
+
+
+RECEIPT_VERIFIERS = MappingProxyType(
+    {**RECEIPT_VERIFIERS, InferenceMode.OPTIMISTIC: optimistic_problem}
+)
