@@ -388,10 +388,6 @@ def _write2(gas: GasSchedule) -> int:
     return 2 * gas.registry_write
 
 
-def _write4(gas: GasSchedule) -> int:
-    return 4 * gas.registry_write
-
-
 EVENTS.update({s.split("(")[0]: keccak(text=s) for s in _opt.OPTIMISTIC_EVENT_SIGNATURES})
 FUNCTIONS = FUNCTIONS + (
     Function("isFinal", ("bytes32",), ("bool",), _opt.is_final_view),
