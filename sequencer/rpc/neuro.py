@@ -7,6 +7,9 @@
   checkable against the header alone (``verify_merkle_branch``).
 - ``neuro_getInferenceStatus(txHash)`` — PIPE's view of a transaction: parked,
   dispatched, ready, included or dropped (with a reason).
+- ``neuro_syncStatus`` — where the node's chain comes from: a sequencer's own head, or a
+  follower's verified head, its source's head and the failure that stopped it
+  (docs/follower.md).
 
 Witnesses are read from the chain database (``sequencer.records``), so they survive
 restarts; statuses of pending transactions come from the node's PIPE
@@ -119,3 +122,8 @@ def get_inference_status(ctx: RpcContext, tx_hash: bytes) -> dict[str, Any] | No
             for c in transaction_inferences(ctx, block, tx_hash)
         ]  # fmt: skip
     return out
+
+
+@METHODS.method("neuro_syncStatus")
+def sync_status(ctx: RpcContext) -> dict[str, Any]:
+    return ctx.node.sync.sync_status()
