@@ -44,6 +44,10 @@ class BlockSource(Protocol):
         """The source's latest block number."""
         ...
 
+    def chain_id(self) -> int | None:
+        """The chain id the source serves, when it says (checked against chain.toml's)."""
+        ...
+
     def fetch(self, first: int, count: int) -> Sequence[SourcedBlock]:
         """Blocks ``first``, ``first + 1``, ... in order; fewer than ``count`` (possibly
         none) when the source has fewer."""
@@ -84,15 +88,19 @@ class RpcBlockSource:
         except ValueError:
             raise SourceError(f"{self.description}: the answer is not JSON") from None
 
-    def head(self) -> int:
-        reply = self._post({"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []})
+    def _quantity(self, method: str) -> int:
+        reply = self._post({"jsonrpc": "2.0", "id": 1, "method": method, "params": []})
         result = reply.get("result") if isinstance(reply, dict) else None
-        if not isinstance(result, str):
-            raise SourceError(f"{self.description}: eth_blockNumber answered {reply!r:.200}")
         try:
-            return int(result, 16)
-        except ValueError:
-            raise SourceError(f"{self.description}: eth_blockNumber answered {result!r:.80}")
+            return int(result, 16)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise SourceError(f"{self.description}: {method} answered {reply!r:.200}") from None
+
+    def head(self) -> int:
+        return self._quantity("eth_blockNumber")
+
+    def chain_id(self) -> int | None:
+        return self._quantity("eth_chainId")
 
     def fetch(self, first: int, count: int) -> list[SourcedBlock]:
         batch = []

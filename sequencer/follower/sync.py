@@ -105,7 +105,13 @@ class Follower:
     # -- checks before syncing --
 
     def check_genesis(self) -> None:
-        """Refuse a source whose block 0 is not this chain.toml's genesis."""
+        """Refuse a source whose chain id or block 0 is not this chain.toml's."""
+        chain_id = self.source.chain_id()
+        if chain_id is not None and chain_id != self.node.chain_id:
+            raise ConfigError(
+                f"{self.source.description} serves chain id {chain_id}, chain.toml says "
+                f"{self.node.chain_id}: follow with that chain's chain.toml (--config)"
+            )
         blocks = self.source.fetch(0, 1)
         if not blocks:
             raise SourceError(f"{self.source.description} serves no block 0")
