@@ -6,6 +6,7 @@ tests/e2e/test_follower.py, on the real stack."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import random
@@ -18,8 +19,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
+from websockets.sync.client import connect
 
 from neurostack.cli.main import app
 from neurostack.hub.broker import free_port
@@ -30,7 +33,7 @@ from sequencer.rpc.server import RpcServer
 from .helpers import dev_keys, make_config, sign
 
 BLOCKS = 40
-TXS_PER_BLOCK = 8
+TXS_PER_BLOCK = 4
 ROUNDS = 5
 
 
@@ -74,17 +77,41 @@ def same_chain(follower: Node, sequencer: Node, upto: int) -> None:
 def test_the_follower_verifies_the_sequencers_blocks_over_its_rpc(
     sequencer: Sequencer, tmp_path: Path
 ) -> None:
+    """... and its own RPC shows the progress (eth_syncing, neuro_syncStatus) and sends
+    each verified block to newHeads subscribers."""
     node = follower_node(tmp_path)
-    follower = Follower(node, RpcBlockSource(sequencer.url))
+    follower = Follower(node, RpcBlockSource(sequencer.url), batch=5)
+    server = RpcServer(node).start()
     try:
         follower.check_genesis()
+        with connect(server.ws_url) as ws:
+            ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe",
+                                "params": ["newHeads"]}))  # fmt: skip
+            assert "result" in json.loads(ws.recv(timeout=30))
+            assert follower.step() == 5  # one batch: behind the sequencer
+            syncing = rpc(server.url, "eth_syncing")
+            assert syncing == {"startingBlock": "0x0", "currentBlock": "0x5",
+                               "highestBlock": hex(BLOCKS)}  # fmt: skip
+            status = rpc(server.url, "neuro_syncStatus")
+            assert status["syncing"] is True and status["verifiedHead"] == "0x5"
+            heads = [json.loads(ws.recv(timeout=30))["params"]["result"] for _ in range(5)]
+            assert [int(h["number"], 16) for h in heads] == [1, 2, 3, 4, 5]
+            assert heads[-1]["hash"] == "0x" + sequencer.node.block_by_number(5).hash.hex()
         assert follower.sync_to(BLOCKS)
         same_chain(node, sequencer.node, BLOCKS)
-        status = follower.sync_status()
+        status = rpc(server.url, "neuro_syncStatus")
         assert status["verifiedHead"] == hex(BLOCKS) and status["lastError"] is None
+        assert status["syncing"] is False and rpc(server.url, "eth_syncing") is False
         assert follower.verified == BLOCKS
     finally:
+        server.stop()
         node.stop()
+
+
+def rpc(url: str, method: str, *params: Any) -> Any:
+    reply = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method,
+                                  "params": list(params)}, timeout=30).json()  # fmt: skip
+    return reply["result"]
 
 
 def test_a_source_that_cannot_answer_is_waited_for_not_a_failure(
@@ -207,6 +234,7 @@ def fork_server() -> Any:
     return context
 
 
+@pytest.mark.slow  # five follower processes, killed and restarted
 def test_sigkill_loop_resumes_from_the_last_verified_block(
     sequencer: Sequencer, tmp_path: Path
 ) -> None:
