@@ -266,12 +266,12 @@ def run_follower(
     chain.sequencer.data_dir = data_dir.resolve()
     if rpc_port is not None:
         chain.rpc.port = rpc_port
-    if not once and chain.rpc.port:
-        check_port_free(chain.rpc.host, chain.rpc.port, "--rpc-port (or [rpc].port)")
     try:
         source = RpcBlockSource(url)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--follow") from None
+    if not once and chain.rpc.port:
+        check_port_free(chain.rpc.host, chain.rpc.port, "--rpc-port (or [rpc].port)")
     stopping = threading.Event()
     previous = {
         sig: signal.signal(sig, lambda *_: stopping.set())
@@ -283,12 +283,17 @@ def run_follower(
         try:
             follower.check_genesis()
             target = source.head() if once else None
+            ok = follower.sync_to(target, stopping) if target is not None else False
         except SourceError as exc:
+            head = follower_node.head()
             err_console.print(f"[bold red]error:[/] cannot read the sequencer: {escape(str(exc))}")
+            err_console.print(f"verified head: block {head.number} (0x{head.hash.hex()})")
             return 2
         if target is not None:
-            ok = follower.sync_to(target) if not stopping.is_set() else False
             head = follower_node.head()
+            if stopping.is_set():
+                err_console.print(f"stopped at verified block {head.number} (0x{head.hash.hex()})")
+                return 130
             if ok:
                 console.print(f"verified blocks 0..{head.number} from {source.description}: "
                               f"head 0x{head.hash.hex()}")  # fmt: skip

@@ -146,11 +146,14 @@ class Follower:
         self.verified += done
         return done
 
-    def sync_to(self, target: int) -> bool:
-        """Follow up to block ``target``; True when it is verified, False after a failure.
-        Raises ``SourceError`` when the source cannot serve the blocks."""
+    def sync_to(self, target: int, stop: threading.Event | None = None) -> bool:
+        """Follow up to block ``target``; True when it is verified, False after a failure
+        (or when ``stop`` is set first). Raises ``SourceError`` when the source cannot serve
+        the blocks."""
         self.source_head = max(self.source_head or 0, target)
         while not self.halted and self.node.head().number < target:
+            if stop is not None and stop.is_set():
+                return False
             if self.step(target) == 0 and not self.halted:
                 raise SourceError(
                     f"{self.source.description} does not serve block {self.node.head().number + 1}"

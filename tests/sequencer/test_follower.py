@@ -198,6 +198,16 @@ def test_the_cli_names_what_a_follower_needs(sequencer: Sequencer, tmp_path: Pat
     )  # fmt: skip
     assert other_genesis.exit_code == 1
     assert "is not the one chain.toml describes" in " ".join(other_genesis.output.split())
+    unreachable = runner.invoke(
+        app, ["node", "--follow", f"http://127.0.0.1:{free_port()}", "--data-dir",
+              str(tmp_path / "u"), "--config", str(toml), "--once"],
+    )  # fmt: skip
+    assert unreachable.exit_code == 2 and "cannot read the sequencer" in unreachable.output
+    not_http = runner.invoke(
+        app, ["node", "--follow", "ws://127.0.0.1:8546", "--data-dir", str(tmp_path / "w"),
+              "--config", str(toml)],
+    )  # fmt: skip
+    assert not_http.exit_code == 2 and "not an http(s) URL" in not_http.output
     ok = runner.invoke(
         app, ["node", "--follow", sequencer.url, "--data-dir", str(tmp_path / "ok"),
               "--config", str(toml), "--once"],
