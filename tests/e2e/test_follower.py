@@ -2,7 +2,8 @@
 
 One devnet for the module (hub, Redis, two sprinter workers, the sequencer with PIPE) with
 mixed traffic: transfers (three in one block), contract deployments, VANILLA, TEE and
-chained model calls, the same request made by two transactions, a registry revocation.
+chained model calls, the same request made by two transactions, registry admin
+transactions (a sprinter revoked, an attestation root added) and a TEE heartbeat.
 A follower process with only the chain's public ``chain.toml`` verifies it all and serves
 the same answers. The chain's blocks and witnesses are recorded once; the tamper matrix
 runs them through an in-process follower with one thing altered at a time (milliseconds
@@ -35,6 +36,7 @@ from eth_utils import keccak
 from neurostack.hub.broker import free_port
 from neurostack.protocol.registry import REGISTRY_ADDRESS
 from sequencer.chain import Check
+from sequencer.chain.inference.attestation import DEV_MEASUREMENT, make_dev_attestation
 from sequencer.chain.inference.system_contract import registry_calldata
 from sequencer.config import load_chain_config
 from sequencer.errors import ConfigError
@@ -124,6 +126,21 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
                                 registry_calldata("revokeSprinter", EXTRA_SPRINTER))  # fmt: skip
         assert revoke["status"] == "0x1", revoke
         txs["revoke"] = revoke["transactionHash"]
+        # a TEE heartbeat: the owner adds an attestation root, anyone relays its fresh document
+        root_key = Account.create()
+        added = stack.transact(owner, "0x" + REGISTRY_ADDRESS.hex(),
+                               registry_calldata("addAttestationRoot", root_key.address))  # fmt: skip
+        assert added["status"] == "0x1", added
+        tee_key = next(iter(stack.sprinters.values()))
+        now = int(stack.rpc("eth_getBlockByNumber", "latest", False)["timestamp"], 16)
+        document = make_dev_attestation(
+            key=bytes.fromhex(tee_key[2:]), measurement=DEV_MEASUREMENT, timestamp=now,
+            root_private_key=bytes(root_key.key),
+        )  # fmt: skip
+        beat = stack.transact(a[5], "0x" + REGISTRY_ADDRESS.hex(),
+                              registry_calldata("heartbeat", tee_key, document))  # fmt: skip
+        assert beat["status"] == "0x1", beat
+        txs["heartbeat"] = beat["transactionHash"]
 
         public = root / "public"
         public.mkdir()
@@ -275,6 +292,13 @@ def test_the_follower_verifies_every_block_to_the_same_hashes_and_roots(
     modes = {r["mode"] for w in witnesses for r in w["receipts"]}
     assert modes == {0, 2}
     assert max(len(w["receipts"]) for w in witnesses) >= 2  # the chained calls
+    shared = {
+        rpc(follower.url, "eth_getTransactionReceipt", chain.txs[name])["inferences"][0][
+            "requestId"
+        ]
+        for name in ("vanilla", "same_request")
+    }
+    assert len(shared) == 1  # one request made by two transactions
 
 
 def test_the_follower_answers_reads_like_the_sequencer(
@@ -293,7 +317,7 @@ def test_the_follower_answers_reads_like_the_sequencer(
         ("eth_getBalance", [chain.stack.accounts[9].address, "latest"]),
         ("neuro_chainInfo", []),
     ]
-    for name in ("transfer1", "vanilla", "same_request", "tee", "chained", "revoke"):
+    for name in ("transfer1", "vanilla", "same_request", "tee", "chained", "revoke", "heartbeat"):
         tx = chain.txs[name]
         reads += [("eth_getTransactionByHash", [tx]), ("eth_getTransactionReceipt", [tx]),
                   ("neuro_getInferenceProof", [tx])]  # fmt: skip
