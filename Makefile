@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python bench/pipe.py
 	$(BIN)/python bench/zk.py
 	$(BIN)/python bench/explorer.py
+	$(BIN)/python bench/verify.py
 
 # Regenerate the explorer screenshots in docs/img/explorer/ (a devnet, a browser; ~1 min).
 screenshots: install

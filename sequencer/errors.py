@@ -7,6 +7,8 @@ Tree::
     │                                      holds another chain
     ├── TransactionRejected(ValueError)    send_raw_transaction refused a transaction; the
     │                                      message is geth's (``nonce too low: ...``)
+    │   └── ReadOnlyNode                   sent to a follower: a verifier takes no
+    │                                      transactions (send them to the sequencer)
     ├── ExecutionReverted                  eth_call / eth_estimateGas: the EVM reverted;
     │                                      carries the revert data
     ├── InvalidCall(ValueError)            eth_call / eth_estimateGas: the call cannot run
@@ -81,6 +83,18 @@ class DevMethodsDisabled(SequencerError):
     def __init__(self, method: str = "dev methods") -> None:
         super().__init__(
             f"{method} is disabled on this node; enable [rpc] dev_methods in chain.toml"
+        )
+
+
+class ReadOnlyNode(TransactionRejected):
+    """A transaction sent to a follower (``eth_sendRawTransaction``): it verifies the
+    sequencer's blocks and makes none, so it has no mempool to put a transaction in."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this node is a verifier",
+            "it follows a sequencer (neurostack node --follow) and accepts no transactions; "
+            "send them to the sequencer",
         )
 
 

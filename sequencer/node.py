@@ -22,7 +22,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from eth.abc import (
     BlockAPI,
@@ -81,6 +81,34 @@ class PlainCalls:
         )
 
 
+class SyncStatus(Protocol):
+    """Where the node's chain comes from (``neuro_syncStatus``, ``eth_syncing``): its own
+    blocks on a sequencer, a block source's verified blocks on a follower."""
+
+    def sync_status(self) -> dict[str, Any]:
+        """``neuro_syncStatus``'s answer (JSON)."""
+        ...
+
+    def progress(self) -> tuple[int, int, int] | None:
+        """``eth_syncing``: (starting block, current block, highest known block) while
+        behind, else None."""
+        ...
+
+
+class SequencerSync:
+    """The sync status of a sequencer: it makes its own blocks, so it is never behind."""
+
+    def __init__(self, reader: ChainReader) -> None:
+        self._reader = reader
+
+    def sync_status(self) -> dict[str, Any]:
+        head = self._reader.head()
+        return {"role": "sequencer", "head": hex(head.number), "headHash": "0x" + head.hash.hex()}
+
+    def progress(self) -> tuple[int, int, int] | None:
+        return None
+
+
 class NoStatuses:
     """The status source of a node without PIPE: it tracks nothing."""
 
@@ -132,6 +160,7 @@ class Node:
         )
         self.calls: CallEnvironments = PlainCalls(self.spec, self.reader)
         self.inference_statuses: StatusSource = NoStatuses()
+        self.sync: SyncStatus = SequencerSync(self.reader)
         self._lock = lock
         self.txpool.replay_journal()
 
@@ -146,6 +175,10 @@ class Node:
 
     def set_inference_statuses(self, statuses: StatusSource) -> None:
         self.inference_statuses = statuses
+
+    def set_sync_status(self, sync: SyncStatus) -> None:
+        """A follower's sync loop reports through ``neuro_syncStatus`` and ``eth_syncing``."""
+        self.sync = sync
 
     def add_admission_check(self, fn: AdmissionCheck) -> None:
         self.txpool.add_admission_check(fn)

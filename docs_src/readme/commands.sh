@@ -3,6 +3,7 @@ cd mychain && neurostack up                                            # run it;
 neurostack compile                                                     # contracts/ -> contracts/artifacts/
 neurostack demo                                                        # a contract calls a model (examples/01)
 neurostack node --config chain.toml                                    # only the node + RPC
+neurostack node --follow http://127.0.0.1:8545 --data-dir judge        # a verifier: re-executes every block
 neurostack hub serve                                                   # the hub: registry + inference API
 neurostack hub worker --redis-url URL --key-file KEY                   # a sprinter, on any machine
 REDIS_URL=... neurostack up --hub-url http://127.0.0.1:8600            # join a running hub

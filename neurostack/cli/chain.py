@@ -113,13 +113,62 @@ def node(
             "that call models are dropped with a hint.",
         ),
     ] = None,
+    follow: Annotated[
+        str | None,
+        typer.Option(
+            "--follow",
+            metavar="RPC_URL",
+            help="Run a verifier instead: follow the sequencer at RPC_URL, run every block "
+            "through the state-transition function, serve the verified chain (docs/follower.md).",
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --follow: the follower's own chain database folder.", file_okay=False
+        ),
+    ] = None,
+    rpc_port: Annotated[
+        int | None,
+        typer.Option(
+            help="JSON-RPC port [chain.toml rpc.port; 0 = any free port].", min=0, max=65535
+        ),
+    ] = None,
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once",
+            help="With --follow: verify up to the sequencer's head as seen at start, then exit "
+            "(0 when every block verified, 1 with the failure on stderr); serves no RPC.",
+        ),
+    ] = False,
 ) -> None:
-    """Run the sequencer and its JSON-RPC in the foreground (Ctrl-C / SIGTERM stops it)."""
+    """Run the sequencer and its JSON-RPC in the foreground (Ctrl-C / SIGTERM stops it);
+    with --follow, a verifier node that follows a sequencer."""
     from neurostack.jobs import JobsError
     from sequencer.errors import SequencerError
 
+    if follow is not None:
+        if data_dir is None:
+            raise fail("--follow needs --data-dir DIR: the follower keeps its own chain database")
+        if reset or block_time is not None or redis_url:
+            raise fail("--reset, --block-time and --redis-url are the sequencer's: a follower "
+                       "takes its blocks from --follow (delete --data-dir to start over)")  # fmt: skip
+        try:
+            code = run_follower(config, follow, data_dir=data_dir, rpc_port=rpc_port, once=once)
+        except SequencerError as exc:
+            raise fail(str(exc)) from None
+        except OSError as exc:
+            raise fail(f"cannot serve the JSON-RPC: {exc}; pick another --rpc-port") from None
+        raise typer.Exit(code)
+    if data_dir is not None or once:
+        raise fail("--data-dir and --once go with --follow RPC_URL (the sequencer's data dir "
+                   "is [sequencer] data_dir in chain.toml)")  # fmt: skip
     try:
-        run_node(config, reset=reset, block_time=block_time, redis_url=redis_url or None)
+        run_node(
+            config, reset=reset, block_time=block_time, redis_url=redis_url or None,
+            rpc_port=rpc_port,
+        )  # fmt: skip
     except (SequencerError, DevnetError, JobsError) as exc:
         raise fail(str(exc)) from None
     except OSError as exc:  # e.g. the RPC port was taken after the early check
@@ -147,7 +196,12 @@ def inference_backend(chain: Any, redis_url: str | None, genesis_hash: bytes | N
 
 
 def run_node(
-    config_path: Path, *, reset: bool, block_time: float | None, redis_url: str | None = None
+    config_path: Path,
+    *,
+    reset: bool,
+    block_time: float | None,
+    redis_url: str | None = None,
+    rpc_port: int | None = None,
 ) -> None:
     """Load the chain, serve it until a signal, stop the node so nothing acknowledged is lost."""
     # Imported here: `neurostack new` must not pay for (or depend on) the node's imports.
@@ -161,6 +215,8 @@ def run_node(
     chain = load_chain_config(config_path)
     if block_time is not None:
         chain.chain.block_time = block_time
+    if rpc_port is not None:
+        chain.rpc.port = rpc_port
     # Before opening the chain: a second node on the same folder must not get that far.
     check_port_free(chain.rpc.host, chain.rpc.port, "[rpc].port")
     if reset:
@@ -190,6 +246,75 @@ def run_node(
         pipe.close()
         chain_node.stop()
         backend.close()
+        _restore(previous)
+
+
+def run_follower(
+    config_path: Path, url: str, *, data_dir: Path, rpc_port: int | None, once: bool
+) -> int:
+    """``node --follow``: verify the sequencer's chain into ``data_dir`` and serve it (until a
+    signal), or with ``once`` verify up to its current head and return the exit code."""
+    import logging
+
+    from neurostack.devnet.services import check_port_free
+    from sequencer.config import load_chain_config
+    from sequencer.follower import Follower, FollowerNode, RpcBlockSource, SourceError
+    from sequencer.rpc.server import serve
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    chain = load_chain_config(config_path)
+    chain.sequencer.data_dir = data_dir.resolve()
+    if rpc_port is not None:
+        chain.rpc.port = rpc_port
+    try:
+        source = RpcBlockSource(url)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--follow") from None
+    if not once and chain.rpc.port:
+        check_port_free(chain.rpc.host, chain.rpc.port, "--rpc-port (or [rpc].port)")
+    stopping = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: stopping.set())
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    follower_node = FollowerNode(chain)
+    follower = Follower(follower_node, source)
+    try:
+        try:
+            follower.check_genesis()
+            target = source.head() if once else None
+            ok = follower.sync_to(target, stopping) if target is not None else False
+        except SourceError as exc:
+            head = follower_node.head()
+            err_console.print(f"[bold red]error:[/] cannot read the sequencer: {escape(str(exc))}")
+            err_console.print(f"verified head: block {head.number} (0x{head.hash.hex()})")
+            return 2
+        if target is not None:
+            head = follower_node.head()
+            if stopping.is_set():
+                err_console.print(f"stopped at verified block {head.number} (0x{head.hash.hex()})")
+                return 130
+            if ok:
+                console.print(f"verified blocks 0..{head.number} from {source.description}: "
+                              f"head 0x{head.hash.hex()}")  # fmt: skip
+                return 0
+            failure = follower.failure or {}
+            err_console.print(f"[bold red]error:[/] {escape(str(failure.get('message')))}")
+            err_console.print(f"verified head: block {head.number} (0x{head.hash.hex()})")
+            return 1
+        follower.start()
+
+        def announce(host: str, port: int) -> None:
+            console.print(f"following {source.description}; verified chain served at "
+                          f"http://{host}:{port}/ (head {follower_node.head().number})")  # fmt: skip
+
+        if not stopping.is_set():
+            serve(follower_node, chain.rpc.host, chain.rpc.port, announce=announce)
+        return 1 if follower.halted else 0
+    finally:
+        follower.stop()
+        follower_node.stop()
+        source.close()
         _restore(previous)
 
 

@@ -27,6 +27,7 @@ from typing import cast
 from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI, ReceiptAPI, SignedTransactionAPI
 from eth.vm.forks.cancun.state import get_total_blob_gas
 from eth_typing import Address, BlockNumber
+from eth_utils import ValidationError
 
 from neurostack.protocol.receipts import InferenceReceipt
 from neurostack.protocol.types import RequestId
@@ -122,6 +123,13 @@ def apply_transaction(
     snapshot, which drops the checkpoints a revert needs; so lock first, then snapshot.
     """
     vm, header = block.vm, block.header
+    # EIP-155 replay protection is consensus (geth's signer check): a transaction signed for
+    # another chain is invalid in a block, not only refused by the pool. Unprotected legacy
+    # transactions (no chain id) are valid in blocks, as in Ethereum.
+    if tx.chain_id is not None and tx.chain_id != vm.chain_context.chain_id:
+        raise ValidationError(
+            f"invalid chain id for signer: have {tx.chain_id} want {vm.chain_context.chain_id}"
+        )
     vm.validate_transaction_against_header(header, tx)
     vm.state.lock_changes()
     snapshot = vm.state.snapshot()

@@ -98,8 +98,13 @@ def block_number_method(ctx: RpcContext) -> str:
 
 
 @METHODS.method("eth_syncing")
-def syncing(ctx: RpcContext) -> bool:
-    return False
+def syncing(ctx: RpcContext) -> bool | dict[str, str]:
+    """``false``, or geth's progress object while a follower is behind its source."""
+    progress = ctx.node.sync.progress()
+    if progress is None:
+        return False
+    start, current, highest = progress
+    return {"startingBlock": hex(start), "currentBlock": hex(current), "highestBlock": hex(highest)}
 
 
 @METHODS.method("eth_accounts")

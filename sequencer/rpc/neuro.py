@@ -8,6 +8,9 @@
 - ``neuro_getInferenceStatus(txHash)`` — PIPE's view of a transaction: parked,
   dispatched, ready, included or dropped (with a reason); an OPTIMISTIC request also
   shows its challenge state (pending, final, challenged) from the head's registry.
+- ``neuro_syncStatus`` — where the node's chain comes from: a sequencer's own head, or a
+  follower's verified head, its source's head and the failure that stopped it
+  (docs/follower.md).
 
 Witnesses are read from the chain database (``sequencer.records``), so they survive
 restarts; statuses of pending transactions come from the node's PIPE
@@ -155,3 +158,8 @@ def with_optimistic_state(ctx: RpcContext, out: dict[str, Any]) -> dict[str, Any
             "challengeDeadline": hex(result.block_number + window),
         }
     return out
+
+
+@METHODS.method("neuro_syncStatus")
+def sync_status(ctx: RpcContext) -> dict[str, Any]:
+    return ctx.node.sync.sync_status()

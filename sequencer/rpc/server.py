@@ -14,7 +14,7 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Self
 
 import uvicorn
@@ -232,11 +232,15 @@ def serve(
     *,
     dev_methods: bool | None = None,
     log_level: str = "warning",
+    announce: Callable[[str, int], None] | None = None,
 ) -> None:
-    """Serve the RPC in this thread until SIGINT/SIGTERM, then return (node left running)."""
+    """Serve the RPC in this thread until SIGINT/SIGTERM, then return (node left running).
+    ``announce(host, port)`` is called once the socket is bound (``port=0``: a free one)."""
     app = create_app(node, dev_methods=dev_methods)
     server = _Server(_uvicorn_config(app, log_level))
     sock = _bind(host, port)
+    if announce is not None:
+        announce(*sock.getsockname()[:2])
     try:
         server.run(sockets=[sock])
     finally:

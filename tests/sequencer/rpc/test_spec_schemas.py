@@ -31,7 +31,7 @@ EXTENSIONS = {  # served, not in the spec: geth's or the project's own
     "web3_clientVersion", "web3_sha3", "net_listening", "net_peerCount", "eth_baseFee",
     "eth_subscribe", "eth_unsubscribe", "eth_getUncleCountByBlockHash",
     "eth_getUncleCountByBlockNumber", "neuro_chainInfo", "neuro_getInferenceStatus",
-    "neuro_getInferenceWitness", "neuro_getInferenceProof",
+    "neuro_getInferenceWitness", "neuro_getInferenceProof", "neuro_syncStatus",
     "evm_mine", "evm_snapshot", "evm_revert", "evm_increaseTime",
 }  # fmt: skip
 
