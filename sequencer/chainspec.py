@@ -61,6 +61,7 @@ def inference_policy(section: InferenceSection) -> InferencePolicy:
         default_model_gas=section.default_model_gas,
         allow_unregistered_models=section.allow_unregistered_models,
         max_calls_per_tx=section.max_calls_per_tx,
+        max_output_bytes=section.max_output_bytes,
     )
 
 

@@ -20,6 +20,7 @@ from eth_typing import Address
 from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from .chain.inference.constants import DEFAULT_MAX_OUTPUT_BYTES, MAX_OUTPUT_BYTES
 from .errors import ConfigError
 
 WEI_PER_TOKEN = 10**18
@@ -246,6 +247,13 @@ class InferenceSection(_Section):
         4, ge=1, le=64, description="model calls one transaction may make"
     )
     max_parked_per_sender: int = Field(16, ge=1, description="parked inference txs per sender")
+    max_output_bytes: int = Field(
+        DEFAULT_MAX_OUTPUT_BYTES,
+        ge=1,
+        le=MAX_OUTPUT_BYTES,
+        description="largest model output (ABI bytes) a call may return; larger ones revert "
+        "(consensus: every node of the chain must use the same value)",
+    )
 
     @field_validator("modes")
     @classmethod

@@ -24,8 +24,10 @@ from neurostack.protocol.types import Address, Hash32
 
 from .inference.constants import (
     ATTESTATION_VERIFY_GAS,
+    DEFAULT_MAX_OUTPUT_BYTES,
     INFERENCE_BASE_GAS,
     INFERENCE_GAS_PER_BYTE,
+    INFERENCE_OUTPUT_GAS_PER_BYTE,
     INFERENCE_PRECOMPILE_ADDRESS,
     REGISTRY_ADDRESS,
     REGISTRY_READ_GAS,
@@ -52,6 +54,8 @@ class InferencePolicy:
     default_model_gas: int = 50_000
     allow_unregistered_models: bool = True
     max_calls_per_tx: int = 4
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    """Largest model output (ABI bytes) a call may return; a larger one reverts the call."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class GasSchedule:
 
     inference_base: int = INFERENCE_BASE_GAS
     inference_per_byte: int = INFERENCE_GAS_PER_BYTE
+    inference_output_per_byte: int = INFERENCE_OUTPUT_GAS_PER_BYTE
     verify: Mapping[InferenceMode, int] = field(
         default_factory=lambda: MappingProxyType(dict(VERIFY_GAS))
     )

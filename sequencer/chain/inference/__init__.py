@@ -51,6 +51,7 @@ from .errors import (
     InferencePending,
     InvalidAttestation,
     InvalidInferenceReceipt,
+    UnpaidInferenceOutput,
     MissingInferenceEnvironment,
     MissingInferenceReceipt,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "InferenceRequest",
     "InvalidAttestation",
     "InvalidInferenceReceipt",
+    "UnpaidInferenceOutput",
     "MissingInferenceEnvironment",
     "MissingInferenceReceipt",
     "ModelEntry",
