@@ -246,7 +246,31 @@ class InferenceSection(_Section):
     max_calls_per_tx: int = Field(
         4, ge=1, le=64, description="model calls one transaction may make"
     )
-    max_parked_per_sender: int = Field(16, ge=1, description="parked inference txs per sender")
+    max_parked_per_sender: int = Field(
+        16, ge=1, description="inference txs per sender that PIPE tracks (parked or ready)"
+    )
+    max_deferrals: int = Field(
+        3, ge=0, description="times a ready inference tx may be deferred at sealing before "
+        "PIPE drops it (its block behaviour differs from its simulation)",
+    )  # fmt: skip
+    max_unpaid_jobs_per_sender: int = Field(
+        8, ge=1, description="model jobs a sender's transactions may leave unpaid (failed, "
+        "or not used by the included tx) within unpaid_jobs_window before it is refused",
+    )  # fmt: skip
+    unpaid_jobs_window: float = Field(
+        600.0, gt=0, description="seconds an unpaid job counts against its sender"
+    )
+    max_inference_calls: int = Field(
+        16, ge=1, description="eth_call/eth_estimateGas waiting for a model result at once, "
+        "all callers together (more: -32005 limit exceeded)",
+    )  # fmt: skip
+    max_inference_calls_per_caller: int = Field(
+        4, ge=1, description="of those, per caller (client IP address)"
+    )
+    inference_calls_per_minute: int = Field(
+        60, ge=1, description="eth_call/eth_estimateGas per caller per minute that start a "
+        "model job (answers from the receipt cache are not counted)",
+    )  # fmt: skip
     max_output_bytes: int = Field(
         DEFAULT_MAX_OUTPUT_BYTES,
         ge=1,

@@ -51,9 +51,9 @@ from .errors import (
     InferencePending,
     InvalidAttestation,
     InvalidInferenceReceipt,
-    UnpaidInferenceOutput,
     MissingInferenceEnvironment,
     MissingInferenceReceipt,
+    UnpaidInferenceOutput,
 )
 from .outputs import InferenceOutputs, witness_of
 from .registry import ModelEntry, RegistryView, live_registry, model_of, registry_at
@@ -86,7 +86,6 @@ __all__ = [
     "InferenceRequest",
     "InvalidAttestation",
     "InvalidInferenceReceipt",
-    "UnpaidInferenceOutput",
     "MissingInferenceEnvironment",
     "MissingInferenceReceipt",
     "ModelEntry",
@@ -95,6 +94,7 @@ __all__ = [
     "RecordingRecorder",
     "RegistryView",
     "TransactionInferences",
+    "UnpaidInferenceOutput",
     "inference_proof",
     "inference_root",
     "inferences_to_json",
