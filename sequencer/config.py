@@ -261,8 +261,8 @@ class InferenceSection(_Section):
         600.0, gt=0, description="seconds an unpaid job counts against its sender"
     )
     max_inference_calls: int = Field(
-        16, ge=1, description="eth_call/eth_estimateGas waiting for a model result at once, "
-        "all callers together (more: -32005 limit exceeded)",
+        16, ge=1, le=32, description="eth_call/eth_estimateGas waiting for a model result at once, "
+        "all callers together (more: -32005 limit exceeded); below the RPC's 40 worker threads",
     )  # fmt: skip
     max_inference_calls_per_caller: int = Field(
         4, ge=1, description="of those, per caller (client IP address)"
