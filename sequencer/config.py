@@ -265,10 +265,10 @@ class InferenceSection(_Section):
         "all callers together (more: -32005 limit exceeded); below the RPC's 40 worker threads",
     )  # fmt: skip
     max_inference_calls_per_caller: int = Field(
-        4, ge=1, description="of those, per caller (client IP address)"
+        8, ge=1, description="of those, per caller (client IP address)"
     )
     inference_calls_per_minute: int = Field(
-        60, ge=1, description="eth_call/eth_estimateGas per caller per minute that start a "
+        120, ge=1, description="eth_call/eth_estimateGas per caller per minute that start a "
         "model job (answers from the receipt cache are not counted)",
     )  # fmt: skip
     max_output_bytes: int = Field(

@@ -141,6 +141,7 @@ class WaitingRecorder:
         limiter: CallLimiter | None = None,
     ) -> None:
         self.limiter = limiter
+        self._known: dict[bytes, InferenceReceipt] = {}
         self.backend = backend
         self.admissible = admissible
         self.timeout = timeout
@@ -150,10 +151,17 @@ class WaitingRecorder:
         self.chain_clock = chain_clock
 
     def on_unknown(self, request: InferenceRequest) -> InferenceReceipt:
+        # eth_estimateGas runs the call many times over one environment: one job, one slot
+        known = self._known.get(bytes(request.request_id))
+        if known is not None:
+            return known
         if self.limiter is None:
-            return self._run(request)
-        with self.limiter.slot(RPC_CALLER.get()):
-            return self._run(request)
+            receipt = self._run(request)
+        else:
+            with self.limiter.slot(RPC_CALLER.get()):
+                receipt = self._run(request)
+        self._known[bytes(request.request_id)] = receipt
+        return receipt
 
     def _run(self, request: InferenceRequest) -> InferenceReceipt:
         now = self.clock()

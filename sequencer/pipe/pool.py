@@ -198,19 +198,26 @@ class InferencePool:
         limit = self.settings.max_parked_per_sender
         with self._lock:
             unpaid = self._recent_unpaid(sender)
-            if unpaid >= self.settings.max_unpaid_jobs_per_sender:
-                raise TransactionRejected(
-                    "too many unpaid inference jobs",
-                    f"0x{bytes(sender).hex()} had {unpaid} model jobs in the last "
-                    f"{self.settings.unpaid_jobs_window:g} s that its transactions did not pay "
-                    f"for (failed jobs, or results its transactions did not use; limit "
-                    f"{self.settings.max_unpaid_jobs_per_sender}); wait and retry later",
-                )
-            tracked = sum(
+            candidates = [
+                h for h, (s, n) in self._candidates.items() if s == sender and n != tx.nonce
+            ]  # fmt: skip
+        if unpaid >= self.settings.max_unpaid_jobs_per_sender:
+            raise TransactionRejected(
+                "too many unpaid inference jobs",
+                f"0x{bytes(sender).hex()} had {unpaid} model jobs in the last "
+                f"{self.settings.unpaid_jobs_window:g} s that its transactions did not pay "
+                f"for (failed jobs, or results its transactions did not use; limit "
+                f"{self.settings.max_unpaid_jobs_per_sender}); wait and retry later",
+            )
+        # admitted earlier in this batch (not parked yet) and still pooled: the pool may
+        # have refused a candidate after this check ran for it
+        pooled = [h for h in candidates if (found := self.pool.transaction(h)) and found.pending]
+        with self._lock:
+            for stale in set(candidates).difference(pooled):
+                self._candidates.pop(stale, None)
+            tracked = len(pooled) + sum(
                 1 for t in self._tracked.values() if t.sender == sender and t.nonce != tx.nonce
-            ) + sum(
-                1 for s, n in self._candidates.values() if s == sender and n != tx.nonce
-            )  # fmt: skip
+            )
             if tracked >= limit:
                 raise TransactionRejected(
                     "too many parked inference transactions",
