@@ -129,9 +129,12 @@ def test_a_transaction_deferred_again_and_again_is_dropped_and_its_sender_thrott
         pipe.settle()
         block = pipe.mine()
         assert tx_hash not in [t.hash for t in block.transactions]
-    record = pipe.pool.statuses.get(tx_hash)
-    assert record is not None and record.status.value == "dropped"
-    assert "deferred at sealing 3 times" in (record.reason or "")
+    status = create_app(pipe.node).state.dispatcher.handle(
+        {"jsonrpc": "2.0", "id": 1, "method": "neuro_getInferenceStatus",
+         "params": ["0x" + tx_hash.hex()]}
+    )["result"]  # fmt: skip
+    assert status["status"] == "dropped"
+    assert status["reason"].startswith("deferred at sealing 3 times: the model calls it makes")
     assert pipe.node.transaction(tx_hash) is None  # out of the mempool: its nonce is free
     attacker.nonce -= 1
     with pytest.raises(TransactionRejected, match="too many unpaid inference jobs"):
