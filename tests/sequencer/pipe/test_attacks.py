@@ -19,6 +19,7 @@ from eth_abi import encode
 
 from neurostack.solidity import CompiledContract, compile_files
 from sequencer.errors import TransactionRejected
+from sequencer.pipe import NO_BACKEND_MESSAGE
 from sequencer.rpc.server import create_app
 
 from .kit import GWEI_TIP, MODEL_CID, FakeBackend, Pipe, Wallet, open_pipe, selector
@@ -220,5 +221,38 @@ def test_ready_transactions_expire_at_the_deadline_too(
         record = pipe.pool.statuses.get(tx_hash)
         assert record is not None and record.reason == "deadline passed: not included within 1 s"
         assert pipe.node.transaction(tx_hash) is None
+    finally:
+        pipe.close()
+
+
+def test_failed_jobs_count_as_unpaid_but_deadlines_and_a_missing_hub_do_not(
+    tmp_path: Path, detector_abi: CompiledContract
+) -> None:
+    """A job the hub answered with a failure (an input the model refuses) cost it work: it
+    counts against the sender. A job nobody answered (deadline, no backend) does not, so
+    honest senders are not throttled for the hub's own outage."""
+    pipe = open_pipe(tmp_path, max_unpaid_jobs_per_sender=2)
+    try:
+        detector = pipe.deploy(detector_abi, ["string"], [MODEL_CID])
+        sender = pipe.wallets[1]
+
+        def fail_one(error: str, value: int) -> None:
+            tx_hash = sender.send(detector, _calldata(detector_abi, "honest", ["int256"], [value]))
+            pipe.settle()
+            pipe.backend.fail(error)
+            pipe.settle()
+            assert pipe.status(tx_hash) == "dropped"
+            sender.nonce -= 1  # dropped: the nonce is free again
+
+        for value in range(3):
+            fail_one("no sprinter answered before the job's deadline", value)
+        fail_one(NO_BACKEND_MESSAGE, 3)
+        fail_one("the model refused the input: shape (1, 1) is not (1, 4)", 4)
+        fail_one("the model refused the input: shape (1, 1) is not (1, 4)", 5)
+        with pytest.raises(TransactionRejected, match="too many unpaid inference jobs: .* had 2"):
+            sender.send(detector, _calldata(detector_abi, "honest", ["int256"], [6]))
+        sender.nonce -= 1
+        pipe.backend.auto = True
+        _honest_call_works(pipe, detector_abi, detector, pipe.wallets[2])
     finally:
         pipe.close()
