@@ -67,6 +67,7 @@ def inference_policy(section: InferenceSection, root: Path = Path(".")) -> Infer
         allow_unregistered_models=section.allow_unregistered_models,
         max_calls_per_tx=section.max_calls_per_tx,
         zk_srs=zk_srs_files(section, root),
+        max_output_bytes=section.max_output_bytes,
     )
 
 

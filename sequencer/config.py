@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from .chain.inference.constants import DEFAULT_MAX_OUTPUT_BYTES, MAX_OUTPUT_BYTES
 from .errors import ConfigError
 
 WEI_PER_TOKEN = 10**18
@@ -273,7 +274,6 @@ class InferenceSection(_Section):
     max_calls_per_tx: int = Field(
         4, ge=1, le=64, description="model calls one transaction may make"
     )
-    max_parked_per_sender: int = Field(16, ge=1, description="parked inference txs per sender")
     zk_srs: list[ZkSrsFile] = Field(
         default_factory=list,
         description="mode ZK: the SRS files proofs verify with (consensus; each with its sha256)",
@@ -321,6 +321,39 @@ class InferenceSection(_Section):
         description="bond each [inference] sprinters entry holds from genesis (devnets: "
         "OPTIMISTIC calls work from the first block; the registry account is premined with "
         "the sum)",
+    )
+
+    max_parked_per_sender: int = Field(
+        16, ge=1, description="inference txs per sender that PIPE tracks (parked or ready)"
+    )
+    max_deferrals: int = Field(
+        3, ge=0, description="times a ready inference tx may be deferred at sealing before "
+        "PIPE drops it (its block behaviour differs from its simulation)",
+    )  # fmt: skip
+    max_unpaid_jobs_per_sender: int = Field(
+        8, ge=1, description="model jobs a sender's transactions may leave unpaid (failed, "
+        "or not used by the included tx) within unpaid_jobs_window before it is refused",
+    )  # fmt: skip
+    unpaid_jobs_window: float = Field(
+        600.0, gt=0, description="seconds an unpaid job counts against its sender"
+    )
+    max_inference_calls: int = Field(
+        16, ge=1, le=32, description="eth_call/eth_estimateGas waiting for a model result at once, "
+        "all callers together (more: -32005 limit exceeded); below the RPC's 40 worker threads",
+    )  # fmt: skip
+    max_inference_calls_per_caller: int = Field(
+        8, ge=1, description="of those, per caller (client IP address)"
+    )
+    inference_calls_per_minute: int = Field(
+        120, ge=1, description="eth_call/eth_estimateGas per caller per minute that start a "
+        "model job (answers from the receipt cache are not counted)",
+    )  # fmt: skip
+    max_output_bytes: int = Field(
+        DEFAULT_MAX_OUTPUT_BYTES,
+        ge=1,
+        le=MAX_OUTPUT_BYTES,
+        description="largest model output (ABI bytes) a call may return; larger ones revert "
+        "(consensus: every node of the chain must use the same value)",
     )
 
     @field_validator("sprinter_admission")

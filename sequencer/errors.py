@@ -16,6 +16,8 @@ Tree::
     ├── BlockNotFound(LookupError)         a block number/tag past the head
     ├── InvalidBlockTimestamp(ValueError)  evm_mine with a timestamp not after the head's
     ├── DevMethodsDisabled                 evm_* methods on a node without dev methods
+    ├── LimitReached                       a caller passed a node limit (JSON-RPC -32005,
+    │                                      geth's "limit exceeded"); retry later
     ├── TransactionDeferred                raised inside block execution (a model call without
     │                                      a valid receipt) to take a transaction out of the
     │                                      block being built and keep it pending; never
@@ -37,6 +39,10 @@ class SequencerError(Exception):
 
 class ConfigError(SequencerError, ValueError):
     """The chain configuration is missing or invalid; the message names the field."""
+
+
+class LimitReached(SequencerError):
+    """A caller passed one of the node's limits; the message names it and its setting."""
 
 
 class TransactionRejected(SequencerError, ValueError):

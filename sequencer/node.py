@@ -270,6 +270,14 @@ class Node:
         env = self.calls.call_environment(header) if environment is None else environment
         return self.reader.call(tx, header, env)
 
+    def simulate_next(self, tx: SignedTransactionAPI, environment: BlockEnvironment) -> None:
+        """Run the signed ``tx`` as the next block would (PIPE's detection): its number,
+        this node's coinbase, the chain clock's timestamp, the base fee, the transaction's
+        own gas price and limit; nothing is kept. Raises like ``ChainReader.simulate_next``."""
+        self.reader.simulate_next(
+            tx, environment, timestamp=self.chain_time(), coinbase=self.coinbase
+        )
+
     def estimate_gas(
         self,
         tx: CallParams,

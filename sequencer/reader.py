@@ -12,10 +12,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import cast
 
-from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, StateAPI
+from eth.abc import (
+    BlockAPI,
+    BlockHeaderAPI,
+    ComputationAPI,
+    ReceiptAPI,
+    SignedTransactionAPI,
+    StateAPI,
+)
 from eth.exceptions import BlockNotFound as EVMBlockNotFound
 from eth.exceptions import HeaderNotFound, TransactionNotFound
+from eth.vm.spoof import SpoofTransaction
 from eth_typing import Address, BlockNumber
 from eth_utils import ValidationError
 
@@ -145,6 +154,25 @@ class ChainReader:
             return block.vm.state
 
     # -- execution --
+
+    def simulate_next(
+        self, tx: SignedTransactionAPI, env: BlockEnvironment, *, timestamp: int, coinbase: Address
+    ) -> ComputationAPI:
+        """Execute the signed ``tx`` as the first transaction of the head's child block
+        (its number, ``timestamp``, ``coinbase``, base fee and gas limit; the sender pays
+        gas at the transaction's own price), on a throw-away state: what PIPE's detection
+        runs, so a contract sees what it will see in the block. Its nonce is taken as the
+        sender's current one (earlier pending nonces are not applied). Raises py-evm's
+        ``ValidationError`` or a ``TransactionDeferred`` like block building."""
+        head = self.head_header()
+        block = open_block(
+            self.chain, head, env, timestamp=max(timestamp, head.timestamp + 1),
+            coinbase=coinbase, gas_limit=self._engine.spec.gas_limit,
+            extra_data=GENESIS_EXTRA_DATA,
+        )  # fmt: skip
+        nonce = block.vm.state.get_nonce(Address(tx.sender))
+        spoofed = cast(SignedTransactionAPI, SpoofTransaction(tx, nonce=nonce))
+        return apply_transaction(block, spoofed)[1]
 
     def call_header(self, block_number: int | None) -> BlockHeaderAPI:
         return self.header_at(self.resolve_tag("latest" if block_number is None else block_number))

@@ -6,6 +6,7 @@ them, the node and the chain package consume them.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from eth.abc import SignedTransactionAPI
@@ -63,3 +64,9 @@ class FeeHistory:
     base_fee_per_blob_gas: list[int] = field(default_factory=list)
     blob_gas_used_ratio: list[float] = field(default_factory=list)
     reward: list[list[int]] | None = None
+
+
+RPC_CALLER: ContextVar[str | None] = ContextVar("neurostack_rpc_caller", default=None)
+"""Who is calling the node: the RPC sets the client's IP address (HTTP or WebSocket) for the
+request it is serving, so per-caller limits (PIPE's inference calls) can tell callers
+apart; ``None`` for in-process calls."""

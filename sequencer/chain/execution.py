@@ -23,6 +23,7 @@ from ..errors import ExecutionReverted, InvalidCall
 from ..types import CallParams
 from .environment import BlockEnvironment
 from .fork import NeuroVM
+from .inference.errors import UnpaidInferenceOutput
 from .inference.outputs import InferenceOutputs
 
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
@@ -95,6 +96,8 @@ def run_call(
         return state.apply_transaction(tx)
     except ValidationError as exc:
         raise InvalidCall(_validation_message(str(exc))) from None
+    except UnpaidInferenceOutput as exc:  # a call's gas for its model output: "out of gas"
+        raise InvalidCall(str(exc)) from None
 
 
 def _validation_message(text: str) -> str:

@@ -25,8 +25,10 @@ from neurostack.protocol.types import Address, Hash32
 
 from .inference.constants import (
     ATTESTATION_VERIFY_GAS,
+    DEFAULT_MAX_OUTPUT_BYTES,
     INFERENCE_BASE_GAS,
     INFERENCE_GAS_PER_BYTE,
+    INFERENCE_OUTPUT_GAS_PER_BYTE,
     INFERENCE_PRECOMPILE_ADDRESS,
     REGISTRY_ADDRESS,
     REGISTRY_READ_GAS,
@@ -57,6 +59,8 @@ class InferencePolicy:
     zk_srs: Mapping[Hash32, bytes] = field(default_factory=lambda: MappingProxyType({}))
     """Mode ZK: the structured reference strings (KZG parameters) proofs are checked with,
     by sha256 (``[[inference.zk_srs]]`` files; a circuit's settings name the one it uses)."""
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    """Largest model output (ABI bytes) a call may return; a larger one reverts the call."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class GasSchedule:
 
     inference_base: int = INFERENCE_BASE_GAS
     inference_per_byte: int = INFERENCE_GAS_PER_BYTE
+    inference_output_per_byte: int = INFERENCE_OUTPUT_GAS_PER_BYTE
     verify: Mapping[InferenceMode, int] = field(
         default_factory=lambda: MappingProxyType(dict(VERIFY_GAS))
     )

@@ -38,6 +38,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from typing import Any
 
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI, StateAPI
 from eth_typing import Address as EvmAddress
+from eth_utils import ValidationError
 
 from neurostack.protocol.jobs import JobResult
 from neurostack.protocol.modes import InferenceMode
@@ -64,12 +66,12 @@ from ..chain.inference import (
     InferenceRequest,
     InvalidInferenceReceipt,
     RecordingRecorder,
+    UnpaidInferenceOutput,
 )
 from ..config import InferenceSection
-from ..errors import ExecutionReverted, InvalidCall, TransactionRejected
-from ..types import CallParams
-from .backend import InferenceBackend, registry_check
-from .calls import WaitingRecorder, describe, make_job
+from ..errors import TransactionRejected
+from .backend import NO_BACKEND_MESSAGE, InferenceBackend, registry_check
+from .calls import CallLimiter, WaitingRecorder, describe, make_job
 from .status import RequestInfo, RequestState, StatusBook, StatusRecord, TxStatus
 from .view import ChainView, CommittedBlockView, PoolView
 
@@ -108,6 +110,7 @@ class _Tracked:
     status: TxStatus = TxStatus.PARKED
     requests: list[RequestInfo] = field(default_factory=list)
     dispatches: int = 0  # bounded: a request that keeps coming back must not loop forever
+    deferrals: int = 0  # times the builder deferred it while ready (bounded: max_deferrals)
     witness: tuple[InferenceReceipt, ...] = ()  # the receipts its completed simulation used
 
 
@@ -155,11 +158,17 @@ class InferencePool:
         self._lock = threading.Lock()
         self._receipts: dict[RequestId, _Cached] = {}
         self._tracked: dict[Hash32, _Tracked] = {}
-        self._candidates: dict[Hash32, Address] = {}
+        self._candidates: dict[Hash32, tuple[Address, int]] = {}
+        self._unpaid: dict[Address, deque[float]] = {}  # when its jobs went unpaid, per sender
         self._jobs: dict[RequestId, _Job] = {}
         self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pipe", daemon=True)
+        self.call_limiter = CallLimiter(
+            total=settings.max_inference_calls,
+            per_caller=settings.max_inference_calls_per_caller,
+            per_minute=settings.inference_calls_per_minute,
+        )
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -184,34 +193,78 @@ class InferencePool:
     # -- admission (node lock held) ----------------------------------------------------
 
     def check_admission(self, tx: SignedTransactionAPI, sender: Address, state: StateAPI) -> None:
-        """The node's admission check: the per-sender limit on parked transactions."""
+        """The node's admission check: the per-sender limit on tracked inference transactions
+        (parked, dispatched or ready, and those admitted earlier in the same JSON-RPC batch),
+        and the throttle on senders whose recent hub jobs went unpaid."""
         if not may_call_models(tx, state):
             return
         limit = self.settings.max_parked_per_sender
         with self._lock:
-            parked = sum(
-                1
-                for t in self._tracked.values()
-                if t.sender == sender and t.status is not TxStatus.READY and t.nonce != tx.nonce
+            unpaid = self._recent_unpaid(sender)
+            candidates = [
+                h for h, (s, n) in self._candidates.items() if s == sender and n != tx.nonce
+            ]  # fmt: skip
+        if unpaid >= self.settings.max_unpaid_jobs_per_sender:
+            raise TransactionRejected(
+                "too many unpaid inference jobs",
+                f"0x{bytes(sender).hex()} had {unpaid} model jobs in the last "
+                f"{self.settings.unpaid_jobs_window:g} s that its transactions did not pay "
+                f"for (failed jobs, or results its transactions did not use; limit "
+                f"{self.settings.max_unpaid_jobs_per_sender}); wait and retry later",
             )
-            if parked >= limit:
+        # admitted earlier in this batch (not parked yet) and still pooled: the pool may
+        # have refused a candidate after this check ran for it
+        pooled = [h for h in candidates if (found := self.pool.transaction(h)) and found.pending]
+        with self._lock:
+            for stale in set(candidates).difference(pooled):
+                self._candidates.pop(stale, None)
+            tracked = len(pooled) + sum(
+                1 for t in self._tracked.values() if t.sender == sender and t.nonce != tx.nonce
+            )
+            if tracked >= limit:
                 raise TransactionRejected(
                     "too many parked inference transactions",
-                    f"0x{bytes(sender).hex()} has {parked} waiting for model results (limit "
-                    f"{limit}); wait until some are included or dropped",
+                    f"0x{bytes(sender).hex()} has {tracked} waiting for model results or "
+                    f"inclusion (limit {limit}); wait until some are included or dropped",
                 )
             if len(self._candidates) > 4 * self.settings.max_parked_per_sender + 10_000:
                 self._candidates.clear()  # refused after this check by the pool: forget them
-            self._candidates[Hash32(tx.hash)] = sender
+            self._candidates[Hash32(tx.hash)] = (sender, tx.nonce)
+
+    def _recent_unpaid(self, sender: Address) -> int:
+        """Jobs of ``sender`` that went unpaid within the window (lock held)."""
+        times = self._unpaid.get(sender)
+        if not times:
+            return 0
+        horizon = self._clock() - self.settings.unpaid_jobs_window
+        while times and times[0] < horizon:
+            times.popleft()
+        if not times:
+            del self._unpaid[sender]
+        return len(times)
+
+    def _note_unpaid(self, sender: Address, jobs: int, why: str) -> None:
+        """``jobs`` hub jobs made for ``sender``'s transaction will never be paid for."""
+        if jobs <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            times = self._unpaid.setdefault(sender, deque())
+            times.extend([now] * jobs)
+            while len(times) > 4 * self.settings.max_unpaid_jobs_per_sender:
+                times.popleft()
+            if len(self._unpaid) > 100_000:  # bounded memory: forget the oldest senders
+                del self._unpaid[next(iter(self._unpaid))]
+        log.info("PIPE: %d unpaid model job(s) for 0x%s: %s", jobs, bytes(sender).hex(), why)
 
     def on_pending(self, tx_hash: Hash32) -> None:
         """The node's pending listener: park a candidate, queue its detection."""
         with self._lock:
-            sender = self._candidates.pop(Hash32(bytes(tx_hash)), None)
-        if sender is not None:
+            candidate = self._candidates.pop(Hash32(bytes(tx_hash)), None)
+        if candidate is not None:
             found = self.pool.transaction(tx_hash)
             if found is not None and found.pending:
-                self._park(found.tx, sender)
+                self._park(found.tx, candidate[0])
 
     def _park(self, tx: SignedTransactionAPI, sender: Address) -> None:
         tracked = _Tracked(
@@ -275,6 +328,7 @@ class InferencePool:
             on_receipt=self._remember,
             clock=self._clock,
             chain_clock=self.chain.chain_time,
+            limiter=self.call_limiter,
         )
         return block_environment(
             self.chain.spec,
@@ -292,6 +346,22 @@ class InferencePool:
         number = block.header.block_number
         with self._lock:
             included = [self._tracked.pop(Hash32(tx.hash), None) for tx in block.transactions]
+        used = {
+            bytes(t.tx_hash): {bytes(c.request_id) for c in t.calls}
+            for t in committed.executed.inferences
+        }
+        for tracked in included:
+            if tracked is not None:
+                unused = [
+                    r for r in tracked.requests
+                    if r.state is RequestState.RESOLVED
+                    and bytes(r.request_id) not in used.get(bytes(tracked.tx_hash), set())
+                ]  # fmt: skip
+                self._note_unpaid(
+                    tracked.sender, len(unused),
+                    f"0x{tracked.tx_hash.hex()} was included without the model calls its "
+                    "simulation made",
+                )  # fmt: skip
         for tx, tracked in zip(block.transactions, included):
             if tracked is not None or self.statuses.get(tx.hash) is not None:
                 requests = tuple(
@@ -340,16 +410,14 @@ class InferencePool:
             mode=ExecutionMode.SIMULATE,
             recorder=RecordingRecorder(),
         )
-        params = CallParams(
-            sender=Address(tx.sender), to=Address(tx.to) if tx.to else None,
-            gas=tx.gas, value=tx.value, data=bytes(tx.data),
-        )  # fmt: skip
         try:
-            self.chain.call(params, head, environment=env)
+            # the signed transaction as the next block runs it: gas price, base fee,
+            # coinbase, gas left, the sender's balance after buying gas, number, timestamp
+            self.chain.simulate_next(tx, env)
         except InferencePending as pending:
             return pending.request, ()
-        except (ExecutionReverted, InvalidCall):
-            pass
+        except ValidationError:
+            pass  # cannot be applied now (balance, a nonce gap): the builder decides
         return None, tuple(witness.used.values())
 
     def _detect(self, tx_hash: Hash32) -> None:
@@ -367,6 +435,9 @@ class InferencePool:
             with self._lock:
                 self._receipts.pop(RequestId(bytes(bad.request_id)), None)
             self._drop(tracked, f"inference receipt rejected: {bad.reason}")
+            return
+        except UnpaidInferenceOutput as unpaid:
+            self._drop(tracked, str(unpaid))
             return
         if request is None:
             tracked.witness = used
@@ -439,7 +510,11 @@ class InferencePool:
                 self._events.put(("detect", tx_hash))
             else:
                 self._set_request_state(tracked, rid, RequestState.FAILED)
-                self._drop(tracked, f"inference failed: {describe(job.request)}: {result.error}")
+                error = result.error or "no receipt"
+                self._drop(
+                    tracked, f"inference failed: {describe(job.request)}: {error}",
+                    hub_worked="deadline" not in error and error != NO_BACKEND_MESSAGE,
+                )  # fmt: skip
 
     def _after_block(self, deferred: tuple[Hash32, ...]) -> None:
         """Forget transactions that left the pool; park again and simulate the ones the
@@ -451,6 +526,16 @@ class InferencePool:
             if found is None or not found.pending:
                 self._forget(t, found is not None)
             elif t.tx_hash in deferred and t.status is TxStatus.READY:
+                t.deferrals += 1
+                if t.deferrals > self.settings.max_deferrals:
+                    self._drop(
+                        t,
+                        f"deferred at sealing {t.deferrals} times: the model calls it makes in "
+                        "a block differ from those its simulation made (a contract that "
+                        "behaves differently when simulated, or an input that keeps "
+                        f"changing; [inference] max_deferrals = {self.settings.max_deferrals})",
+                    )
+                    continue
                 self._set_status(t, TxStatus.PARKED)
                 self._events.put(("detect", t.tx_hash))
         if deferred:
@@ -460,14 +545,15 @@ class InferencePool:
     def _expire(self) -> None:
         now = self._clock()
         with self._lock:
-            late = [
-                t for t in self._tracked.values()
-                if t.status is not TxStatus.READY and now > t.deadline
-            ]  # fmt: skip
+            late = [t for t in self._tracked.values() if now > t.deadline]
         for t in late:
             zk = any(r.mode == InferenceMode.ZK.name for r in t.requests)
             limit = self.settings.zk_deadline if zk else self.settings.deadline
-            self._drop(t, f"deadline passed: no inference result within {limit:g} s")
+            if t.status is TxStatus.READY:
+                why = f"deadline passed: not included within {limit:g} s"
+            else:
+                why = f"deadline passed: no inference result within {limit:g} s"
+            self._drop(t, why)
 
     # -- state changes ---------------------------------------------------------------------
 
@@ -501,6 +587,8 @@ class InferencePool:
         with self._lock:
             self._tracked.pop(tracked.tx_hash, None)
         if not mined:
+            resolved = sum(1 for r in tracked.requests if r.state is RequestState.RESOLVED)
+            self._note_unpaid(tracked.sender, resolved, f"0x{tracked.tx_hash.hex()} replaced")
             self.statuses.set(
                 tracked.tx_hash,
                 StatusRecord(
@@ -510,9 +598,16 @@ class InferencePool:
                 ),
             )
 
-    def _drop(self, tracked: _Tracked, reason: str) -> None:
+    def _drop(self, tracked: _Tracked, reason: str, *, hub_worked: bool = True) -> None:
+        """Drop ``tracked`` with ``reason``; its jobs that the hub answered (a receipt, or a
+        failure when ``hub_worked``) count as unpaid for its sender."""
         # Out of the mempool first: until then block_inputs keeps the builder away from it.
         self.pool.drop_transaction(tracked.tx_hash)
+        spent = sum(
+            1 for r in tracked.requests
+            if r.state is RequestState.RESOLVED or (hub_worked and r.state is RequestState.FAILED)
+        )  # fmt: skip
+        self._note_unpaid(tracked.sender, spent, f"0x{tracked.tx_hash.hex()} dropped: {reason}")
         with self._lock:
             self._tracked.pop(tracked.tx_hash, None)
         self.statuses.set(

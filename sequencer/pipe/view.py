@@ -35,6 +35,12 @@ class ChainView(Protocol):
         environment: BlockEnvironment | None = None,
     ) -> bytes: ...
 
+    def simulate_next(self, tx: SignedTransactionAPI, environment: BlockEnvironment) -> None:
+        """Execute ``tx`` as the next block would (number, timestamp, coinbase, base fee, its
+        own gas price and limit); raises ``TransactionDeferred`` subclasses (a pending model
+        call) and py-evm's ``ValidationError``."""
+        ...
+
     def chain_time(self) -> int: ...
 
 

@@ -27,6 +27,7 @@ from .errors import (
     InternalError,
     InvalidParams,
     InvalidRequest,
+    LimitExceeded,
     MethodNotFound,
     ParseError,
     RevertError,
@@ -127,6 +128,8 @@ def error_from_exception(exc: BaseException) -> RpcError:
         return ServerError("header not found")
     if isinstance(exc, node_errors.DevMethodsDisabled):
         return MethodNotFound("", message=str(exc))
+    if isinstance(exc, node_errors.LimitReached):
+        return LimitExceeded(str(exc))
     if isinstance(exc, node_errors.SequencerError):
         return ServerError(str(exc))
     return _internal(exc)

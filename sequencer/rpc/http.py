@@ -32,6 +32,7 @@ from typing import Any
 from anyio import to_thread
 from fastapi import FastAPI
 
+from ..types import RPC_CALLER
 from .coalesce import Coalescer
 from .dispatch import Dispatcher
 from .errors import InvalidRequest, RequestTooLarge
@@ -111,6 +112,8 @@ class JsonRpcEndpoint:
         if body is None:
             await _answer(send, 413, self._too_large, cors)
             return
+        client = scope.get("client")
+        RPC_CALLER.set(client[0] if client else None)  # per-caller limits (this request's task)
         try:
             reply = await self._dispatch(body)
         except Exception:

@@ -27,6 +27,7 @@ from anyio import to_thread
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ..types import RPC_CALLER
 from .dispatch import Dispatcher, Method
 from .errors import InvalidParams, InvalidRequest, LimitExceeded, UnknownSubscription
 from .filters import LogCriteria, log_criteria
@@ -206,6 +207,7 @@ async def serve_websocket(
         )
         return
     await websocket.accept()
+    RPC_CALLER.set(websocket.client.host if websocket.client else None)  # per-caller limits
     conn = Connection(hub)
     hub.connections.add(conn)
 

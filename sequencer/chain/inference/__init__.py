@@ -53,6 +53,7 @@ from .errors import (
     InvalidInferenceReceipt,
     MissingInferenceEnvironment,
     MissingInferenceReceipt,
+    UnpaidInferenceOutput,
 )
 from .outputs import InferenceOutputs, witness_of
 from .registry import ModelEntry, RegistryView, live_registry, model_of, registry_at
@@ -93,6 +94,7 @@ __all__ = [
     "RecordingRecorder",
     "RegistryView",
     "TransactionInferences",
+    "UnpaidInferenceOutput",
     "inference_proof",
     "inference_root",
     "inferences_to_json",

@@ -45,6 +45,16 @@ INFERENCE_BASE_GAS: Final = 20_000
 INFERENCE_GAS_PER_BYTE: Final = 16
 """Per byte of the precompile's calldata (the same as a non-zero calldata byte)."""
 
+INFERENCE_OUTPUT_GAS_PER_BYTE: Final = 16
+"""Per byte of a receipt's ``output`` returned to the contract: those bytes enter the
+block's witness (which every verifier downloads and hashes), so they cost what calldata's
+non-zero bytes cost. A block's witness outputs are then bounded by its gas limit (at most
+``gas_limit / 16`` bytes: 1.875 MB at 30M gas)."""
+
+DEFAULT_MAX_OUTPUT_BYTES: Final = 65_536
+"""Chain policy default for ``[inference] max_output_bytes``: the largest model output a
+call may return (about 1,000 numbers); a larger one makes the call revert."""
+
 VERIFY_GAS: Final[dict[InferenceMode, int]] = {
     InferenceMode.VANILLA: 6_000,  # one secp256k1 recovery (ecrecover is 3,000) + registry read
     InferenceMode.TEE: 12_000,  # recovery + TEE key, measurement and freshness reads
@@ -68,8 +78,9 @@ ATTESTATION_VERIFY_GAS: Final = 50_000
 """``registerTeeKey``/``heartbeat``: verifying an attestation document."""
 
 MAX_OUTPUT_BYTES: Final = 1 << 20
-"""Largest receipt output (ABI bytes) a block accepts: bounds the hashing and decoding a
-receipt costs the node (the model gas does not depend on the output), about 16,000 numbers."""
+"""Largest receipt output (ABI bytes) a block accepts at all (a larger one makes the receipt
+invalid): the protocol's hard bound on hashing and decoding one receipt, about 16,000
+numbers. The chain's own cap (``max_output_bytes``, at most this) makes a call revert."""
 
 # --- time ------------------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ Tree, classified by what the caller should do (op-node style)::
     │   │                                   a builder takes the tx out and parks it again,
     │   │                                   a follower rejects the block
     │   ├── MissingInferenceReceipt         the witness has no receipt for a call's request id
-    │   └── InvalidInferenceReceipt(ValueError)   the receipt fails a check (``reason`` names it)
+    │   ├── InvalidInferenceReceipt(ValueError)   the receipt fails a check (``reason`` names it)
+    │   └── UnpaidInferenceOutput           the call has too little gas left to pay for the
+    │                                       output bytes its receipt would put in the witness
     ├── InferencePending(TransactionDeferred)   simulation halted at an unresolved request
     │                                       (PIPE: dispatch ``request`` and re-simulate later)
     ├── InvalidAttestation(ValueError)      a TEE attestation document is rejected
@@ -63,6 +65,20 @@ class InvalidInferenceReceipt(BlockInvalidInference, ValueError):
         super().__init__(
             f"inference receipt for request 0x{request_id.hex()} is invalid: {reason}; "
             "the block is invalid — drop this receipt and ask another sprinter"
+        )
+
+
+class UnpaidInferenceOutput(BlockInvalidInference):
+    """A call's remaining gas does not cover its receipt's output bytes: the receipt may not
+    enter the witness unpaid, so the transaction cannot be included (raise its gas limit)."""
+
+    def __init__(self, request: InferenceRequest, size: int, gas: int) -> None:
+        self.request = request
+        self.size = size
+        self.gas = gas
+        super().__init__(
+            f"out of gas: the model output of request 0x{request.request_id.hex()} is {size} "
+            f"bytes and costs {gas} gas, more than the call has left; raise the gas limit"
         )
 
 

@@ -9,8 +9,11 @@ revert (catchable by the calling contract), then ``# GAS``, then ``# OPERATION``
   (``registerZkModel``); more than ``max_calls_per_tx`` calls in one transaction.
 - Gas (the spec's :class:`~sequencer.chain.spec.GasSchedule`): ``inference_base +
   len(calldata)·inference_per_byte + verify[mode] + model gas`` (the registry's
-  ``inferenceGas``, or ``default_model_gas`` for an unregistered model). Only the model
-  gas counts as *inference gas* for fees (:mod:`.fees`).
+  ``inferenceGas``, or ``default_model_gas`` for an unregistered model) before the lookup,
+  then ``len(output)·inference_output_per_byte`` once the receipt is known (its output
+  enters the witness). Only the model gas counts as *inference gas* for fees (:mod:`.fees`).
+- Output cap: an output longer than the chain's ``max_output_bytes`` makes the call revert
+  after it paid for the job and the bytes.
 - Operation: the request id is computed with the executing chain's id; the receipt comes
   from the receipts this block already used, else from the witness. In ``SEAL`` mode a
   missing receipt raises :class:`~.errors.MissingInferenceReceipt` and a bad one
@@ -44,7 +47,7 @@ from neurostack.protocol.tensors.wire import with_simulation_flag
 from ..environment import BlockEnvironment, ExecutionMode, environment_of, fork_state
 from ..spec import InferencePolicy
 from .calls import InferenceCall, InferenceRequest
-from .errors import InferencePending, MissingInferenceReceipt
+from .errors import InferencePending, MissingInferenceReceipt, UnpaidInferenceOutput
 from .opengradient import reject_llm_call
 from .optimistic import challenged_in_this_block, record_result
 from .outputs import is_verified, record_call, used_receipt
@@ -137,6 +140,14 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
             if request.request_id not in outputs.used:
                 outputs.tx_used.setdefault(request.request_id, receipt)
             revert_with(computation, conflict)
+    # GAS of the output: its bytes enter the block's witness, so the call must have the
+    # gas for them before its receipt may be used (a receipt never enters a witness
+    # unpaid: witness bytes stay bounded by gas). Without it the transaction cannot be
+    # included at all (like a missing receipt); eth_call sees "out of gas".
+    output = bytes(receipt.output)
+    output_gas = len(output) * gas.inference_output_per_byte
+    if output_gas > computation.get_gas_remaining():
+        raise UnpaidInferenceOutput(request, len(output), output_gas)
     record_call(
         outputs,
         InferenceCall(
@@ -151,10 +162,18 @@ def run_model_inference(computation: ComputationAPI) -> ComputationAPI:
         ),
         receipt,
     )
+    # A call over the chain's output cap still paid for the job and the bytes, then reverts.
+    computation.consume_gas(output_gas, reason="model output")
+    if len(output) > policy.max_output_bytes:
+        revert_with(
+            computation,
+            f"model output too large: {len(output)} bytes, this chain returns at most "
+            f"{policy.max_output_bytes} ([inference] max_output_bytes)",
+        )
     if mode is InferenceMode.OPTIMISTIC:
         record_result(computation, request, receipt)
     simulation = env.simulation_result and env.mode is ExecutionMode.SIMULATE
-    computation.output = with_simulation_flag(bytes(receipt.output), simulation)
+    computation.output = with_simulation_flag(output, simulation)
     return computation
 
 

@@ -21,11 +21,13 @@ from neurostack.protocol.tensors import (
 from neurostack.protocol.types import ZERO_HASH32
 from sequencer.chain.inference import INFERENCE_PRECOMPILE_ADDRESS, InferencePending
 from sequencer.chain.inference.constants import (
+    DEFAULT_MAX_OUTPUT_BYTES,
     INFERENCE_BASE_GAS,
     INFERENCE_GAS_PER_BYTE,
+    INFERENCE_OUTPUT_GAS_PER_BYTE,
     VERIFY_GAS,
 )
-from sequencer.errors import ExecutionReverted
+from sequencer.errors import ExecutionReverted, InvalidCall
 
 from .conftest import Rig, deploy, selector
 from .kit import MODEL_CID, receipt_for, toy_model_output
@@ -153,7 +155,7 @@ def test_invalid_model_cid_reverts(rig: Rig) -> None:
         rig.wallets[1].call(rig.consumer, rig.predict_data([1], cid="not-a-cid"))
 
 
-def test_gas_charged_is_base_plus_bytes_plus_verify_plus_model_gas(rig: Rig) -> None:
+def test_gas_charged_is_base_plus_bytes_plus_verify_plus_model_gas_plus_output(rig: Rig) -> None:
     """An EOA calls 0x…F4 directly (as `cast send` would): gasUsed is intrinsic + the formula."""
     model_input = ModelInput(numbers=(NumberTensor("x", (Number(5, 0),), (1, 1)),))
     calldata = encode_inference_call(InferenceMode.VANILLA, MODEL_CID, model_input)
@@ -174,7 +176,9 @@ def test_gas_charged_is_base_plus_bytes_plus_verify_plus_model_gas(rig: Rig) -> 
     expected = (
         tx.intrinsic_gas + INFERENCE_BASE_GAS + len(calldata) * INFERENCE_GAS_PER_BYTE
         + VERIFY_GAS[InferenceMode.VANILLA] + rig.node.config.inference.default_model_gas
+        + len(receipt.output) * INFERENCE_OUTPUT_GAS_PER_BYTE
     )  # fmt: skip
+    assert INFERENCE_OUTPUT_GAS_PER_BYTE >= 16  # at least what calldata's bytes cost
     assert tx_receipt.gas_used - previous == expected
     assert decode_model_output(receipt.output) == decode_model_output(toy_model_output(request))
 
@@ -189,3 +193,65 @@ def test_invalid_gas_limit_below_the_model_price_fails_without_a_request(rig: Ri
     assert rig.feed.recorder.requests == []
     with pytest.raises(InferencePending):
         rig.wallets[1].call(rig.consumer, data, gas=200_000)
+
+
+def _big_output(values: int) -> bytes:
+    """A ModelOutput of ``values`` numbers (about 64 bytes each in ABI)."""
+    from neurostack.protocol.tensors import ModelOutput, encode_model_output
+
+    numbers = tuple(Number(i, 0) for i in range(values))
+    return encode_model_output(ModelOutput(numbers=(NumberTensor("y", numbers, (1, values)),)))
+
+
+def _direct_call(value: int) -> bytes:
+    model_input = ModelInput(numbers=(NumberTensor("x", (Number(value, 0),), (1, 1)),))
+    return encode_inference_call(InferenceMode.VANILLA, MODEL_CID, model_input)
+
+
+def test_output_over_the_chains_cap_reverts_after_paying_for_job_and_bytes(rig: Rig) -> None:
+    """An output longer than [inference] max_output_bytes: the call reverts with the reason,
+    having paid the model gas (the sprinter is paid) and every byte (the receipt is in the
+    block's witness, which stays bounded by gas)."""
+    wallet = rig.wallets[1]
+    calldata = _direct_call(901)
+    request = wallet.requests_of(INFERENCE_PRECOMPILE_ADDRESS, calldata)
+    output = _big_output(DEFAULT_MAX_OUTPUT_BYTES // 64 + 10)
+    assert len(output) > DEFAULT_MAX_OUTPUT_BYTES
+    receipt = receipt_for(request, output=output)
+    rig.feed.witness[request.request_id] = receipt
+    with pytest.raises(ExecutionReverted, match="model output too large: .* at most 65536"):
+        wallet.call(INFERENCE_PRECOMPILE_ADDRESS, calldata, gas=3_000_000)
+    sprinter_before = rig.node.state_at(rig.node.head().header.block_number).get_balance(
+        receipt.sprinter
+    )
+    tx_hash = wallet.send(INFERENCE_PRECOMPILE_ADDRESS, calldata, gas=3_000_000)
+    block = rig.mine()
+    tx = rig.node.transaction(tx_hash).tx
+    index = block.transactions.index(tx)
+    receipts = rig.node.receipts(block)
+    used = receipts[index].gas_used - (receipts[index - 1].gas_used if index else 0)
+    assert receipts[index].state_root == b""  # reverted
+    assert used >= len(output) * INFERENCE_OUTPUT_GAS_PER_BYTE + INFERENCE_BASE_GAS
+    assert rig.feed.blocks[-1].witness[-1] == receipt
+    sprinter_after = rig.node.state_at(block.header.block_number).get_balance(receipt.sprinter)
+    assert sprinter_after > sprinter_before  # the job was paid for
+
+
+def test_a_call_without_gas_for_its_output_cannot_use_the_receipt(rig: Rig) -> None:
+    """Gas covering the base and model gas but not the output bytes: eth_call says out of
+    gas, and the transaction stays out of blocks (a receipt never enters a witness unpaid)."""
+    wallet = rig.wallets[2]
+    calldata = _direct_call(902)
+    request = wallet.requests_of(INFERENCE_PRECOMPILE_ADDRESS, calldata)
+    output = _big_output(DEFAULT_MAX_OUTPUT_BYTES // 64 - 20)
+    receipt = receipt_for(request, output=output)
+    rig.feed.witness[request.request_id] = receipt
+    with pytest.raises(InvalidCall, match="out of gas: the model output .* raise the gas limit"):
+        wallet.call(INFERENCE_PRECOMPILE_ADDRESS, calldata, gas=200_000)
+    assert len(wallet.call(INFERENCE_PRECOMPILE_ADDRESS, calldata, gas=2_000_000)) == len(output)
+    tx_hash = wallet.send(INFERENCE_PRECOMPILE_ADDRESS, calldata, gas=200_000)
+    block = rig.mine()
+    assert tx_hash not in [t.hash for t in block.transactions]
+    assert receipt not in rig.feed.blocks[-1].witness
+    assert rig.node.drop_transaction(tx_hash)  # (no PIPE here to drop it: free the nonce)
+    wallet.nonce -= 1

@@ -24,6 +24,7 @@ from neurostack.solidity import CompiledContract
 from sequencer.node import Node
 from sequencer.pipe import InferencePool, attach
 from tests.sequencer.inference.kit import (
+    GWEI,
     MODEL_CID,
     MODEL_HASH,
     SPRINTER_KEY,
@@ -32,7 +33,9 @@ from tests.sequencer.inference.kit import (
     toy_model_output,
 )
 
-__all__ = ["MODEL_CID", "FakeBackend", "Pipe", "Wallet", "open_pipe", "selector"]
+__all__ = ["GWEI_TIP", "MODEL_CID", "FakeBackend", "Pipe", "Wallet", "open_pipe", "selector"]
+
+GWEI_TIP = GWEI // 10  # the tip Wallet.send pays by default
 
 
 class FakeBackend:
