@@ -196,7 +196,10 @@ class Engine:
             if self.closed:
                 return False
             executed = committed.executed
-            self.chain.persist_block(executed.block)
+            # py-evm's Chain.persist_block, less reading back every new canonical block
+            # from the database (it decoded all the block's transactions again)
+            self.chain.validate_block(executed.block)
+            self.chain.chaindb.persist_block(executed.block)
             self.records.save(executed)
             txn.commit()  # under the lock: no reader sees half a head
             self._head = None
