@@ -27,6 +27,8 @@ from .pool import Mempool, PooledTx, PoolLimits
 
 log = logging.getLogger(__name__)
 
+JOURNAL_SLACK = 1024
+"""Mined records the journal may hold beyond twice the pool before it is rewritten."""
 ADMISSION_PAUSE = 1.0
 """The longest an admission waits for a block being produced (``TxPool.paused``)."""
 
@@ -66,6 +68,7 @@ class TxPool:
         self.mempool = Mempool(
             Journal(Path(data_dir) / JOURNAL_FILE), limits=limits or PoolLimits()
         )
+        self._must_compact = False
         self._admitting = threading.Event()
         self._admitting.set()
         self.version = 0
@@ -211,13 +214,22 @@ class TxPool:
         for tx_hash, reason in rejected:
             log.info("dropping %s: %s", bytes(tx_hash).hex(), reason)
             self.mempool.remove(tx_hash)
+            self._must_compact = True  # a dropped transaction must not come back on restart
         self.mempool.remove_mined(state.get_nonce, (tx.sender for tx in block.transactions))
         self.version += 1
 
     def compact_journal(self) -> None:
+        """After a block: rewrite the journal with what is pooled, when a transaction was
+        dropped or when mined records make up most of it (``JOURNAL_SLACK``). Mined records
+        are harmless in the meantime (replay drops them as ``nonce too low``); rewriting
+        the whole pool, with two fsyncs, after every block cost the producer 8% of its time
+        under a full load."""
         with self._lock:
-            if not self._closed:
+            if self._closed:
+                return
+            if self._must_compact or self.journal.records > 2 * len(self.mempool) + JOURNAL_SLACK:
                 self.mempool.compact_journal()
+                self._must_compact = False
 
     def close(self) -> None:
         with self._lock:
