@@ -44,10 +44,10 @@ from .txpool import TxPool
 
 log = logging.getLogger(__name__)
 
-BUILD_BUDGET = 0.5
+BUILD_BUDGET = 0.75
 """Share of the block time from a block's tick to its commit when transactions are left
-waiting. The rest of the block time is the admission's: on two cores, a producer busy for
-the whole block time would starve the RPC threads of the GIL."""
+waiting. Admission waits while the producer builds (``TxPool.paused``): the rest of the
+block time, at least a quarter of it, is the admission's."""
 EXECUTION_SHARE = 0.7
 """Share of that budget the builder aims to be done in (execution and its estimated
 sealing, verification and commit); the rest absorbs a wrong estimate."""
@@ -59,9 +59,11 @@ class BuildBudget:
     The builder stops trying transactions once the time spent executing, plus the time
     sealing, verifying and committing will take, reaches ``EXECUTION_SHARE`` of the
     budget. How long finishing takes is learned as a ratio to the execution time of the
-    blocks before (a moving average), so it follows the machine's load. A block cut short
+    blocks before (taking a higher ratio at once, a lower one slowly), so it follows the
+    machine's load. A block cut short
     by the budget is committed at the end of the budget, not earlier: under a full load
-    every block is then committed the same time after its tick, one block time apart.
+    every block is then committed the same time after its tick, one block time apart,
+    and so is the block after the last cut one (it found transactions waiting too).
     """
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -73,6 +75,7 @@ class BuildBudget:
         verification, when on, as much again)."""
         self.cut = False
         """Whether the current block was ended by the budget (transactions left waiting)."""
+        self._previous_cut = False
         self._executing_since: float | None = None
         self._last_check = 0.0
 
@@ -80,7 +83,7 @@ class BuildBudget:
         """The builder's ``stop`` for a block whose production began at ``start``."""
         deadline = start + EXECUTION_SHARE * self.seconds
         ratio, clock = self.finish_ratio, self.clock
-        self.cut, self._executing_since = False, None
+        self._previous_cut, self.cut, self._executing_since = self.cut, False, None
 
         def stop(included: int) -> bool:
             now = self._last_check = clock()
@@ -100,12 +103,15 @@ class BuildBudget:
         executing = self._last_check - self._executing_since
         if executing > 0.001:  # too short to tell a ratio
             ratio = (committed_at - self._last_check) / executing
-            self.finish_ratio = 0.5 * self.finish_ratio + 0.5 * ratio
+            # up at once, down slowly: a block that overran its budget is late for good,
+            # one that finished early only waited for its commit time
+            self.finish_ratio = max(ratio, 0.8 * self.finish_ratio + 0.2 * ratio)
 
     def commit_at(self, start: float) -> float | None:
         """When to commit the block that began at ``start``: the end of the budget if it
-        was cut short, else at once (None)."""
-        return start + self.seconds if self.cut else None
+        or the block before was cut short (transactions were waiting at its tick), else at
+        once (None)."""
+        return start + self.seconds if self.cut or self._previous_cut else None
 
 
 class BlockInputSource(Protocol):
