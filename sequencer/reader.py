@@ -145,7 +145,13 @@ class ChainReader:
             return self.chain.get_canonical_block_header_by_number(BlockNumber(block_number))
 
     def state_at(self, block_number: int) -> StateAPI:
+        """The state after ``block_number``; the head's is the one cached per head (a new
+        VM and state per ``eth_getTransactionCount`` was most of a receipt poller's cost).
+        Readers share it: py-evm's reads only fill its caches (dict and LRU stores, each
+        atomic under the GIL), and nothing writes to a persisted block's state."""
         with self._lock:
+            if block_number == self.head_header().block_number:
+                return self.head_state()
             return self.chain.get_vm(self.header_at(block_number)).state
 
     def head_state(self) -> StateAPI:
