@@ -44,10 +44,10 @@ class _State:
 
 def _load() -> Any | None:
     try:
-        from Crypto.Hash.keccak import _raw_keccak_lib
+        from Crypto.Hash import keccak as cryptodome_keccak
     except ImportError:
         return None
-    path = getattr(_raw_keccak_lib, "_name", None)  # a ctypes CDLL has one; cffi does not
+    path = getattr(getattr(cryptodome_keccak, "_raw_keccak_lib", None), "_name", None)  # a ctypes CDLL has one; cffi does not
     return ctypes.PyDLL(path) if isinstance(path, str) else None
 
 
@@ -87,6 +87,6 @@ def install() -> bool:
         data = bytes((i * 7 + length) & 0xFF for i in range(length))
         if fast(data) != pycryptodome.keccak256(data) or fast(bytearray(data)) != fast(data):
             return False
-    keccak.hasher = fast
+    keccak.hasher = fast  # type: ignore[assignment]
     _installed = True
     return True
