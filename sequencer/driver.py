@@ -60,10 +60,11 @@ class BuildBudget:
     sealing, verifying and committing will take, reaches ``EXECUTION_SHARE`` of the
     budget. How long finishing takes is learned as a ratio to the execution time of the
     blocks before (taking a higher ratio at once, a lower one slowly), so it follows the
-    machine's load. A block cut short
-    by the budget is committed at the end of the budget, not earlier: under a full load
-    every block is then committed the same time after its tick, one block time apart,
-    and so is the block after the last cut one (it found transactions waiting too).
+    machine's load. A block cut short by the budget is committed at the end of the
+    budget, not earlier: under a full load every block is then committed the same time
+    after its tick, one block time apart, and so is the block after the last cut one (it
+    found transactions waiting too). A block always gets its first transaction, so the
+    chain moves on however slow the machine.
     """
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -89,7 +90,7 @@ class BuildBudget:
             now = self._last_check = clock()
             if self._executing_since is None:
                 self._executing_since = now
-            if now + (now - self._executing_since) * ratio >= deadline:
+            if included and now + (now - self._executing_since) * ratio >= deadline:
                 self.cut = True
             return self.cut
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from sequencer.driver import BuildBudget
 from sequencer.node import Node
 
 from .helpers import CHAIN_ID, GWEI, RECIPIENT, make_config
@@ -102,3 +103,25 @@ def test_intervals_stay_on_time_under_full_load_and_nothing_is_lost(tmp_path: Pa
     rank = math.ceil(0.95 * len(intervals))  # nearest-rank percentiles
     p95, p05 = intervals[rank - 1], intervals[len(intervals) - rank]
     assert 0.9 * BLOCK_TIME <= p05 and p95 <= 1.1 * BLOCK_TIME, (intervals, commits)
+
+
+def test_budget_learns_the_finishing_cost_and_holds_cut_blocks_to_their_time() -> None:
+    now = [0.0]
+    budget = BuildBudget(1.0, clock=lambda: now[0])  # ratio 2 until it learns
+    stop = budget.stopper(start=0.0)
+    assert stop(0) is False  # the first transaction always goes in
+    now[0] = 0.2
+    assert stop(10) is False  # 0.2 + 0.2 * 2 < 0.7 (EXECUTION_SHARE of the budget)
+    now[0] = 0.24
+    assert stop(12) is True and budget.cut
+    assert budget.commit_at(0.0) == 1.0  # cut: committed at the end of its budget
+    budget.learn(committed_at=0.24 + 0.24 * 0.5)  # finishing took half the execution time
+    assert budget.finish_ratio == 0.8 * 2.0 + 0.2 * 0.5  # down slowly
+    budget.learn(committed_at=0.24 + 0.24 * 3)
+    assert budget.finish_ratio == 3.0  # up at once
+    stop = budget.stopper(start=10.0)
+    now[0] = 10.01
+    assert stop(1) is False and not budget.cut
+    assert budget.commit_at(10.0) == 11.0  # the block after a cut one is held too
+    budget.stopper(start=20.0)
+    assert budget.commit_at(20.0) is None  # two uncut blocks in a row: at once
