@@ -12,6 +12,14 @@ contract that bumps a counter and emits an event), all in one block:
   keep-alive connection each) to the uvicorn server, then ``evm_mine`` over HTTP.
 
 The figure is the ratio to raw in the same run. Run: ``python bench/node.py [--n 400]``.
+
+``--devnet`` measures the product against anvil instead (:func:`devnet_vs_anvil`): the
+devnet ``neurostack up`` starts (Redis, hub, sprinter workers, node, 1-second blocks) and
+Foundry's anvil (``node_modules``, pinned in package.json) with the same 1-second blocks,
+each given the same load — N EIP-1559 transfers from 4 senders in JSON-RPC batches of 50,
+one client process per sender — timed from the first request to the moment every
+transaction is included (seen by polling the senders' nonces). The figure is the devnet's
+included transactions per second over anvil's, in the same run.
 """
 
 from __future__ import annotations
@@ -20,7 +28,10 @@ import argparse
 import http.client
 import json
 import multiprocessing
+import os
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -269,12 +280,218 @@ def print_table(rows: list[tuple[str, str, int, float]]) -> None:
         )
 
 
+ROOT = Path(__file__).resolve().parents[1]
+ANVIL = ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+NEUROSTACK = Path(sys.executable).with_name("neurostack")
+DEVNET_MNEMONIC = "test test test test test test test test test test test junk"
+DEVNET_CHAIN_ID = 424242
+DEVNET_SENDERS = 4
+SINK = "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"
+DEVNET_BATCH = 50
+START_TIMEOUT = 120.0
+
+
+def _rpc(port: int, method: str, *params: Any) -> Any:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
+        conn.request("POST", "/", body=body, headers={"Content-Type": "application/json"})
+        reply = json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+    if "error" in reply:
+        raise RuntimeError(f"{method}: {reply['error']}")
+    return reply["result"]
+
+
+def _wait_rpc(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            _rpc(port, "eth_chainId")
+            return
+        except (OSError, RuntimeError):
+            if process.poll() is not None:
+                raise RuntimeError(f"{what} exited with {process.returncode}") from None
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what} did not answer on port {port}") from None
+            time.sleep(0.1)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the process group (``up`` stops its services), SIGKILL after 60 s."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _transfer_load(
+    port: int, chain_id: int, n: int
+) -> tuple[list[list[bytes]], list[tuple[str, int]]]:
+    """``n`` signed transfers split over the first DEVNET_SENDERS dev accounts (nonce
+    order), and each sender with the nonce it has once all are included."""
+    from eth_account import Account as Acc
+
+    Acc.enable_unaudited_hdwallet_features()
+    loads, finals = [], []
+    for i in range(DEVNET_SENDERS):
+        account = Acc.from_mnemonic(DEVNET_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+        nonce = int(_rpc(port, "eth_getTransactionCount", account.address, "latest"), 16)
+        count = n // DEVNET_SENDERS + (1 if i < n % DEVNET_SENDERS else 0)
+        raws = [
+            bytes(account.sign_transaction({
+                "chainId": chain_id, "nonce": nonce + j, "to": SINK, "value": 1,
+                "gas": 21_000, "maxFeePerGas": 20 * 10**9, "maxPriorityFeePerGas": 10**9,
+                "type": 2,
+            }).raw_transaction)
+            for j in range(count)
+        ]  # fmt: skip
+        loads.append(raws)
+        finals.append((account.address, nonce + count))
+    return loads, finals
+
+
+def inclusion_seconds(port: int, chain_id: int, n: int) -> float:
+    """Send ``n`` transfers (4 client processes, batches of 50) to the node on ``port``;
+    seconds from the first request until every transfer is included."""
+    loads, finals = _transfer_load(port, chain_id, n)
+    ctx = multiprocessing.get_context("fork")
+    ready, go, errors = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=_rpc_client,
+            args=("127.0.0.1", port, raws, DEVNET_BATCH, ready, go, errors),
+        )
+        for raws in loads
+    ]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.acquire()
+    poll = json.dumps([
+        {"jsonrpc": "2.0", "id": i, "method": "eth_getTransactionCount", "params": [a, "latest"]}
+        for i, (a, _) in enumerate(finals)
+    ])  # fmt: skip
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    start = time.perf_counter()
+    go.set()
+    deadline = time.monotonic() + 300
+    while True:
+        conn.request("POST", "/", body=poll, headers={"Content-Type": "application/json"})
+        replies = sorted(json.loads(conn.getresponse().read()), key=lambda r: r["id"])
+        if all(
+            int(r["result"], 16) >= final for r, (_, final) in zip(replies, finals, strict=True)
+        ):
+            break
+        if time.monotonic() > deadline or not errors.empty():
+            break
+        time.sleep(0.01)
+    elapsed = time.perf_counter() - start
+    conn.close()
+    for p in procs:
+        p.join()
+    if not errors.empty():
+        raise RuntimeError(f"eth_sendRawTransaction failed: {errors.get()}")
+    if time.monotonic() > deadline:
+        raise TimeoutError("not every transfer was included within 300 s")
+    return elapsed
+
+
+def anvil_seconds(n: int, block_time: float) -> float:
+    from neurostack.hub.broker import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [str(ANVIL), "--port", str(port), "--block-time", str(block_time),
+         "--chain-id", str(DEVNET_CHAIN_ID), "--mnemonic", DEVNET_MNEMONIC,
+         "--gas-limit", "30000000", "--silent"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait_rpc(port, process, "anvil")
+        return inclusion_seconds(port, DEVNET_CHAIN_ID, n)
+    finally:
+        _stop_group(process)
+
+
+def devnet_seconds(n: int, block_time: float, workers: int) -> float:
+    """The same load on a fresh ``neurostack new`` project under ``neurostack up``."""
+    from neurostack.hub.broker import free_port
+
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        subprocess.run(
+            [str(NEUROSTACK), "new", "benchchain", "--no-input", "--output-dir", tmp,
+             "--rpc-port", str(port), "--hub-port", str(free_port()),
+             "--block-time", str(block_time), "--chain-id", str(DEVNET_CHAIN_ID),
+             "--workers", str(workers), "--dev-mnemonic", DEVNET_MNEMONIC],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        project = Path(tmp) / "benchchain"
+        log = (project / "up.log").open("wb")
+        process = subprocess.Popen(
+            [str(NEUROSTACK), "up", "--explorer-port", "0"],
+            cwd=project, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, env={k: v for k, v in os.environ.items() if k != "REDIS_URL"},
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while b"Press Ctrl-C to stop." not in (project / "up.log").read_bytes():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "neurostack up did not start:\n" + (project / "up.log").read_text()
+                    )
+                time.sleep(0.1)
+            return inclusion_seconds(port, DEVNET_CHAIN_ID, n)
+        finally:
+            _stop_group(process)
+            log.close()
+
+
+def devnet_vs_anvil(
+    n: int, block_time: float, workers: int, repeat: int
+) -> list[tuple[str, float]]:
+    """Interleaved runs (anvil, devnet, anvil, ...); every run's seconds, per path."""
+    rows = []
+    for _ in range(repeat):
+        rows.append(("anvil", anvil_seconds(n, block_time)))
+        rows.append(("neurostack up", devnet_seconds(n, block_time, workers)))
+    return rows
+
+
+def print_devnet(rows: list[tuple[str, float]], n: int) -> None:
+    print(f"{n} transfers, {DEVNET_SENDERS} senders, batches of {DEVNET_BATCH}; time to inclusion")
+    print(f"{'run':<6}{'path':<16}{'seconds':>10}{'tx/s':>9}{'vs anvil':>10}")
+    anvil = 0.0
+    for i, (path, seconds) in enumerate(rows):
+        tps = n / seconds
+        if path == "anvil":
+            anvil = tps
+        print(f"{i // 2 + 1:<6}{path:<16}{seconds:>10.3f}{tps:>9.0f}{tps / anvil:>10.2f}")
+    ratios = sorted((n / b) / (n / a) for (_, a), (_, b) in zip(rows[::2], rows[1::2], strict=True))
+    print(f"median ratio to anvil: {ratios[len(ratios) // 2]:.2f} (runs: "
+          + ", ".join(f"{r:.2f}" for r in ratios) + ")")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300, help="transactions per workload")
     parser.add_argument("--repeat", type=int, default=3, help="runs per path; the best counts")
     parser.add_argument("--no-rpc", action="store_true", help="skip the JSON-RPC path")
+    parser.add_argument(
+        "--devnet", action="store_true", help="`neurostack up` against anvil (--n 2000)"
+    )
+    parser.add_argument("--block-time", type=float, default=1.0, help="--devnet: block time")
+    parser.add_argument("--workers", type=int, default=2, help="--devnet: sprinter workers")
     args = parser.parse_args(argv)
+    if args.devnet:
+        n = 2000 if args.n == 300 else args.n
+        print_devnet(devnet_vs_anvil(n, args.block_time, args.workers, args.repeat), n)
+        return 0
     print_table(measure(args.n, with_rpc=not args.no_rpc, repeat=args.repeat))
     return 0
 

@@ -117,6 +117,23 @@ class SequencerSection(_Section):
         return to_checksum_address(v)
 
 
+class TxPoolSection(_Section):
+    """Mempool limits, as geth's legacypool (``--txpool.globalslots`` and friends)."""
+
+    global_slots: int = Field(
+        15_360, ge=1, description="executable transactions in the pool, all senders "
+        "(no per-sender limit: a burst of in-order transactions from one account is accepted)",
+    )  # fmt: skip
+    global_queue: int = Field(
+        1_024, ge=0, description="transactions behind a nonce gap, all senders (pool size "
+        "= global_slots + global_queue; beyond it: `txpool is full`)",
+    )  # fmt: skip
+    account_queue: int = Field(
+        64, ge=0, description="transactions one sender may have behind a nonce gap "
+        "(beyond it: `account limit exceeded`)",
+    )  # fmt: skip
+
+
 # Browser origins a node allows by default: pages served from this machine.
 DEFAULT_CORS_ORIGINS = (
     "http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*",
@@ -408,6 +425,7 @@ class ChainConfig(_Section):
     chain: ChainSection
     token: TokenSection = TokenSection()
     sequencer: SequencerSection = SequencerSection()
+    txpool: TxPoolSection = TxPoolSection()
     rpc: RpcSection = RpcSection()
     dev: DevSection = DevSection()
     hub: HubSection = HubSection()

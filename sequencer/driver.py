@@ -13,6 +13,13 @@ only when there is something to mine (or ``empty_blocks``). Missed ticks are not
 after a stall the next block comes one block time later. A block's transactions execute
 without the chain lock, so admissions, reads and calls go on meanwhile; only the commit
 pauses them.
+
+Blocks on time: the loop's blocks are produced within a time budget (``BUILD_BUDGET`` of
+the block time, :class:`BuildBudget`): the builder stops trying transactions once what it
+has executed, plus what sealing, verifying and committing them will take (learned from
+the blocks before), reaches the budget. What did not fit stays in the pool, first in line
+for the next block. So under any load a block is committed about the same time after its
+tick, and blocks follow each other one block time apart. ``evm_mine`` has no budget.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Protocol
 
 from eth.abc import BlockAPI, SignedTransactionAPI
@@ -36,6 +43,76 @@ from .reader import ChainReader
 from .txpool import TxPool
 
 log = logging.getLogger(__name__)
+
+BUILD_BUDGET = 0.75
+"""Share of the block time from a block's tick to its commit when transactions are left
+waiting. Admission waits while the producer builds (``TxPool.paused``): the rest of the
+block time, at least a quarter of it, is the admission's."""
+EXECUTION_SHARE = 0.7
+"""Share of that budget the builder aims to be done in (execution and its estimated
+sealing, verification and commit); the rest absorbs a wrong estimate."""
+
+
+class BuildBudget:
+    """The time budget of the loop's blocks (module docstring, "Blocks on time").
+
+    The builder stops trying transactions once the time spent executing, plus the time
+    sealing, verifying and committing will take, reaches ``EXECUTION_SHARE`` of the
+    budget. How long finishing takes is learned as a ratio to the execution time of the
+    blocks before (taking a higher ratio at once, a lower one slowly), so it follows the
+    machine's load. A block cut short by the budget is committed at the end of the
+    budget, not earlier: under a full load every block is then committed the same time
+    after its tick, one block time apart, and so is the block after the last cut one (it
+    found transactions waiting too). A block always gets its first transaction, so the
+    chain moves on however slow the machine.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self.finish_ratio = 2.0
+        """Sealing + verifying + committing time over execution time, of recent blocks
+        (before the first: sealing and committing about cost what executing did, and the
+        verification, when on, as much again)."""
+        self.cut = False
+        """Whether the current block was ended by the budget (transactions left waiting)."""
+        self._previous_cut = False
+        self._executing_since: float | None = None
+        self._last_check = 0.0
+
+    def stopper(self, start: float) -> Callable[[int], bool]:
+        """The builder's ``stop`` for a block whose production began at ``start``."""
+        deadline = start + EXECUTION_SHARE * self.seconds
+        ratio, clock = self.finish_ratio, self.clock
+        self._previous_cut, self.cut, self._executing_since = self.cut, False, None
+
+        def stop(included: int) -> bool:
+            now = self._last_check = clock()
+            if self._executing_since is None:
+                self._executing_since = now
+            if included and now + (now - self._executing_since) * ratio >= deadline:
+                self.cut = True
+            return self.cut
+
+        return stop
+
+    def learn(self, committed_at: float) -> None:
+        """The block whose execution ended at the builder's last ``stop`` call was
+        committed at ``committed_at`` (less the time it was held for its commit time)."""
+        if self._executing_since is None:
+            return
+        executing = self._last_check - self._executing_since
+        if executing > 0.001:  # too short to tell a ratio
+            ratio = (committed_at - self._last_check) / executing
+            # up at once, down slowly: a block that overran its budget is late for good,
+            # one that finished early only waited for its commit time
+            self.finish_ratio = max(ratio, 0.8 * self.finish_ratio + 0.2 * ratio)
+
+    def commit_at(self, start: float) -> float | None:
+        """When to commit the block that began at ``start``: the end of the budget if it
+        or the block before was cut short (transactions were waiting at its tick), else at
+        once (None)."""
+        return start + self.seconds if self.cut or self._previous_cut else None
 
 
 class BlockInputSource(Protocol):
@@ -93,6 +170,7 @@ class Driver:
         self.empty_blocks = empty_blocks
         self.verify_built_blocks = verify_built_blocks
         self.inputs: BlockInputSource = AllReady()
+        self.budget = BuildBudget(BUILD_BUDGET * block_time)
         self._produce_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -103,10 +181,16 @@ class Driver:
         """What the next block would be built from (also the pending state's inputs)."""
         return self.inputs.block_inputs(self.txpool.block_order(self.reader.next_base_fee()))
 
-    def produce(self, *, force: bool, timestamp: int | None = None) -> BlockAPI | None:
-        """Build and commit one block; None when there was nothing to mine (or closed)."""
+    def produce(
+        self, *, force: bool, timestamp: int | None = None, budget: BuildBudget | None = None
+    ) -> BlockAPI | None:
+        """Build and commit one block; None when there was nothing to mine (or closed).
+        With a ``budget`` the block takes what can be executed and committed in time."""
         engine, lock = self.engine, self.engine.lock
-        with self._produce_lock:  # one block at a time (loop, evm_mine, evm_revert)
+        start = time.monotonic()
+        # the loop's blocks: admission waits while the producer works (TxPool.paused)
+        paused = self.txpool.paused if budget is not None else nullcontext
+        with self._produce_lock, paused():  # one block at a time (loop, evm_mine, evm_revert)
             with lock:
                 if engine.closed:
                     return None
@@ -127,7 +211,10 @@ class Driver:
                 candidates = self.txpool.block_order(self.reader.next_base_fee())
             inputs = self.inputs.block_inputs(candidates)
             with engine.block_transaction() as txn:
-                built = engine.build(parent, inputs, timestamp=ts, coinbase=self.coinbase)
+                built = engine.build(
+                    parent, inputs, timestamp=ts, coinbase=self.coinbase,
+                    stop=budget.stopper(start) if budget is not None else None,
+                )  # fmt: skip
                 block = built.executed.block
                 if not block.transactions and not empty_ok:
                     return None  # the block transaction is rolled back
@@ -139,6 +226,13 @@ class Driver:
                     deferred=tuple(Hash32(tx.hash) for tx, _ in built.deferred),
                     rejected=tuple((Hash32(tx.hash), reason) for tx, reason in built.rejected),
                 )
+                hold_until = budget.commit_at(start) if budget is not None else None
+                held = 0.0
+                if hold_until is not None:  # on time, not early: admission goes on meanwhile
+                    with self.txpool.resumed():
+                        held = time.monotonic()
+                        self._stop.wait(max(0.0, hold_until - held))
+                        held = time.monotonic() - held
                 with lock:
                     if not engine.commit(txn, committed):
                         return None
@@ -146,6 +240,9 @@ class Driver:
                     self.txpool.block_committed(
                         block, self.reader.state_at(block.number), committed.rejected
                     )
+                committed_at = time.monotonic()
+            if budget is not None:
+                budget.learn(committed_at - held)
             self.txpool.compact_journal()
         engine.notify()
         return block
@@ -179,7 +276,7 @@ class Driver:
         next_at = time.monotonic() + self.block_time
         while not self._stop.wait(max(0.0, next_at - time.monotonic())):
             try:
-                self.produce(force=False)
+                self.produce(force=False, budget=self.budget)
             except Exception:  # keep producing: one bad block attempt must not stop the chain
                 log.exception("block production failed; retrying next block time")
             next_at += self.block_time

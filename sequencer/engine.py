@@ -161,10 +161,19 @@ class Engine:
             txn.rollback()
 
     def build(
-        self, parent: BlockHeaderAPI, inputs: BlockInputs, *, timestamp: int, coinbase: Address
+        self,
+        parent: BlockHeaderAPI,
+        inputs: BlockInputs,
+        *,
+        timestamp: int,
+        coinbase: Address,
+        stop: Callable[[int], bool] | None = None,
     ) -> BuiltBlock:
-        """Build the child of ``parent`` (inside a :meth:`block_transaction`)."""
-        return build_block(self.chain, parent, inputs, timestamp=timestamp, coinbase=coinbase)
+        """Build the child of ``parent`` (inside a :meth:`block_transaction`); ``stop``
+        (transactions so far → end the block now) is the producer's time budget."""
+        return build_block(
+            self.chain, parent, inputs, timestamp=timestamp, coinbase=coinbase, stop=stop
+        )
 
     def validate(self, block: BlockAPI, witness: Sequence[InferenceReceipt]) -> ExecutedBlock:
         """The state-transition function on ``block`` as the head's child (inside a
@@ -187,7 +196,10 @@ class Engine:
             if self.closed:
                 return False
             executed = committed.executed
-            self.chain.persist_block(executed.block)
+            # py-evm's Chain.persist_block, less reading back every new canonical block
+            # from the database (it decoded all the block's transactions again)
+            self.chain.validate_block(executed.block)
+            self.chain.chaindb.persist_block(executed.block)
             self.records.save(executed)
             txn.commit()  # under the lock: no reader sees half a head
             self._head = None

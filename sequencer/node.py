@@ -44,7 +44,7 @@ from .errors import DevMethodsDisabled, TransactionRejected
 from .pipe.status import StatusRecord
 from .reader import ChainReader
 from .store import STORE_FILE, SqliteStore
-from .txpool import AdmissionCheck, PendingListener, TxPool
+from .txpool import AdmissionCheck, PendingListener, PoolLimits, TxPool
 from .types import CallParams, FeeHistory, TxLookup
 
 log = logging.getLogger(__name__)
@@ -146,6 +146,7 @@ class Node:
         self.txpool = TxPool(
             data_dir, chain=self.reader, decode=decode, chain_id=self.chain_id,
             gas_limit=self.spec.gas_limit, lock=lock,
+            limits=PoolLimits(**config.txpool.model_dump()),
         )  # fmt: skip
         self.clock = ChainClock()
         self.driver = Driver(

@@ -3,7 +3,11 @@
 :class:`ChainReader` serves what the RPC, PIPE and admission read, from the engine's
 chain under the shared chain lock. Caches are keyed by the head (the head block, its
 state, the tip suggestion) or by head and pool version (the pending state), so a commit
-invalidates them by moving the head. Calls (``eth_call``, ``eth_estimateGas``) run outside
+invalidates them by moving the head. The last blocks committed are kept as the engine made
+them, with their receipts and their transactions' recovered senders, by block hash (a
+hash names one block forever, so a rewind needs no invalidation): the explorer, receipt
+pollers and the pool ask for the newest blocks, and a block read back from SQLite would
+recover every sender again (``from`` of each transaction). Calls (``eth_call``, ``eth_estimateGas``) run outside
 the lock: they read the immutable state of a persisted block, and a model call may wait
 for a sprinter, which must not stall blocks. The reader writes nothing.
 """
@@ -11,6 +15,7 @@ for a sprinter, which must not stall blocks. The reader writes nothing.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import cast
 
@@ -33,9 +38,11 @@ from neurostack.protocol.types import Hash32
 from .chain import BlockEnvironment, BlockInputs, NeuroChain, block_environment, execution, fees
 from .chain.blocks import apply_transaction, open_block
 from .chain.genesis import GENESIS_EXTRA_DATA
-from .engine import Engine
+from .engine import CommittedBlock, Engine
 from .errors import BlockNotFound, TransactionDeferred
 from .types import CallParams, FeeHistory, TxLookup
+
+RECENT_BLOCKS = 32  # blocks kept as committed (with receipts), newest first out last
 
 
 class ChainReader:
@@ -48,6 +55,8 @@ class ChainReader:
         self._head_state: tuple[bytes, StateAPI] | None = None
         self._pending: tuple[tuple[bytes, int], StateAPI] | None = None
         self._tip: tuple[bytes, int] | None = None
+        self._recent: OrderedDict[bytes, tuple[BlockAPI, list[ReceiptAPI] | None]] = OrderedDict()
+        engine.add_listener(self._committed)
 
     @property
     def chain(self) -> NeuroChain:
@@ -58,24 +67,49 @@ class ChainReader:
     def head_header(self) -> BlockHeaderAPI:
         return self._engine.head_header()
 
+    def _committed(self, committed: CommittedBlock) -> None:
+        executed = committed.executed
+        self._remember(executed.block, list(executed.receipts))
+
+    def _remember(self, block: BlockAPI, receipts: list[ReceiptAPI] | None) -> None:
+        with self._lock:
+            known = self._recent.get(block.hash)
+            if known is not None and receipts is None:
+                receipts = known[1]
+            self._recent[block.hash] = (block, receipts)
+            self._recent.move_to_end(block.hash)
+            while len(self._recent) > RECENT_BLOCKS:
+                self._recent.popitem(last=False)
+
     def head(self) -> BlockAPI:
         with self._lock:
             header = self.head_header()
             if self._head_block is None or self._head_block.hash != header.hash:
-                self._head_block = self.chain.get_block_by_header(header)
+                self._head_block = self._block(header.hash)
             return self._head_block
+
+    def _block(self, block_hash: bytes) -> BlockAPI:
+        """The block ``block_hash``, from the recent blocks or the database (HeaderNotFound)."""
+        known = self._recent.get(block_hash)
+        if known is not None:
+            return known[0]
+        block = self.chain.get_block_by_hash(block_hash)  # type: ignore[arg-type]
+        if block.number + RECENT_BLOCKS > self.head_header().block_number:
+            self._remember(block, None)
+        return block
 
     def block_by_number(self, number: int) -> BlockAPI | None:
         with self._lock:
             try:
-                return self.chain.get_canonical_block_by_number(BlockNumber(number))
+                block_hash = self.chain.chaindb.get_canonical_block_hash(BlockNumber(number))
+                return self._block(block_hash)
             except (HeaderNotFound, EVMBlockNotFound):
                 return None
 
     def block_by_hash(self, block_hash: bytes) -> BlockAPI | None:
         with self._lock:
             try:
-                return self.chain.get_block_by_hash(block_hash)  # type: ignore[arg-type]
+                return self._block(block_hash)
             except (HeaderNotFound, EVMBlockNotFound):
                 return None
 
@@ -96,7 +130,13 @@ class ChainReader:
 
     def receipts(self, block: BlockAPI) -> list[ReceiptAPI]:
         with self._lock:
-            return list(block.get_receipts(self.chain.chaindb))
+            known = self._recent.get(block.hash)
+            if known is not None and known[1] is not None:
+                return list(known[1])
+            receipts = list(block.get_receipts(self.chain.chaindb))
+            if known is not None:
+                self._recent[block.hash] = (known[0], receipts)
+            return receipts
 
     def canonical_transaction(self, tx_hash: bytes) -> TxLookup | None:
         with self._lock:
@@ -104,7 +144,7 @@ class ChainReader:
                 number, index = self.chain.get_canonical_transaction_index(tx_hash)  # type: ignore[arg-type]
             except TransactionNotFound:
                 return None
-            block = self.chain.get_canonical_block_by_number(number)
+            block = self._block(self.chain.chaindb.get_canonical_block_hash(number))
             return TxLookup(block.transactions[index], number, Hash32(block.hash), index)
 
     # -- state --
@@ -114,7 +154,13 @@ class ChainReader:
             return self.chain.get_canonical_block_header_by_number(BlockNumber(block_number))
 
     def state_at(self, block_number: int) -> StateAPI:
+        """The state after ``block_number``; the head's is the one cached per head (a new
+        VM and state per ``eth_getTransactionCount`` was most of a receipt poller's cost).
+        Readers share it: py-evm's reads only fill its caches (dict and LRU stores, each
+        atomic under the GIL), and nothing writes to a persisted block's state."""
         with self._lock:
+            if block_number == self.head_header().block_number:
+                return self.head_state()
             return self.chain.get_vm(self.header_at(block_number)).state
 
     def head_state(self) -> StateAPI:

@@ -6,6 +6,8 @@ Entry points: :class:`ChainSpec` (all this package receives from the outside),
 (*the* STF: every block, whoever built it) and the :class:`InvalidBlock` tree.
 """
 
+from neurostack.protocol.fast_keccak import install as _install_fast_keccak
+
 from .blocks import BlockInputs, ExecutedBlock, ReadyTransaction
 from .builder import BuiltBlock, build_block
 from .environment import BlockEnvironment, ExecutionMode, block_environment
@@ -53,3 +55,5 @@ __all__ = [
     "genesis_hash",
     "state_transition",
 ]  # fmt: skip
+
+_install_fast_keccak()  # py-evm and py-trie hash every trie node (fast_keccak's docstring)

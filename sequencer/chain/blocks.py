@@ -155,7 +155,11 @@ def seal_block(block: OpenBlock, extra_data: bytes) -> ExecutedBlock:
     filled = vm.set_block_transactions_and_withdrawals(
         vm.get_block(), block.header, block.transactions, block.receipts
     )
-    sealed = vm.mine_block(vm.block_postprocessing(filled), extra_data=extra_data).block
+    vm.sealing_receipts = block.receipts  # the deposit scan reads them, not the database
+    try:
+        sealed = vm.mine_block(vm.block_postprocessing(filled), extra_data=extra_data).block
+    finally:
+        vm.sealing_receipts = None
     return ExecutedBlock(
         block=sealed,
         receipts=tuple(block.receipts),

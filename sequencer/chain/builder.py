@@ -10,7 +10,9 @@ building is left out instead of failing the whole block:
   transactions are not tried in this block;
 - a ``ValidationError`` (earlier transactions of this block drained its balance, ...) —
   reverted, reported in ``rejected`` with py-evm's reason;
-- a transaction whose gas does not fit what is left of the block is skipped.
+- a transaction whose gas does not fit what is left of the block is skipped;
+- once ``stop`` (the producer's time budget, optional) answers true, no further
+  transaction is tried: the rest stays in the pool for the next block.
 
 The builder consumes :class:`~.blocks.BlockInputs` and calls nobody back. The caller
 persists the result inside one store transaction; nothing here touches a clock or the
@@ -19,6 +21,7 @@ network.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
@@ -51,8 +54,13 @@ def build_block(
     *,
     timestamp: int,
     coinbase: Address,
+    stop: Callable[[int], bool] | None = None,
 ) -> BuiltBlock:
     """Build the child of ``parent`` from ``inputs`` (see the module docstring).
+
+    ``stop`` is asked, with the number of transactions included so far, before each
+    transaction is tried; true ends the block there (the caller's time budget: the
+    builder itself reads no clock).
 
     The block's environment is the chain spec, the registry of ``parent`` and the
     receipts of ``inputs``; its ``extraData`` is the root of the receipts it used.
@@ -68,7 +76,7 @@ def build_block(
     for ready in inputs.transactions:
         tx = ready.tx
         left = block.header.gas_limit - block.header.gas_used
-        if left < TX_GAS:
+        if left < TX_GAS or (stop is not None and stop(len(block.transactions))):
             break
         if tx.sender in stopped:
             continue

@@ -16,7 +16,10 @@ block environment, as subclasses (py-evm's own extension mechanism).
   ``attestation_verifier``.
 - :class:`NeuroVM` — hands its ``environment`` and ``outputs`` to whatever state py-evm
   builds. They live on the VM instance, so two blocks or calls on different threads
-  never see each other's.
+  never see each other's. Sealing shares the block's transactions between the block
+  objects py-evm makes on the way (py-evm deep-copies all of them three times, which
+  also drops their recovered senders), and EIP-6110's deposit scan reads the receipts
+  the block just produced instead of reading them back from the database (same result).
 
 Nothing here is a registry filled at import time: a fork with more precompiles, modes or
 another attestation verifier is a further subclass.
@@ -24,14 +27,26 @@ another attestation verifier is a further subclass.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from hashlib import sha256
 from typing import Any, ClassVar, cast
 
-from eth.abc import ComputationAPI, MessageAPI, SignedTransactionAPI, StateAPI
+import rlp
+from eth.abc import (
+    BlockAndMetaWitness,
+    BlockAPI,
+    ComputationAPI,
+    MessageAPI,
+    ReceiptAPI,
+    SignedTransactionAPI,
+    StateAPI,
+)
 from eth.vm.base import VM
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PRAGUE_PRECOMPILES, PragueComputation
 from eth.vm.forks.prague.state import PragueState, PragueTransactionExecutor
+from eth.vm.interrupt import EVMMissingData
+from eth_utils import keccak
 
 from neurostack.protocol.modes import InferenceMode
 
@@ -111,6 +126,78 @@ class NeuroVM(PragueVM):
             state.environment = self.environment
             state.outputs = self.outputs
         return state
+
+    # -- sealing without deep copies (same blocks as py-evm's own methods) --
+
+    sealing_receipts: Sequence[ReceiptAPI] | None = None
+    """The receipts of the block being sealed (set by ``seal_block``), for the deposit scan."""
+
+    def process_deposit_request_data(self, block: BlockAPI) -> None:
+        receipts = self.sealing_receipts
+        if receipts is None:
+            super().process_deposit_request_data(block)
+            return
+        # py-evm's loop over the same receipts, which it would first read back from the
+        # database; a receipts-shaped view of the block does the same
+        view = cast(BlockAPI, _WithReceipts(block, receipts))
+        super().process_deposit_request_data(view)
+
+    @staticmethod
+    def compute_requests_hash(block: BlockAPI) -> BlockAPI:
+        m = sha256()
+        for r in block.block_requests:
+            if len(r) > 1:
+                m.update(sha256(r).digest())
+        return _replace(block, header=block.header.copy(requests_hash=m.digest()))
+
+    def pack_block(self, block: BlockAPI, *args: Any, **kwargs: Any) -> BlockAPI:
+        if args:
+            return super().pack_block(block, *args, **kwargs)
+        if "uncles" in kwargs:
+            uncles = kwargs.pop("uncles")
+            kwargs.setdefault("uncles_hash", keccak(rlp.encode(uncles)))
+        else:
+            uncles = block.uncles
+        unknown = set(kwargs).difference(self.get_header()._meta.field_names)  # type: ignore[attr-defined]
+        if unknown:
+            return super().pack_block(block, **kwargs)  # py-evm's error
+        return _replace(block, uncles=uncles, header=block.header.copy(**kwargs))
+
+    def finalize_block(self, block: BlockAPI) -> BlockAndMetaWitness:
+        if block.number > 0:
+            snapshot = self.state.snapshot()
+            try:
+                self._assign_block_rewards(block)
+            except EVMMissingData:
+                self.state.revert(snapshot)
+                raise
+            else:
+                self.state.commit(snapshot)
+        meta_witness = self.state.persist()
+        final = _replace(block, header=block.header.copy(state_root=self.state.state_root))
+        return BlockAndMetaWitness(final, meta_witness)
+
+
+def _replace(block: BlockAPI, **fields: Any) -> BlockAPI:
+    """``block.copy(**fields)`` without deep-copying the fields left as they are: the
+    transactions and withdrawals are immutable, and a copy would lose their senders."""
+    values = dict(block.as_dict())  # type: ignore[attr-defined]
+    values.update(fields)
+    copied = type(block)(**values)
+    copied.block_requests = list(block.block_requests)
+    return copied
+
+
+class _WithReceipts:
+    """A block whose ``get_receipts`` answers the receipts it was executed with."""
+
+    def __init__(self, block: BlockAPI, receipts: Sequence[ReceiptAPI]) -> None:
+        self._block = block
+        self._receipts = receipts
+        self.block_requests = block.block_requests
+
+    def get_receipts(self, chaindb: object) -> Sequence[ReceiptAPI]:
+        return self._receipts
 
 
 def attestation_verifier_of(vm_class: type[NeuroVM]) -> AttestationVerifier:

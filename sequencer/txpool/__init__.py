@@ -7,7 +7,7 @@ Modules: ``admission`` (stateless checks), ``pool`` (the mempool and its block o
 
 from .admission import MAX_TX_SIZE, SUPPORTED_TX_TYPES, decode_transaction
 from .journal import JOURNAL_FILE, Journal
-from .pool import Mempool, PooledTx
+from .pool import Mempool, PooledTx, PoolLimits
 from .service import AdmissionCheck, HeadView, PendingListener, TxPool
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Journal",
     "Mempool",
     "PendingListener",
+    "PoolLimits",
     "PooledTx",
     "TxPool",
     "decode_transaction",

@@ -2,8 +2,9 @@
 
 ``<data_dir>/mempool.journal`` is an append-only file of length-prefixed raw transactions.
 An accepted transaction is appended and ``fsync``ed (group commit: one fsync serves every
-submitter waiting) before its hash is returned. After each block the journal is rewritten
-(atomically: temp file, fsync, rename) with what is still pooled. On start it is replayed
+submitter waiting) before its hash is returned. After a block the journal is rewritten
+(atomically: temp file, fsync, rename) with what is still pooled, when mined records make
+up most of it or a transaction was dropped (``TxPool.compact_journal``). On start it is replayed
 through admission; transactions mined or invalid by now are dropped.
 """
 
@@ -34,6 +35,7 @@ class Journal:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._sync_lock = threading.Lock()
         self.written = 0  # records appended so far (tickets)
+        self.records = len(self.read())  # records in the file now
         self._synced = 0  # every ticket up to this one is on disk
 
     def read(self) -> list[bytes]:
@@ -53,6 +55,7 @@ class Journal:
         """Write one record (in the OS, not yet on disk); its ticket for :meth:`sync`."""
         os.write(self._fd, _LENGTH.pack(len(raw)) + raw)
         self.written += 1
+        self.records += 1
         return self.written
 
     def sync(self, ticket: int) -> None:
@@ -70,8 +73,9 @@ class Journal:
         """Replace the journal's content atomically (temp file, fsync, rename, fsync dir)."""
         with self._sync_lock:
             tmp = self.path.with_suffix(".tmp")
+            records = list(raws)
             with open(tmp, "wb") as f:
-                f.write(b"".join(_LENGTH.pack(len(r)) + r for r in raws))
+                f.write(b"".join(_LENGTH.pack(len(r)) + r for r in records))
                 f.flush()
                 if self.fsync:
                     os.fsync(f.fileno())
@@ -86,6 +90,7 @@ class Journal:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             # the caller passes every pooled transaction: all written records are durable
             self._synced = self.written
+            self.records = len(records)
 
     def close(self) -> None:
         with self._sync_lock:

@@ -16,6 +16,13 @@ Rules (geth's, with the decisions docs/chain.md records):
   before the block is built; the builder skips a sender's later transactions once one of
   its transactions is left out, so the pool needs no feedback from the builder.
 - Each accepted transaction is journaled (:mod:`.journal`) before its hash is returned.
+- Limits (:class:`PoolLimits`, geth's legacypool): executable transactions (the gap-free
+  run from the account nonce) are not limited per sender, so a burst of thousands of
+  in-order transactions from one account is accepted; a sender may hold
+  ``account_queue`` transactions behind a nonce gap (``account limit exceeded``); the
+  whole pool holds ``global_slots + global_queue`` (``txpool is full``). Both checks are
+  O(1) for a transaction appended at the end of its sender's run (a burst), as is the
+  balance check (a running total of each sender's pooled cost).
 """
 
 from __future__ import annotations
@@ -33,8 +40,23 @@ from ..errors import TransactionRejected
 from .journal import Journal
 
 PRICE_BUMP_PERCENT = 10  # geth's txpool.pricebump
-MAX_PER_SENDER = 1024
-MAX_POOL_SIZE = 16384
+
+
+@dataclass(frozen=True)
+class PoolLimits:
+    """geth's legacypool limits (``[txpool]`` in chain.toml). ``global_slots`` is larger
+    than geth's 5120: a devnet takes bursts from scripts, as anvil (which has no limit)."""
+
+    global_slots: int = 15_360
+    """Executable transactions of all senders (with ``global_queue``: the pool's size)."""
+    global_queue: int = 1_024
+    """Transactions behind a nonce gap, all senders (geth's default)."""
+    account_queue: int = 64
+    """Transactions one sender may have behind a nonce gap (geth's default)."""
+
+    @property
+    def capacity(self) -> int:
+        return self.global_slots + self.global_queue
 
 
 class AccountReader(Protocol):
@@ -76,11 +98,18 @@ class PooledTx:
 class Mempool:
     """Pooled transactions by hash and by (sender, nonce). Not thread-safe: the node locks."""
 
-    def __init__(self, journal: Journal | None, *, max_per_sender: int = MAX_PER_SENDER) -> None:
+    def __init__(self, journal: Journal | None, *, limits: PoolLimits = PoolLimits()) -> None:
         self.journal = journal
-        self.max_per_sender = max_per_sender
+        self.limits = limits
         self._by_hash: dict[bytes, PooledTx] = {}
         self._by_sender: dict[Address, dict[int, PooledTx]] = {}
+        # per sender: the sum of its pooled transactions' costs and its highest nonce; every
+        # pooled nonce is at least the account nonce (mined ones leave under the chain lock)
+        self._spend: dict[Address, int] = {}
+        self._top: dict[Address, int] = {}
+        # per sender: (account nonce, end of the gap-free run) as last computed; any
+        # removal of a sender's transaction forgets it
+        self._runs: dict[Address, tuple[int, int]] = {}
         self._seq = itertools.count()
 
     def __len__(self) -> int:
@@ -133,13 +162,26 @@ class Mempool:
                 f"a replacement must raise both maxFeePerGas and maxPriorityFeePerGas "
                 f"by at least {PRICE_BUMP_PERCENT}%",
             )
-        if old is None and len(own) >= self.max_per_sender:
-            raise TransactionRejected("account limit exceeded", f"{len(own)} pooled transactions")
-        if old is None and len(self._by_hash) >= MAX_POOL_SIZE:
-            raise TransactionRejected("txpool is full")
+        if old is None:
+            if len(self._by_hash) >= self.limits.capacity:
+                raise TransactionRejected(
+                    "txpool is full", f"{len(self._by_hash)} pooled transactions"
+                )
+            run_end = self._run_end(sender, own, state_nonce)
+            if tx.nonce > run_end:  # behind a gap: geth's per-account queue limit
+                waiting = len(own) - (run_end - state_nonce)
+                if waiting >= self.limits.account_queue:
+                    raise TransactionRejected(
+                        "account limit exceeded",
+                        f"{waiting} transactions of this sender wait behind a nonce gap "
+                        f"(next executable nonce {run_end}); send the missing nonces first",
+                    )
         balance = state.get_balance(sender)
         # geth: the balance must cover this transaction and the sender's earlier pooled ones
-        queued = sum(p.cost for n, p in own.items() if state_nonce <= n < tx.nonce)
+        if own and tx.nonce > self._top[sender]:  # appended after all of them (a burst)
+            queued = self._spend[sender]
+        else:
+            queued = sum(p.cost for n, p in own.items() if state_nonce <= n < tx.nonce)
         cost = tx.gas * tx.max_fee_per_gas + tx.value
         if balance < queued + cost:
             raise TransactionRejected(
@@ -150,11 +192,26 @@ class Mempool:
         if journal and self.journal is not None:
             self.journal.append(raw)
         pooled = PooledTx(tx=tx, raw=raw, sender=sender, seq=next(self._seq))
+        spend = self._spend.get(sender, 0) + pooled.cost
         if old is not None:
             del self._by_hash[old.hash]
+            spend -= old.cost
         self._by_sender.setdefault(sender, {})[tx.nonce] = pooled
         self._by_hash[pooled.hash] = pooled
+        self._spend[sender] = spend
+        self._top[sender] = max(self._top.get(sender, tx.nonce), tx.nonce)
         return pooled
+
+    def _run_end(self, sender: Address, own: dict[int, PooledTx], state_nonce: int) -> int:
+        """The first nonce after the sender's gap-free run from ``state_nonce``."""
+        cached = self._runs.get(sender)
+        nonce = state_nonce
+        if cached is not None and cached[0] <= state_nonce <= cached[1]:
+            nonce = cached[1]  # nothing of the run was removed since (removals forget it)
+        while nonce in own:
+            nonce += 1
+        self._runs[sender] = (state_nonce, nonce)
+        return nonce
 
     # -- reads --
 
@@ -209,17 +266,29 @@ class Mempool:
                 continue
             nonce = state_nonce(sender)
             for n in [n for n in own if n < nonce]:
-                del self._by_hash[own.pop(n).hash]
+                pooled = own.pop(n)
+                del self._by_hash[pooled.hash]
+                self._spend[sender] -= pooled.cost
             if not own:
-                del self._by_sender[sender]
+                self._forget(sender)
 
     def remove(self, tx_hash: bytes) -> None:
         pooled = self._by_hash.pop(tx_hash, None)
         if pooled is not None:
-            own = self._by_sender[pooled.sender]
+            sender = pooled.sender
+            own = self._by_sender[sender]
             del own[pooled.nonce]
+            self._spend[sender] -= pooled.cost
+            self._runs.pop(sender, None)
             if not own:
-                del self._by_sender[pooled.sender]
+                self._forget(sender)
+            elif pooled.nonce == self._top[sender]:
+                self._top[sender] = max(own)
+
+    def _forget(self, sender: Address) -> None:
+        del self._by_sender[sender]
+        del self._spend[sender], self._top[sender]
+        self._runs.pop(sender, None)
 
     def compact_journal(self) -> None:
         """Rewrite the journal with exactly the pooled transactions, in arrival order."""
@@ -229,6 +298,9 @@ class Mempool:
     def clear(self) -> None:
         self._by_hash.clear()
         self._by_sender.clear()
+        self._spend.clear()
+        self._top.clear()
+        self._runs.clear()
 
 
 def _bumps(old: SignedTransactionAPI, new: SignedTransactionAPI) -> bool:

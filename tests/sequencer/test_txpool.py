@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from sequencer.config import TxPoolSection
 from sequencer.errors import TransactionRejected
 from sequencer.node import Node
 from sequencer.txpool import MAX_TX_SIZE, Journal
@@ -295,3 +296,36 @@ def test_batch_admission_answers_each_and_fsyncs_once(
     assert str(results[3]).startswith("intrinsic gas too low")
     assert len(fsyncs) == 1  # one fsync made the whole batch durable
     assert [tx.hash for tx in node.mine().transactions] == [results[0], results[2]]
+
+
+def test_limits_as_geth_executable_burst_per_sender_free_gapped_queue_and_pool_capped(
+    tmp_path: Path,
+) -> None:
+    config = make_config(tmp_path)
+    config = config.model_copy(
+        update={"txpool": TxPoolSection(global_slots=8, global_queue=2, account_queue=2)}
+    )
+    node = Node(config)
+    try:
+        keys = [key for _, key in dev_keys(config)]
+        a, b = keys[0], keys[1]
+        for nonce in range(6):  # more in-order transactions than account_queue: accepted
+            node.send_raw_transaction(sign(a, nonce))
+        node.send_raw_transaction(sign(a, 10))  # behind a gap: queued, up to account_queue
+        node.send_raw_transaction(sign(a, 11))
+        error = rejected(node, sign(a, 12))
+        assert error.reason == "account limit exceeded" and "nonce gap" in str(error)
+        node.send_raw_transaction(sign(b, 0))
+        node.send_raw_transaction(sign(b, 1))
+        assert rejected(node, sign(b, 2)).reason == "txpool is full"  # 8 + 2 pooled
+        assert len(node.mine().transactions) == 8
+        node.send_raw_transaction(sign(b, 2))  # room again once mined
+        assert rejected(node, sign(a, 13)).reason == "account limit exceeded"
+        node.send_raw_transaction(sign(a, 6))  # the gap shrinks, 7..9 still missing
+        assert rejected(node, sign(a, 14)).reason == "account limit exceeded"
+        for nonce in (7, 8, 9):  # the gap fills: 10 and 11 become executable
+            node.send_raw_transaction(sign(a, nonce))
+        node.send_raw_transaction(sign(a, 14))  # queued again (13 missing): allowed
+        assert len(node.mine().transactions) == 7  # b 2, a 6..11
+    finally:
+        node.stop()

@@ -33,6 +33,8 @@ def test_a_follower_reexecuting_the_block_gets_the_same_state_root(tmp_path) -> 
     block = built.executed.block
     sequencer.persist_block(block)
     assert len(block.transactions) == 9
+    # sealing shares the transactions (py-evm deep-copied them, losing recovered senders)
+    assert all(a is b for a, b in zip(block.transactions, txs, strict=True))
     assert block.header.extra_data == GENESIS_EXTRA_DATA  # inferenceRoot of no receipts
 
     executed = state_transition(follower, block, built.executed.witness)  # re-executes all

@@ -1,0 +1,127 @@
+"""Blocks on time under a full load: while transactions wait, blocks come one block time
+apart (p95 within 10%), a block takes what fits in its time budget, and every transaction
+whose hash was returned is included."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from sequencer.driver import BuildBudget
+from sequencer.node import Node
+
+from .helpers import CHAIN_ID, GWEI, RECIPIENT, make_config
+
+pytestmark = pytest.mark.slow  # a real block-time loop under load
+
+BLOCK_TIME = 1.0
+SENDERS = 4
+PER_SENDER = 500
+BATCH = 50
+WARM_UP = 3
+LOADED_INTERVALS = 8  # intervals that began with transactions waiting
+
+
+def signed_burst(config, sender: int) -> list[bytes]:
+    key = config.dev_accounts()[sender].private_key
+    return [
+        bytes(
+            Account.sign_transaction(
+                {"chainId": CHAIN_ID, "nonce": nonce, "to": "0x" + RECIPIENT.hex(), "value": 1,
+                 "gas": 21_000, "maxFeePerGas": 2 * GWEI, "maxPriorityFeePerGas": GWEI // 10,
+                 "type": 2},
+                key,
+            ).raw_transaction
+        )
+        for nonce in range(PER_SENDER)
+    ]  # fmt: skip
+
+
+def test_intervals_stay_on_time_under_full_load_and_nothing_is_lost(tmp_path: Path) -> None:
+    config = make_config(tmp_path, block_time=BLOCK_TIME)
+    bursts = [signed_burst(config, i) for i in range(SENDERS)]
+    node = Node(config)
+    commits: list[tuple[float, int, int]] = []  # (when, transactions, pooled after it)
+    node.add_commit_listener(
+        lambda c: commits.append(
+            (time.monotonic(), len(c.executed.block.transactions), len(node.txpool.mempool))
+        )
+    )
+
+    def loaded() -> list[float]:
+        """Intervals that began with transactions waiting (the block before left some),
+        after the first WARM_UP blocks (the producer learns what finishing a block costs)."""
+        return [b[0] - a[0] for a, b in itertools.pairwise(list(commits)[WARM_UP:]) if a[2] > 0]
+
+    acknowledged: list[bytes] = []
+    errors: list[object] = []
+    enough = threading.Event()
+
+    def load(raws: list[bytes]) -> None:
+        """One client per sender, batches of 50 as ethers sends them; it keeps more
+        waiting than the last block took, until enough loaded intervals were seen."""
+        for first in range(0, len(raws), BATCH):
+            while not enough.is_set():
+                last = commits[-1][1] if commits else 0
+                if len(node.txpool.mempool) < 2 * last + 2 * BATCH:
+                    break
+                time.sleep(0.01)
+            if enough.is_set():
+                return
+            for result in node.send_raw_transactions(raws[first : first + BATCH]):
+                (acknowledged if isinstance(result, bytes) else errors).append(result)
+
+    node.start()
+    try:
+        clients = [threading.Thread(target=load, args=(raws,)) for raws in bursts]
+        for client in clients:
+            client.start()
+        deadline = time.monotonic() + 300
+        while len(loaded()) < LOADED_INTERVALS and any(c.is_alive() for c in clients):
+            assert time.monotonic() < deadline, commits
+            time.sleep(0.05)
+        enough.set()
+        for client in clients:
+            client.join()
+        assert errors == []  # in-order bursts from one account are accepted (geth)
+        while len(node.txpool.mempool):
+            assert time.monotonic() < deadline, "the pool did not drain"
+            time.sleep(0.05)
+        for tx_hash in acknowledged:  # none lost: each acknowledged transaction is in a block
+            lookup = node.transaction(tx_hash)
+            assert lookup is not None and not lookup.pending, tx_hash.hex()
+    finally:
+        node.stop()
+    intervals = sorted(loaded())
+    assert len(intervals) >= LOADED_INTERVALS, commits  # blocks were full: the budget cut them
+    rank = math.ceil(0.95 * len(intervals))  # nearest-rank percentiles
+    p95, p05 = intervals[rank - 1], intervals[len(intervals) - rank]
+    assert 0.9 * BLOCK_TIME <= p05 and p95 <= 1.1 * BLOCK_TIME, (intervals, commits)
+
+
+def test_budget_learns_the_finishing_cost_and_holds_cut_blocks_to_their_time() -> None:
+    now = [0.0]
+    budget = BuildBudget(1.0, clock=lambda: now[0])  # ratio 2 until it learns
+    stop = budget.stopper(start=0.0)
+    assert stop(0) is False  # the first transaction always goes in
+    now[0] = 0.2
+    assert stop(10) is False  # 0.2 + 0.2 * 2 < 0.7 (EXECUTION_SHARE of the budget)
+    now[0] = 0.24
+    assert stop(12) is True and budget.cut
+    assert budget.commit_at(0.0) == 1.0  # cut: committed at the end of its budget
+    budget.learn(committed_at=0.24 + 0.24 * 0.5)  # finishing took half the execution time
+    assert budget.finish_ratio == 0.8 * 2.0 + 0.2 * 0.5  # down slowly
+    budget.learn(committed_at=0.24 + 0.24 * 3)
+    assert budget.finish_ratio == 3.0  # up at once
+    stop = budget.stopper(start=10.0)
+    now[0] = 10.01
+    assert stop(1) is False and not budget.cut
+    assert budget.commit_at(10.0) == 11.0  # the block after a cut one is held too
+    budget.stopper(start=20.0)
+    assert budget.commit_at(20.0) is None  # two uncut blocks in a row: at once
