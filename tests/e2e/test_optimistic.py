@@ -11,7 +11,6 @@ Redis (as in ``test_redis_attacks``) while the honest workers are still computin
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Iterator
@@ -19,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import redis
 from eth_abi import decode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -34,6 +32,7 @@ from neurostack.protocol.registry import REGISTRY_ADDRESS
 from neurostack.protocol.tensors import encode_model_output, outputs_to_model_output
 from sequencer.chain.inference.system_contract import registry_calldata
 
+from .jobs import sent_job
 from .models import chain_value, mlp_output
 from .stack import CHAIN_ID, Options, RollupStack, predict, selector
 
@@ -86,20 +85,6 @@ def view(stack: RollupStack, name: str, *args: Any) -> Any:
     fn = next(f for f in FUNCTIONS if f.name == name)
     out = decode(list(fn.outputs), stack.call(REGISTRY, registry_calldata(name, *args)))
     return out[0] if len(out) == 1 else list(out)
-
-
-def sent_job(r: redis.Redis, rid: str, timeout: float = 15.0) -> InferenceJob:
-    """The job of request ``rid`` as Celery carries it (queued or held by a worker)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        for raw in [*r.hvals("unacked"), *r.lrange("inference", 0, -1)]:
-            envelope = json.loads(raw)
-            payload = envelope[0] if isinstance(envelope, list) else envelope
-            if str(payload["headers"].get("id", "")).startswith(rid):
-                args = json.loads(base64.b64decode(payload["body"]))[0]
-                return InferenceJob.from_message(args[0])
-        time.sleep(0.02)
-    raise AssertionError(f"no Celery message for {rid}")
 
 
 def request_of(stack: RollupStack, tx_hash: str) -> str:

@@ -13,7 +13,6 @@ The job the attacker targets is read the way they would: from Celery's messages 
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import json
 import secrets
@@ -43,6 +42,7 @@ from neurostack.protocol.tensors import (
     outputs_to_model_output,
 )
 
+from .jobs import sent_job
 from .models import chain_value, mlp_output
 from .stack import CHAIN_ID, Options, RollupStack, predict, selector
 
@@ -75,20 +75,6 @@ def replayable(stack: RollupStack, mlp: str, consumer: str) -> dict[str, Any]:
     receipt = stack.transact(stack.accounts[8], consumer, predict(mlp, [1, 1, 1, 1]))
     proof = stack.rpc("neuro_getInferenceProof", receipt["transactionHash"])
     return dict(proof["receipt"])
-
-
-def sent_job(r: redis.Redis, rid: str, timeout: float = 10.0) -> InferenceJob:
-    """The job of request ``rid`` as Celery carries it (queued or held by a worker)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        for raw in [*r.hvals("unacked"), *r.lrange("inference", 0, -1)]:
-            envelope = json.loads(raw)
-            payload = envelope[0] if isinstance(envelope, list) else envelope
-            if str(payload["headers"].get("id", "")).startswith(rid):
-                args = json.loads(base64.b64decode(payload["body"]))[0]
-                return InferenceJob.from_message(args[0])
-        time.sleep(0.02)
-    raise AssertionError(f"no Celery message for {rid}")
 
 
 def signed_by(job: InferenceJob, key: str, *, chain_id: int = CHAIN_ID) -> JobResult:
