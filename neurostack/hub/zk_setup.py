@@ -127,7 +127,11 @@ class ZkSetupRunner:
             max_logrows=s.zk_max_logrows,
             srs_dir=s.zk_srs_dir,
         )
-        with (self.zk.logs / f"{cid}.log").open("wb") as log_file:
+        # started under the lock: a stop() that came first leaves the setup pending (it runs
+        # at the next start) instead of letting a child start after the stop and finish
+        with self._lock, (self.zk.logs / f"{cid}.log").open("wb") as log_file:
+            if self._stopping:
+                return
             # ezkl prints tables and notices from Rust straight to fds 1 and 2
             child = subprocess.Popen(
                 [sys.executable, "-m", "neurostack.hub.zk_setup", job.to_json()],
@@ -136,7 +140,6 @@ class ZkSetupRunner:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        with self._lock:
             self._child = child
         try:
             child.wait(timeout=s.zk_setup_timeout)
