@@ -95,6 +95,7 @@ class _Job:
     rejected: dict[str, str] = field(default_factory=dict)  # SHA-1 of the raw message -> why
     avoid: list[Address] = field(default_factory=list)
     extra: int = 0  # copies sent because of rejected results
+    queued: bool = False  # submit() has read the store and sent what it needed to
 
 
 class JobClient:
@@ -150,10 +151,11 @@ class JobClient:
             self._jobs[rid] = entry
         try:
             stored = self._store.submit(job, now)
-            if self._consider(entry, stored) or stored.joined:
-                return entry.future  # answered, or another requester's copies are on the way
-            for _ in range(self.redundancy):
-                self._send(entry, "first")
+            if not (self._consider(entry, stored) or stored.joined):
+                for _ in range(self.redundancy):  # else answered, or another requester's
+                    self._send(entry, "first")  # copies are on the way
+            with self._lock:  # from now on the watcher's re-reads judge this job too
+                entry.queued = True
         except (RedisError, OSError, OperationalError) as exc:
             with self._lock:
                 self._jobs.pop(rid, None)
@@ -300,9 +302,9 @@ class JobClient:
             self._consider(entry, [data])
 
     def _scan(self, now: float) -> None:
-        with self._lock:
-            entries = list(self._jobs.values())
-            reads = [(e.rid, list(e.rejected)) for e in entries]
+        with self._lock:  # not a job submit() is still judging: both would claim its stored
+            entries = [e for e in self._jobs.values() if e.queued]  # results, and submit()
+            reads = [(e.rid, list(e.rejected)) for e in entries]  # would queue a needless job
         if entries:
             for entry, stored in zip(entries, self._store.collect(reads), strict=True):
                 self._consider(entry, stored)

@@ -97,12 +97,23 @@ def test_a_slow_job_gets_exactly_one_speculative_duplicate(open_client: Any) -> 
     assert len(celery.sent) == 2 and kinds == ["first", "speculative"]
 
 
+def wait_subscribed(r: redis.Redis) -> None:
+    """Until the client's watcher thread listens: it subscribes on its own schedule, and a
+    message published before that is not heard (a stored result would still be re-read)."""
+    channel = keys.done_channel(CHAIN_ID)
+    deadline = time.monotonic() + 10
+    while dict(r.pubsub_numsub(channel)).get(channel.encode(), 0) < 1:
+        assert time.monotonic() < deadline, "the client never subscribed"
+        time.sleep(0.01)
+
+
 def test_the_completion_message_resolves_the_job_without_a_read(
     open_client: Any, r: redis.Redis
 ) -> None:
     client, celery = open_client(speculative_after=0.5)
     j = job()
     future = client.submit(j, admissible=ADMISSIBLE)
+    wait_subscribed(r)
     start = time.monotonic()
     r.publish(keys.done_channel(CHAIN_ID), raw(receipt_result(j)))  # nothing stored
     result = future.result(timeout=2)
@@ -284,6 +295,7 @@ def test_invalid_wrong_type_keys_do_not_break_submission_or_re_reads(
         r.rpush(key(CHAIN_ID, rid), b"junk")  # a list where a hash or string belongs
     future = client.submit(j, admissible=ADMISSIBLE)
     time.sleep(0.3)  # a few re-reads over the planted keys
+    wait_subscribed(r)
     r.publish(keys.done_channel(CHAIN_ID), raw(receipt_result(j)))
     assert future.result(timeout=2).receipt is not None
 
