@@ -35,18 +35,22 @@ import rlp
 from eth.abc import (
     BlockAndMetaWitness,
     BlockAPI,
+    BlockHeaderAPI,
     ComputationAPI,
     MessageAPI,
     ReceiptAPI,
     SignedTransactionAPI,
     StateAPI,
+    WithdrawalAPI,
 )
-from eth.vm.base import VM
+from eth.constants import MAX_UNCLES
+from eth.validation import validate_length_lte
+from eth.vm.base import VM, get_parent_header
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PRAGUE_PRECOMPILES, PragueComputation
 from eth.vm.forks.prague.state import PragueState, PragueTransactionExecutor
 from eth.vm.interrupt import EVMMissingData
-from eth_utils import keccak
+from eth_utils import ValidationError, keccak
 
 from neurostack.protocol.modes import InferenceMode
 
@@ -63,6 +67,7 @@ from .inference.outputs import InferenceOutputs, begin_transaction
 from .inference.precompile import run_model_inference
 from .inference.system_contract import run_registry
 from .inference.verify import RECEIPT_VERIFIERS, ReceiptVerifier
+from .roots import ordered_trie_root_and_nodes
 
 NEURO_PRECOMPILES = {
     **PRAGUE_PRECOMPILES,
@@ -162,6 +167,57 @@ class NeuroVM(PragueVM):
         if unknown:
             return super().pack_block(block, **kwargs)  # py-evm's error
         return _replace(block, uncles=uncles, header=block.header.copy(**kwargs))
+
+    # -- ordered-trie roots built in one pass, once per block (.roots) --
+
+    def set_block_transactions_and_withdrawals(
+        self,
+        base_block: BlockAPI,
+        new_header: BlockHeaderAPI,
+        transactions: Sequence[SignedTransactionAPI],
+        receipts: Sequence[ReceiptAPI],
+        withdrawals: Sequence[WithdrawalAPI] | None = None,
+    ) -> BlockAPI:
+        # py-evm's method, with the roots (and the nodes it stores) from .roots
+        tx_root, tx_nodes = ordered_trie_root_and_nodes(transactions)
+        self.chaindb.persist_trie_data_dict(tx_nodes)
+        receipt_root, receipt_nodes = ordered_trie_root_and_nodes(receipts)
+        self.chaindb.persist_trie_data_dict(receipt_nodes)
+        fields: dict[str, Any] = {"transactions": transactions}
+        header_fields: dict[str, Any] = {"transaction_root": tx_root, "receipt_root": receipt_root}
+        if withdrawals:
+            withdrawals_root, withdrawal_nodes = ordered_trie_root_and_nodes(withdrawals)
+            self.chaindb.persist_trie_data_dict(withdrawal_nodes)
+            fields["withdrawals"] = withdrawals
+            header_fields["withdrawals_root"] = withdrawals_root
+        fields["header"] = new_header.copy(**header_fields)
+        return _replace(base_block, **fields)
+
+    def validate_block(self, block: BlockAPI) -> None:
+        # py-evm's VM.validate_block and Prague's blob checks, with the transactions root
+        # from .roots (the one the block was sealed with: computed once)
+        if not isinstance(block, self.get_block_class()):
+            raise ValidationError(f"This vm ({self!r}) cannot validate a block of type {block!r}")
+        if block.is_genesis:
+            validate_length_lte(
+                block.header.extra_data, self.extra_data_max_bytes, title="BlockHeader.extra_data"
+            )
+        else:
+            self.validate_header(block.header, get_parent_header(block.header, self.chaindb))
+        tx_root, _ = ordered_trie_root_and_nodes(block.transactions)
+        if tx_root != block.header.transaction_root:
+            raise ValidationError(
+                f"Block's transaction_root ({block.header.transaction_root!r}) "
+                f"does not match expected value: {tx_root!r}"
+            )
+        if len(block.uncles) > MAX_UNCLES:
+            raise ValidationError(f"Blocks may have a maximum of {MAX_UNCLES} uncles.")
+        state_root = block.header.state_root
+        if not self.chaindb.exists(state_root) and self.state.make_state_root() != state_root:
+            raise ValidationError("`state_root` does not match or was not found in the db.")
+        if keccak(rlp.encode(block.uncles)) != block.header.uncles_hash:
+            raise ValidationError("`uncles_hash` and block `uncles` do not match.")
+        self.validate_block_blobs(block)
 
     def finalize_block(self, block: BlockAPI) -> BlockAndMetaWitness:
         if block.number > 0:

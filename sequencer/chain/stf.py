@@ -36,7 +36,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from eth.abc import BlockAPI, BlockHeaderAPI, SignedTransactionAPI
-from eth.db.trie import make_trie_root_and_nodes
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth_keys.exceptions import BadSignature
 from eth_utils import ValidationError
@@ -60,6 +59,7 @@ from .genesis import NeuroChain
 from .inference.errors import InvalidInferenceReceipt, MissingInferenceReceipt
 from .inference.outputs import witness_of
 from .inference.witness import inference_root
+from .roots import ordered_trie_root_and_nodes
 
 GAS_LIMIT_ADJUSTMENT_FACTOR = 1024
 GAS_LIMIT_MINIMUM = 5000
@@ -74,7 +74,7 @@ def state_transition(
     parent = chain.get_canonical_head()
     header = block.header
     validate_header(header, parent, block.hash)
-    tx_root, _ = make_trie_root_and_nodes(block.transactions)
+    tx_root, _ = ordered_trie_root_and_nodes(block.transactions)
     if tx_root != header.transaction_root:
         raise _invalid(
             InvalidHeader, block, Check.TRANSACTIONS_ROOT,
