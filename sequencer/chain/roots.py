@@ -30,7 +30,7 @@ _BLANK = b"\x80"  # rlp(b"")
 _CACHED = 8
 
 
-def _str(data: bytes) -> bytes:
+def rlp_bytes(data: bytes) -> bytes:
     """rlp of a byte string."""
     n = len(data)
     if n == 1 and data[0] < 0x80:
@@ -41,7 +41,7 @@ def _str(data: bytes) -> bytes:
     return bytes((0xB7 + len(size),)) + size + data
 
 
-def _list(payload: bytes) -> bytes:
+def rlp_list(payload: bytes) -> bytes:
     """rlp of a list whose items' encodings are ``payload``."""
     n = len(payload)
     if n < 56:
@@ -82,19 +82,19 @@ class _Builder:
         items = self.items
         first = items[lo][0]
         if hi - lo == 1:
-            return _list(_str(_hex_prefix(first[depth:], True)) + _str(items[lo][1]))
+            return rlp_list(rlp_bytes(_hex_prefix(first[depth:], True)) + rlp_bytes(items[lo][1]))
         last = items[hi - 1][0]
         common, end = depth, min(len(first), len(last))
         while common < end and first[common] == last[common]:  # sorted: all share it
             common += 1
         if common > depth:
             child = self.ref(self.node(lo, hi, common))
-            return _list(_str(_hex_prefix(first[depth:common], False)) + child)
+            return rlp_list(rlp_bytes(_hex_prefix(first[depth:common], False)) + child)
         slots = [_BLANK] * 16
         value = _BLANK
         i = lo
         if len(first) == depth:  # a key that ends here (not in an ordered trie: rlp is
-            value = _str(items[i][1])  # prefix-free; kept for a general trie)
+            value = rlp_bytes(items[i][1])  # prefix-free; kept for a general trie)
             i += 1
         while i < hi:
             nibble = items[i][0][depth]
@@ -103,7 +103,7 @@ class _Builder:
                 j += 1
             slots[nibble] = self.ref(self.node(i, j, depth + 1))
             i = j
-        return _list(b"".join(slots) + value)
+        return rlp_list(b"".join(slots) + value)
 
 
 def trie_root_and_nodes(pairs: Sequence[tuple[bytes, bytes]]) -> tuple[Hash32, dict[Hash32, bytes]]:
