@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Protocol
@@ -48,9 +49,18 @@ BUILD_BUDGET = 0.75
 """Share of the block time from a block's tick to its commit when transactions are left
 waiting. Admission waits while the producer builds (``TxPool.paused``): the rest of the
 block time, at least a quarter of it, is the admission's."""
-EXECUTION_SHARE = 0.7
+EXECUTION_SHARE = 0.8
 """Share of that budget the builder aims to be done in (execution and its estimated
 sealing, verification and commit); the rest absorbs a wrong estimate."""
+LEARNED_BLOCKS = 4
+"""How many recent blocks' finishing ratios the estimate takes the highest of."""
+LEARN_FROM = 0.05
+"""Blocks that executed for less than this share of the budget teach nothing: their
+finishing is mostly fixed costs (a block of 4 transfers measured a ratio of 5), and the
+budget only matters for blocks that fill it."""
+FINISH_RATIO = 0.6
+"""The first block's guess of sealing + committing over execution time (measured on the
+2-core VM: 0.3-0.45 for transfers); verifying the block, when on, adds about 1.0."""
 
 
 class BuildBudget:
@@ -59,7 +69,7 @@ class BuildBudget:
     The builder stops trying transactions once the time spent executing, plus the time
     sealing, verifying and committing will take, reaches ``EXECUTION_SHARE`` of the
     budget. How long finishing takes is learned as a ratio to the execution time of the
-    blocks before (taking a higher ratio at once, a lower one slowly), so it follows the
+    blocks before (the highest of the last ``LEARNED_BLOCKS``), so it follows the
     machine's load. A block cut short by the budget is committed at the end of the
     budget, not earlier: under a full load every block is then committed the same time
     after its tick, one block time apart, and so is the block after the last cut one (it
@@ -67,13 +77,19 @@ class BuildBudget:
     chain moves on however slow the machine.
     """
 
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        finish_ratio: float = 2.0,
+    ) -> None:
         self.seconds = seconds
         self.clock = clock
-        self.finish_ratio = 2.0
-        """Sealing + verifying + committing time over execution time, of recent blocks
-        (before the first: sealing and committing about cost what executing did, and the
-        verification, when on, as much again)."""
+        self.finish_ratio = finish_ratio
+        """Sealing + verifying + committing time over execution time: the highest of the
+        last ``LEARNED_BLOCKS`` blocks' (before the first: the caller's guess)."""
+        self._ratios: deque[float] = deque(maxlen=LEARNED_BLOCKS)
         self.cut = False
         """Whether the current block was ended by the budget (transactions left waiting)."""
         self._previous_cut = False
@@ -102,11 +118,12 @@ class BuildBudget:
         if self._executing_since is None:
             return
         executing = self._last_check - self._executing_since
-        if executing > 0.001:  # too short to tell a ratio
-            ratio = (committed_at - self._last_check) / executing
-            # up at once, down slowly: a block that overran its budget is late for good,
-            # one that finished early only waited for its commit time
-            self.finish_ratio = max(ratio, 0.8 * self.finish_ratio + 0.2 * ratio)
+        if executing > LEARN_FROM * self.seconds:  # a few transactions: fixed costs dominate
+            # up at once, down once the blocks that took longer are LEARNED_BLOCKS old: a
+            # block that overran its budget is late for good, one that finished early
+            # only waited for its commit time (and left transactions for the next block)
+            self._ratios.append((committed_at - self._last_check) / executing)
+            self.finish_ratio = max(self._ratios)
 
     def commit_at(self, start: float) -> float | None:
         """When to commit the block that began at ``start``: the end of the budget if it
@@ -170,7 +187,10 @@ class Driver:
         self.empty_blocks = empty_blocks
         self.verify_built_blocks = verify_built_blocks
         self.inputs: BlockInputSource = AllReady()
-        self.budget = BuildBudget(BUILD_BUDGET * block_time)
+        self.budget = BuildBudget(
+            BUILD_BUDGET * block_time,
+            finish_ratio=FINISH_RATIO + (1.0 if verify_built_blocks else 0.0),
+        )
         self._produce_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
