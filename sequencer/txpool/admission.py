@@ -15,6 +15,7 @@ from eth_typing import Address
 from eth_utils import ValidationError
 
 from ..errors import TransactionRejected
+from .senders import recover_sender
 
 MAX_TX_SIZE = 128 * 1024  # geth's txMaxSize
 
@@ -65,10 +66,10 @@ def decode_transaction(
             "intrinsic gas too low", f"gas {tx.gas}, minimum needed {intrinsic}"
         )
     try:
-        # field ranges (r, s in range, low s, v) without an EC operation; then one recovery,
-        # which the builder reuses (py-evm caches the sender)
+        # field ranges (r, s in range, low s, v) without an EC operation; then one recovery
+        # from the raw bytes, which the builder reuses (py-evm's cached sender)
         tx.validate()
-        sender = tx.sender
+        sender = recover_sender(raw, tx)
     except (BadSignature, ValidationError, ValueError):
         raise TransactionRejected("invalid sender") from None
     return tx, sender
