@@ -49,7 +49,7 @@ BUILD_BUDGET = 0.75
 """Share of the block time from a block's tick to its commit when transactions are left
 waiting. Admission waits while the producer builds (``TxPool.paused``): the rest of the
 block time, at least a quarter of it, is the admission's."""
-EXECUTION_SHARE = 0.8
+EXECUTION_SHARE = 0.7
 """Share of that budget the builder aims to be done in (execution and its estimated
 sealing, verification and commit); the rest absorbs a wrong estimate."""
 LEARNED_BLOCKS = 4

@@ -111,18 +111,18 @@ def test_budget_learns_the_finishing_cost_and_holds_cut_blocks_to_their_time() -
     stop = budget.stopper(start=0.0)
     assert stop(0) is False  # the first transaction always goes in
     now[0] = 0.2
-    assert stop(10) is False  # 0.2 + 0.2 * 2 < 0.8 (EXECUTION_SHARE of the budget)
-    now[0] = 0.27
+    assert stop(10) is False  # 0.2 + 0.2 * 2 < 0.7 (EXECUTION_SHARE of the budget)
+    now[0] = 0.24
     assert stop(12) is True and budget.cut
     assert budget.commit_at(0.0) == 1.0  # cut: committed at the end of its budget
-    budget.learn(committed_at=0.27 + 0.27 * 0.5)  # finishing took half the execution time
+    budget.learn(committed_at=0.24 + 0.24 * 0.5)  # finishing took half the execution time
     assert budget.finish_ratio == pytest.approx(0.5)  # learned from the block
-    budget.learn(committed_at=0.27 + 0.27 * 3)
+    budget.learn(committed_at=0.24 + 0.24 * 3)
     assert budget.finish_ratio == pytest.approx(3.0)  # up at once
     for _ in range(LEARNED_BLOCKS - 1):
-        budget.learn(committed_at=0.27 + 0.27 * 0.4)
+        budget.learn(committed_at=0.24 + 0.24 * 0.4)
         assert budget.finish_ratio == pytest.approx(3.0)  # the slow block is remembered
-    budget.learn(committed_at=0.27 + 0.27 * 0.4)
+    budget.learn(committed_at=0.24 + 0.24 * 0.4)
     assert budget.finish_ratio == pytest.approx(0.4)  # ... for LEARNED_BLOCKS blocks
     stop = budget.stopper(start=10.0)
     now[0] = 10.01
