@@ -250,7 +250,7 @@ class NeuroVM(PragueVM):
 
 def _copy(header: BlockHeaderAPI, **fields: Any) -> BlockHeaderAPI:
     """``header.copy(**fields)`` without deep-copying the other fields (ints and bytes)."""
-    values = dict(header.as_dict())  # type: ignore[attr-defined]
+    values: dict[str, Any] = dict(header.as_dict())  # type: ignore[attr-defined, arg-type]
     values.update(fields)
     return type(header)(**values)
 
