@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+import rlp
 from eth_account import Account
 from eth_keys.exceptions import BadSignature
 from eth_utils import ValidationError, to_checksum_address
@@ -70,3 +71,31 @@ def test_a_changed_signature_gives_another_sender_or_none() -> None:
                 recover_sender(raw_forged, again)
         else:
             assert recover_sender(raw_forged, again) == expected != tx.sender
+
+
+def test_only_canonical_encodings_decode() -> None:
+    """The message is sliced from the raw bytes, py-evm's re-encoded: they agree because a
+    non-canonical encoding does not decode (or admission would recover another sender
+    than the block's re-encoded transaction gives)."""
+    raw = signed(random.Random(11), 2)
+    items = rlp.decode(raw[1:])
+    encoded = [rlp.encode(item) for item in items]
+
+    def typed(fields: list[bytes]) -> bytes:
+        payload = b"".join(fields)
+        size = len(payload).to_bytes(2 if len(payload) > 255 else 1, "big")
+        return raw[:1] + bytes((0xF7 + len(size),)) + size + payload
+
+    assert typed(encoded) == raw
+    short_as_long = b"\xb8" + bytes((len(items[5]),)) + items[5]  # `to`, 20 bytes
+    assert encoded[2] == encoded[3] == b"\x01"  # the fees of signed(Random(11), 2)
+    variants = [
+        typed([*encoded[:2], b"\x81\x01", *encoded[3:]]),  # a byte < 0x80 as a string
+        typed([*encoded[:5], short_as_long, *encoded[6:]]),  # long prefix, short string
+        typed([*encoded[:3], b"\x82\x00\x01", *encoded[4:]]),  # a leading zero
+        typed([*encoded[:2], b"\x00", *encoded[3:]]),  # integer 0 as a zero byte
+        raw + b"\x00",  # trailing bytes
+    ]
+    for variant in variants:
+        with pytest.raises((rlp.exceptions.RLPException, ValueError)):
+            DECODE(variant)
