@@ -26,8 +26,9 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent
 sys.path.insert(0, str(EXAMPLES))
 # pytest imports this file as examples.conftest (examples/ is a package, so that the wheel
-# can ship it); the tests' `from conftest import ...` get this module, not a second copy.
-sys.modules.setdefault("conftest", sys.modules[__name__])
+# can ship it); the tests' `from conftest import ...` get this module, not a second copy
+# (nor the repository's top conftest.py, which pytest imported as `conftest` before).
+sys.modules["conftest"] = sys.modules[__name__]
 import _kit
 
 
