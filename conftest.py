@@ -1,8 +1,8 @@
 """How the test suite runs on parallel workers (pytest-xdist), for ``tests/`` and ``examples/``.
 
 ``make test`` runs ``pytest -n 4 --dist loadgroup`` (docs/development.md, "Tests"): four
-worker processes, each taking whole groups of tests. Most of the suite's time is spent
-waiting for servers (devnets, hubs, workers, browsers), so four workers fit two cores.
+worker processes, each taking whole groups of tests. Most of a serial run's time is spent
+waiting for servers (devnets, hubs, workers, browsers); four workers keep two cores busy.
 
 Groups: a test marked ``@pytest.mark.xdist_group("name")`` runs on the worker of that
 group; every other test is grouped by its module, so a module's fixtures (one devnet per
