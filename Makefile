@@ -37,8 +37,11 @@ up: install demo/chain.toml
 demo: install
 	cd demo && ../$(BIN)/neurostack demo
 
+# Four pytest-xdist workers, each taking whole groups (a module, or the modules sharing a
+# session fixture: conftest.py); PYTEST_ARGS="-n 0" runs serially, e.g. to debug one file.
+PYTEST_WORKERS ?= 4
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check --cache-dir .ruff_cache .  # one cache: not one inside the template

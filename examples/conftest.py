@@ -1,4 +1,4 @@
-"""The examples' tests: each example runs against one real devnet shared by the session.
+"""The examples' tests: each example runs against one real devnet shared by them all.
 
 The devnet is what a user gets: ``neurostack new`` renders a chain project (its genesis
 admits two sprinter keys for VANILLA and, with development attestations, for TEE mode),
@@ -26,8 +26,9 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent
 sys.path.insert(0, str(EXAMPLES))
 # pytest imports this file as examples.conftest (examples/ is a package, so that the wheel
-# can ship it); the tests' `from conftest import ...` get this module, not a second copy.
-sys.modules.setdefault("conftest", sys.modules[__name__])
+# can ship it); the tests' `from conftest import ...` get this module, not a second copy
+# (nor the repository's top conftest.py, which pytest imported as `conftest` before).
+sys.modules["conftest"] = sys.modules[__name__]
 import _kit
 
 
@@ -44,9 +45,11 @@ def load(example: str, module: str = "run") -> ModuleType:
     return sys.modules[name]
 
 
-@pytest.fixture(scope="session")
+# package scope: the examples' tests run one after another (one group under pytest-xdist,
+# conftest.py), and the devnet stops after the last, not at the end of the whole run.
+@pytest.fixture(scope="package")
 def devnet_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A chain project running under ``neurostack up`` for the whole session."""
+    """A chain project running under ``neurostack up`` for the examples' tests."""
     if os.environ.get("NEUROSTACK_EXAMPLES_PROJECT"):
         yield Path(os.environ["NEUROSTACK_EXAMPLES_PROJECT"])
         return
@@ -67,9 +70,9 @@ def devnet_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         up.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def devnet(devnet_project: Path) -> Iterator[_kit.Devnet]:
-    """Clients and dev accounts of the session's devnet, as the examples get them
+    """Clients and dev accounts of the examples' devnet, as the examples get them
     (``_kit.connect`` with the project's ``chain.toml``)."""
     args = _kit.parser(None).parse_args(["--config", str(devnet_project / "chain.toml")])
     with _kit.connect(args) as connected:
@@ -77,7 +80,7 @@ def devnet(devnet_project: Path) -> Iterator[_kit.Devnet]:
 
 
 def run_example(devnet: _kit.Devnet, example: str, *argv: str) -> Any:
-    """Run ``examples/<example>/run.py``'s steps on the session's devnet with the options
+    """Run ``examples/<example>/run.py``'s steps on the examples' devnet with the options
     ``argv`` (parsed as its ``main`` parses them); the example's result."""
     module = load(example)
     parser = _kit.parser(module.__doc__)

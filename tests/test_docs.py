@@ -205,7 +205,11 @@ def _problems(path: Path) -> list[str]:
         if program == "neurostack":
             problems += _check_neurostack(tokens)
         elif program == "make":
-            problems += [f"no make target {t!r}" for t in tokens[1:] if t not in targets]
+            problems += [
+                f"no make target {t!r}"
+                for t in tokens[1:]
+                if t not in targets and not re.match(r"^[A-Z_]+=", t)  # make VAR=value
+            ]
         elif program in ("python", "python3"):
             problems += _check_python_module(tokens)
         elif program not in KNOWN_TOOLS:

@@ -33,6 +33,10 @@ class Up:
 
     def __init__(self, project: Path, *args: str, env: dict[str, str] | None = None) -> None:
         inherited = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        if not {"--explorer-port", "--no-explorer"} & set(args):
+            # any free port, not the default 8700: devnets of other tests (parallel workers)
+            # or of the developer would race for it
+            args = (*args, "--explorer-port", "0")
         self.process = subprocess.Popen(
             [str(NEUROSTACK), "up", *args],
             cwd=project,

@@ -70,7 +70,7 @@ def raw(result: JobResult) -> bytes:
     return json.dumps(result.to_message()).encode()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 3.0) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     end = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < end, "condition not met in time"
@@ -93,7 +93,8 @@ def test_a_slow_job_gets_exactly_one_speculative_duplicate(open_client: Any) -> 
     client, celery = open_client(speculative_after=0.2, on_send=kinds.append)
     j = job()
     client.submit(j, admissible=ADMISSIBLE)
-    time.sleep(0.8)
+    wait_until(lambda: len(celery.sent) >= 2)  # 0.2 s, or later on a loaded machine
+    time.sleep(0.6)  # three more speculative_after periods: still the one duplicate
     assert len(celery.sent) == 2 and kinds == ["first", "speculative"]
 
 
@@ -114,10 +115,10 @@ def test_the_completion_message_resolves_the_job_without_a_read(
     j = job()
     future = client.submit(j, admissible=ADMISSIBLE)
     wait_subscribed(r)
-    start = time.monotonic()
     r.publish(keys.done_channel(CHAIN_ID), raw(receipt_result(j)))  # nothing stored
-    result = future.result(timeout=2)
-    assert time.monotonic() - start < 0.2  # the message, not the 0.25 s re-read
+    result = future.result(timeout=10)
+    # the message, not a re-read: nothing was stored for a re-read to find
+    assert not r.exists(keys.results_key(CHAIN_ID, keys.request_hex(j.request_id)))
     assert result.receipt is not None and result.receipt.sprinter == sprinter_address(HONEST_KEY)
     time.sleep(0.7)  # past speculative_after: an answered job is not duplicated
     assert len(celery.sent) == 1
@@ -130,7 +131,7 @@ def test_a_stored_result_is_found_by_the_re_read(open_client: Any, r: redis.Redi
     rid = keys.request_hex(j.request_id)
     field = "0x" + sprinter_address(HONEST_KEY).hex()
     r.hset(keys.results_key(CHAIN_ID, rid), field, raw(receipt_result(j)))  # no message
-    assert future.result(timeout=2).receipt is not None
+    assert future.result(timeout=10).receipt is not None
 
 
 def test_identical_submissions_are_one_job(open_client: Any) -> None:
@@ -144,7 +145,7 @@ def test_a_stored_valid_result_answers_without_queuing(open_client: Any, r: redi
     client, celery = open_client()
     j = job()
     store(r, j, receipt_result(j, OTHER_HONEST_KEY))
-    result = client.submit(j, admissible=ADMISSIBLE).result(timeout=1)
+    result = client.submit(j, admissible=ADMISSIBLE).result(timeout=10)
     assert result.receipt is not None and celery.sent == []
 
 
@@ -155,7 +156,7 @@ def test_a_signed_failure_of_an_admitted_sprinter_fails_the_job_at_once(
     j = job()
     future = client.submit(j, admissible=ADMISSIBLE)
     store(r, j, error_result(j, HONEST_KEY, "invalid input for model x"))
-    result = future.result(timeout=2)
+    result = future.result(timeout=10)
     assert result.receipt is None and result.error == "invalid input for model x"
 
 
@@ -168,10 +169,11 @@ def test_a_live_submission_of_another_requester_is_joined_not_resent(
     first.submit(j, admissible=ADMISSIBLE)
     future = second.submit(j, admissible=ADMISSIBLE)
     assert len(first_celery.sent) == 1 and second_celery.sent == []
-    time.sleep(0.6)  # the other requester may have died: a speculative copy covers it
+    # the other requester may have died: after speculative_after a copy covers it
+    wait_until(lambda: len(second_celery.sent) >= 1)
     assert len(second_celery.sent) == 1
     store(r, j, receipt_result(j))
-    assert future.result(timeout=2).receipt is not None
+    assert future.result(timeout=10).receipt is not None
 
 
 def test_invalid_stale_job_marker_does_not_block_a_resubmission(
@@ -187,8 +189,8 @@ def test_invalid_stale_job_marker_does_not_block_a_resubmission(
 
 def test_invalid_no_answer_expires_at_the_job_deadline(open_client: Any) -> None:
     client, _ = open_client(speculative_after=0.2)
-    j = dataclasses.replace(job(), deadline=time.time() + 0.6)  # the deadline is the job's
-    result = client.submit(j, admissible=ADMISSIBLE).result(timeout=5)
+    j = dataclasses.replace(job(), deadline=time.time() + 1.5)  # the deadline is the job's
+    result = client.submit(j, admissible=ADMISSIBLE).result(timeout=10)
     assert isinstance(result, Expired) and "deadline (2 copies sent" in (result.error or "")
 
 
@@ -265,7 +267,7 @@ def test_invalid_result_planted_before_the_job_never_blocks_the_honest_one(
     time.sleep(0.3)  # re-reads skip what was rejected: no more copies for the same junk
     assert len(celery.sent) == 1
     store(r, j, receipt_result(j))
-    result = future.result(timeout=2)
+    result = future.result(timeout=10)
     assert result.receipt is not None and result.receipt.sprinter == sprinter_address(HONEST_KEY)
 
 
@@ -282,7 +284,7 @@ def test_invalid_result_arriving_first_makes_the_client_ask_another_sprinter(
     time.sleep(0.3)
     assert not future.done()
     store(r, j, receipt_result(j, OTHER_HONEST_KEY))
-    assert future.result(timeout=2).receipt is not None
+    assert future.result(timeout=10).receipt is not None
 
 
 def test_invalid_wrong_type_keys_do_not_break_submission_or_re_reads(
@@ -297,7 +299,7 @@ def test_invalid_wrong_type_keys_do_not_break_submission_or_re_reads(
     time.sleep(0.3)  # a few re-reads over the planted keys
     wait_subscribed(r)
     r.publish(keys.done_channel(CHAIN_ID), raw(receipt_result(j)))
-    assert future.result(timeout=2).receipt is not None
+    assert future.result(timeout=10).receipt is not None
 
 
 def test_invalid_results_only_expire_with_their_reasons_and_bounded_copies(
@@ -309,7 +311,7 @@ def test_invalid_results_only_expire_with_their_reasons_and_bounded_copies(
     for i in range(3 * MAX_EXTRA_COPIES):
         key = bytes([0x30 + i]) * 32
         plant(r, j, raw(receipt_result(j, key)), field=f"0x{i}")
-    result = future.result(timeout=5)
+    result = future.result(timeout=10)
     assert isinstance(result, Expired)
     assert f"{3 * MAX_EXTRA_COPIES} results rejected" in (result.error or "")
     assert "not registered" in (result.error or "")

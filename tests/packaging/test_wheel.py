@@ -47,7 +47,7 @@ class Devnet:
 
     def __init__(self, bin_dir: Path, project: Path, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [bin_dir / "neurostack", "up", "--workers", "1"],
+            [bin_dir / "neurostack", "up", "--workers", "1", "--explorer-port", "0"],
             cwd=project, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )  # fmt: skip

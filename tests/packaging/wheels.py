@@ -11,6 +11,7 @@ at about a minute of installing instead of two to three of resolving against the
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -89,11 +90,15 @@ def pip_install(bin_dir: Path, *requirements: str) -> None:
     )  # fmt: skip
     if first.returncode == 0:
         return
-    run(
-        [sys.executable, "-m", "pip", "download", "-q", "-d", house, "--find-links", house,
-         *requirements],
-        env=pip_env(), timeout=PIP_TIMEOUT,
-    )  # fmt: skip
-    for own in house.glob("neurostack-*.whl"):  # the wheel under test is installed by path
-        own.unlink()
-    run(offline, env=pip_env(), timeout=PIP_TIMEOUT)
+    # One filler at a time (other test runs share the cache): a wheel half written by one
+    # `pip download` is never read by another's install.
+    with open(house / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        run(
+            [sys.executable, "-m", "pip", "download", "-q", "-d", house, "--find-links", house,
+             *requirements],
+            env=pip_env(), timeout=PIP_TIMEOUT,
+        )  # fmt: skip
+        for own in house.glob("neurostack-*.whl"):  # the wheel under test: installed by path
+            own.unlink()
+        run(offline, env=pip_env(), timeout=PIP_TIMEOUT)
