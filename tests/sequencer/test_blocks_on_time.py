@@ -44,7 +44,7 @@ def signed_burst(config, sender: int) -> list[bytes]:
     """PER_SENDER signed EIP-1559 transfers, encoded directly (eth-account takes 1.3 ms a
     transaction: 16,000 of them would take 20 s); checked against eth-account's bytes."""
     key = config.dev_accounts()[sender].private_key
-    signer = coincurve.PrivateKey(bytes(key))
+    signer = coincurve.PrivateKey(bytes(Account.from_key(key).key))
     raws = []
     for nonce in range(PER_SENDER):
         fields = [CHAIN_ID, nonce, GWEI // 10, 2 * GWEI, 21_000, RECIPIENT, 1, b"", []]
