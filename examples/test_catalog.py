@@ -10,6 +10,7 @@ from pathlib import Path
 import _compile
 import _models
 import pytest
+
 from conftest import EXAMPLES, load
 
 NAMES = [p.name for p in _compile.examples()]

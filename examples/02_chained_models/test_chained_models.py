@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import _kit
 import pytest
-from conftest import assert_gas_as_catalogued, load, run_example
 
+from conftest import assert_gas_as_catalogued, load, run_example
 from neurostack.protocol import ModelInput, encode_model_input, request_id
 from neurostack.protocol.modes import InferenceMode
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import _kit
 import pytest
-from conftest import assert_gas_as_catalogued, run_example
 
+from conftest import assert_gas_as_catalogued, run_example
 from sequencer.config import load_chain_config
 
 pytestmark = pytest.mark.slow

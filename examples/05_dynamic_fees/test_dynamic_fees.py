@@ -6,6 +6,7 @@ from itertools import pairwise
 
 import _kit
 import pytest
+
 from conftest import assert_gas_as_catalogued, load, run_example
 
 pytestmark = pytest.mark.slow

@@ -7,8 +7,8 @@ from typing import Any
 
 import _kit
 import pytest
-from conftest import assert_gas_as_catalogued, load, run_example
 
+from conftest import assert_gas_as_catalogued, load, run_example
 from hub_client import ContractReverted
 
 pytestmark = pytest.mark.slow
