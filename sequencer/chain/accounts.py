@@ -17,20 +17,14 @@ from eth.rlp.accounts import Account
 from eth.validation import validate_canonical_address, validate_uint64, validate_uint256
 from eth_typing import Address
 
-from .roots import rlp_bytes, rlp_list
-
-
-def _int(value: int) -> bytes:
-    if value == 0:
-        return b"\x80"
-    return rlp_bytes(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+from .roots import rlp_bytes, rlp_int, rlp_list
 
 
 def encode_account(account: Account) -> bytes:
     """``rlp.encode(account, sedes=Account)``: nonce, balance, storage root, code hash."""
     return rlp_list(
-        _int(account.nonce)
-        + _int(account.balance)
+        rlp_int(account.nonce)
+        + rlp_int(account.balance)
         + rlp_bytes(account.storage_root)
         + rlp_bytes(account.code_hash)
     )

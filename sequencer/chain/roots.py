@@ -41,6 +41,11 @@ def rlp_bytes(data: bytes) -> bytes:
     return bytes((0xB7 + len(size),)) + size + data
 
 
+def rlp_int(value: int) -> bytes:
+    """rlp of an unsigned integer (big-endian, no leading zeros; 0 is the empty string)."""
+    return rlp_bytes(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+
 def rlp_list(payload: bytes) -> bytes:
     """rlp of a list whose items' encodings are ``payload``."""
     n = len(payload)

@@ -19,7 +19,7 @@ from eth.abc import SignedTransactionAPI
 from eth_hash.auto import keccak
 from eth_typing import Address
 
-from ..chain.roots import rlp_bytes, rlp_list
+from ..chain.roots import rlp_int, rlp_list
 
 
 def _item_end(data: bytes, pos: int) -> int:
@@ -59,11 +59,7 @@ def signing_message(raw: bytes, tx: SignedTransactionAPI) -> bytes:
         chain_id = tx.chain_id
         assert chain_id is not None
         head = raw[offsets[0] : offsets[6]]
-        return rlp_list(
-            head
-            + rlp_bytes(chain_id.to_bytes((chain_id.bit_length() + 7) // 8, "big"))
-            + b"\x80\x80"
-        )
+        return rlp_list(head + rlp_int(chain_id) + b"\x80\x80")
     offsets = _fields(raw, 1)
     return raw[:1] + rlp_list(raw[offsets[0] : offsets[-4]])  # less yParity, r, s
 
