@@ -4,7 +4,8 @@ Whoever makes a block — the sequencer's driver from PIPE's inputs, a follower 
 block source — hands it to the engine, which executes it with py-evm and commits it, with
 its inference witness, in one store transaction:
 
-- :meth:`Engine.build` runs the builder (``sequencer.chain.build_block``) on the parent;
+- :meth:`Engine.builder` opens a block on the parent (``sequencer.chain.BlockBuilder``),
+  which takes transactions in rounds until it is sealed; :meth:`Engine.build` is one round;
 - :meth:`Engine.validate` runs *the* state-transition function
   (``sequencer.chain.state_transition``) on a block and its witness;
 - :meth:`Engine.commit` persists the executed block and its records
@@ -13,7 +14,9 @@ its inference witness, in one store transaction:
 - :meth:`Engine.import_block` is validate + commit, for a follower.
 
 Building and validating run inside :meth:`Engine.block_transaction` (they write state
-trie nodes); a transaction left without ``commit`` is rolled back. Committed blocks reach
+trie nodes; :meth:`Engine.begin_block` opens one that outlives a ``with`` block, for a
+block built over a whole block time); a transaction left without ``commit`` is rolled
+back. Committed blocks reach
 listeners (:class:`CommittedBlock`) after the lock is released, in block order, on the
 thread that committed them. The engine never calls the pool, PIPE or the RPC.
 """
@@ -34,6 +37,7 @@ from neurostack.protocol import types as protocol
 from neurostack.protocol.receipts import InferenceReceipt
 
 from .chain import (
+    BlockBuilder,
     BlockInputs,
     BuiltBlock,
     ChainSpec,
@@ -154,11 +158,20 @@ class Engine:
     @contextmanager
     def block_transaction(self) -> Iterator[BlockTransaction]:
         """The store transaction one block is built, validated and committed in."""
-        txn = BlockTransaction(self.store)
+        txn = self.begin_block()
         try:
             yield txn
         finally:
             txn.rollback()
+
+    def begin_block(self) -> BlockTransaction:
+        """A block's store transaction, on this thread, until it is committed or
+        ``rollback()`` is called on the same thread."""
+        return BlockTransaction(self.store)
+
+    def builder(self, parent: BlockHeaderAPI, *, timestamp: int, coinbase: Address) -> BlockBuilder:
+        """Open the child of ``parent`` for transactions (inside a block transaction)."""
+        return BlockBuilder(self.chain, parent, timestamp=timestamp, coinbase=coinbase)
 
     def build(
         self,

@@ -9,7 +9,7 @@ Entry points: :class:`ChainSpec` (all this package receives from the outside),
 from neurostack.protocol.fast_keccak import install as _install_fast_keccak
 
 from .blocks import BlockInputs, ExecutedBlock, ReadyTransaction
-from .builder import BuiltBlock, build_block
+from .builder import BlockBuilder, BuiltBlock, build_block
 from .environment import BlockEnvironment, ExecutionMode, block_environment
 from .exceptions import (
     Check,
@@ -27,6 +27,7 @@ from .spec import ChainSpec, GasSchedule, GenesisTeeKey, InferencePolicy, Regist
 from .stf import state_transition
 
 __all__ = [
+    "BlockBuilder",
     "BlockEnvironment",
     "BlockInputs",
     "BuiltBlock",

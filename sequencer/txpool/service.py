@@ -187,11 +187,14 @@ class TxPool:
         with self._lock:
             return self.mempool.pending_nonce(sender, self._chain.head_state().get_nonce(sender))
 
-    def block_order(self, base_fee: int) -> list[SignedTransactionAPI]:
-        """The executable transactions in the order the next block tries them."""
+    def block_order(
+        self, base_fee: int, nonce: Callable[[Address], int] | None = None
+    ) -> list[SignedTransactionAPI]:
+        """The executable transactions in the order the next block tries them; with
+        ``nonce`` (a block being built: its senders' nonces so far) those that follow on."""
         with self._lock:
-            nonce = self._chain.head_state().get_nonce
-            return [p.tx for p in self.mempool.block_order(nonce, base_fee)]
+            state_nonce = nonce if nonce is not None else self._chain.head_state().get_nonce
+            return [p.tx for p in self.mempool.block_order(state_nonce, base_fee)]
 
     # -- removal --
 

@@ -18,7 +18,7 @@ import rlp
 from eth_account import Account
 from eth_utils import keccak
 
-from sequencer.driver import LEARNED_BLOCKS, BuildBudget
+from sequencer.driver import BLOCK_MARGIN, LEARNED_BLOCKS, BuildBudget
 from sequencer.node import Node
 
 from .helpers import CHAIN_ID, GWEI, RECIPIENT, make_config
@@ -133,35 +133,18 @@ def test_intervals_stay_on_time_under_full_load_and_nothing_is_lost(tmp_path: Pa
         warnings.warn(f"block intervals p05 {p05:.3f} s, p95 {p95:.3f} s", stacklevel=1)
 
 
-def test_budget_learns_the_finishing_cost_and_holds_cut_blocks_to_their_time() -> None:
-    now = [0.0]
-    budget = BuildBudget(1.0, clock=lambda: now[0], finish_ratio=2.0)  # until it learns
-    stop = budget.stopper(start=0.0)
-    assert stop(0) is False  # the first transaction always goes in
-    now[0] = 0.2
-    assert stop(10) is False  # 0.2 + 0.2 * 2 < 0.7 (EXECUTION_SHARE of the budget)
-    now[0] = 0.24
-    assert stop(12) is True and budget.cut
-    assert budget.commit_at(0.0) == 1.0  # cut: committed at the end of its budget
-    budget.learn(committed_at=0.24 + 0.24 * 0.5)  # finishing took half the execution time
+def test_budget_learns_the_finishing_cost() -> None:
+    budget = BuildBudget(1.0, finish_ratio=2.0)  # until it learns
+    # a block due at its tick: the margin, then twice its execution time so far to finish
+    assert budget.seal_at(10.0, executing=0.2) == pytest.approx(10.0 - BLOCK_MARGIN - 0.4)
+    budget.learn(executing=0.4, finishing=0.2)
     assert budget.finish_ratio == pytest.approx(0.5)  # learned from the block
-    budget.learn(committed_at=0.24 + 0.24 * 3)
+    budget.learn(executing=0.4, finishing=1.2)
     assert budget.finish_ratio == pytest.approx(3.0)  # up at once
     for _ in range(LEARNED_BLOCKS - 1):
-        budget.learn(committed_at=0.24 + 0.24 * 0.4)
+        budget.learn(executing=0.4, finishing=0.16)
         assert budget.finish_ratio == pytest.approx(3.0)  # the slow block is remembered
-    budget.learn(committed_at=0.24 + 0.24 * 0.4)
+    budget.learn(executing=0.4, finishing=0.16)
     assert budget.finish_ratio == pytest.approx(0.4)  # ... for LEARNED_BLOCKS blocks
-    stop = budget.stopper(start=10.0)
-    now[0] = 10.01
-    assert stop(1) is False and not budget.cut
-    assert budget.commit_at(10.0) == 11.0  # the block after a cut one is held too
-    budget.stopper(start=20.0)
-    assert budget.commit_at(20.0) is None  # two uncut blocks in a row: at once
-    stop = budget.stopper(start=30.0)
-    now[0] = 30.01
-    stop(1)
-    now[0] = 30.02
-    stop(2)  # a block of a few transactions: its finishing is mostly fixed costs
-    budget.learn(committed_at=30.02 + 0.05)
+    budget.learn(executing=0.02, finishing=0.1)  # a few transactions: mostly fixed costs
     assert budget.finish_ratio == pytest.approx(0.4)  # not learned from
