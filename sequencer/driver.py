@@ -354,11 +354,16 @@ class Driver:
                     return block
         inputs = self.inputs.block_inputs(candidates)
         with self._produce_lock:
-            started = time.thread_time()
+            started, began = time.thread_time(), time.monotonic()
 
             def stop(included: int) -> bool:
+                now = time.monotonic()
+                # the thread's CPU time is at most the wall time since the round began: until
+                # that bound says stop, the exact figure (a system call) is not needed
+                if not included or now < self.budget.seal_at(tick, block.executing + now - began):
+                    return False
                 executing = block.executing + time.thread_time() - started
-                return included > 0 and time.monotonic() >= self.budget.seal_at(tick, executing)
+                return now >= self.budget.seal_at(tick, executing)
 
             block.cut = block.builder.add(inputs, stop)
             block.executing += time.thread_time() - started
