@@ -198,6 +198,7 @@ class Driver:
         self._arrived = threading.Event()  # the pool took a transaction
         txpool.add_pending_listener(lambda _tx_hash: self._arrived.set())
         self._thread: threading.Thread | None = None
+        self._building: _OpenBlock | None = None  # the loop's, for open_transactions
 
     # -- one block now (evm_mine) --
 
@@ -273,6 +274,12 @@ class Driver:
     # -- the loop --
 
     @property
+    def open_transactions(self) -> int:
+        """How many transactions the loop has executed into the block it seals next."""
+        block = self._building
+        return block.builder.transactions if block is not None else 0
+
+    @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
@@ -301,7 +308,7 @@ class Driver:
                 self._finish(block, tick)
             except Exception:  # keep producing: one bad block attempt must not stop the chain
                 log.exception("block production failed; retrying next block time")
-            block = None  # committed or discarded
+            block = self._building = None  # committed or discarded
             tick += self.block_time
             now = time.monotonic()
             if tick < now:
@@ -323,12 +330,12 @@ class Driver:
             self._arrived.wait(min(wait, POLL))
             self._arrived.clear()
             try:
-                block = self._extend(block, tick)
+                block = self._building = self._extend(block, tick)
             except Exception:
                 log.exception("building the next block failed; starting it again")
                 if block is not None:
                     block.txn.rollback()
-                block = None
+                block = self._building = None
         return block
 
     def _extend(self, block: _OpenBlock | None, tick: float) -> _OpenBlock | None:

@@ -66,3 +66,35 @@ def test_stop_ends_the_loop(tmp_path: Path) -> None:
     time.sleep(BLOCK_TIME * 4)
     assert reopened.head().number == head  # nothing started the old loop again
     reopened.stop()
+
+
+def test_the_open_block_follows_dev_methods_and_loses_nothing_on_stop(tmp_path: Path) -> None:
+    """The loop executes a transaction into its open block as soon as it arrives; a block
+    mined meanwhile (evm_mine) or a clock moved forward (evm_increaseTime) makes it build
+    that block again on the new head and clock, and a stop before the tick leaves the
+    transaction pooled, not lost."""
+    config = make_config(tmp_path, block_time=3.0)  # a long open window
+    node = Node(config)
+    node.start()
+    try:
+        keys = dev_keys(node.config)
+        first = node.send_raw_transaction(sign(keys[0][1], 0))
+        wait_for(lambda: node.driver.open_transactions == 1)  # executed long before its tick
+        mined = node.mine()  # evm_mine takes it first
+        assert [tx.hash for tx in mined.transactions] == [first]
+        offset = node.increase_time(1_000)
+        second = node.send_raw_transaction(sign(keys[0][1], 1))
+        wait_for(lambda: not node.transaction(second).pending, timeout=10)
+        assert node.head().number == mined.number + 1  # the stale block was not committed
+        assert [tx.hash for tx in node.head().transactions] == [second]
+        assert node.head().header.timestamp >= int(time.time()) + offset - 5
+        third = node.send_raw_transaction(sign(keys[0][1], 2))
+        wait_for(lambda: node.driver.open_transactions == 1)
+    finally:
+        node.stop()  # before the tick: the open block is dropped, its transaction kept
+    reopened = Node(config)
+    try:
+        assert reopened.transaction(third).pending
+        assert [tx.hash for tx in reopened.mine().transactions] == [third]
+    finally:
+        reopened.stop()
