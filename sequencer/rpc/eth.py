@@ -210,12 +210,16 @@ def get_block_receipts(ctx: RpcContext, ref: BlockRef) -> Any:
     if block is None:
         return None
     receipts = ctx.node.receipts(block)
-    out = [format_receipt(block, receipts, i) for i in range(len(block.transactions))]
     recorded = records(ctx).load(block.hash)
-    for receipt, tx in zip(out, block.transactions):
+    out: list[dict[str, Any]] = []
+    log_index = 0  # counted along: summing the logs before each receipt is quadratic
+    for i, tx in enumerate(block.transactions):
+        formatted = format_receipt(block, receipts, i, first_log_index=log_index)
+        log_index += len(receipts[i].logs)
         inferences = recorded.calls_of(tx.hash)
         if inferences:
-            receipt["inferences"] = inferences
+            formatted["inferences"] = inferences
+        out.append(formatted)
     return out
 
 

@@ -197,13 +197,20 @@ def block_logs(block: BlockAPI, receipts: Sequence[ReceiptAPI]) -> list[dict[str
     return out
 
 
-def format_receipt(block: BlockAPI, receipts: Sequence[ReceiptAPI], index: int) -> dict[str, Any]:
-    """``eth_getTransactionReceipt`` for the transaction at ``index`` of ``block``."""
+def format_receipt(
+    block: BlockAPI,
+    receipts: Sequence[ReceiptAPI],
+    index: int,
+    first_log_index: int | None = None,
+) -> dict[str, Any]:
+    """``eth_getTransactionReceipt`` for the transaction at ``index`` of ``block``;
+    ``first_log_index`` (the logs of the receipts before it) when the caller counts them."""
     header = block.header
     tx = block.transactions[index]
     receipt = receipts[index]
     previous_cumulative = receipts[index - 1].gas_used if index else 0
-    first_log_index = sum(len(r.logs) for r in receipts[:index])
+    if first_log_index is None:
+        first_log_index = sum(len(r.logs) for r in receipts[:index])
     sender = tx.sender
     return {
         "blockHash": hexb(header.hash),

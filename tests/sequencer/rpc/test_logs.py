@@ -126,3 +126,20 @@ def test_invalid_idle_filter_expires(rpc: Rpc) -> None:
     time.sleep(0.1)
     with pytest.raises(ServerError, match="filter not found"):
         registry.changes(filter_id)
+
+
+def test_block_receipts_number_logs_across_the_block_as_each_receipt_does(
+    rpc: Rpc, counter: Contract
+) -> None:
+    hashes = [increment(rpc, counter, i, f"note {i}") for i in range(2)]
+    rpc.w3.eth.send_raw_transaction(  # a transfer without logs between them
+        sign(rpc, rpc.accounts[2], to=rpc.accounts[0].address, value=1)
+    )
+    hashes.append(increment(rpc, counter, 3, "last"))
+    number = rpc.mine()
+    receipts = rpc.request("eth_getBlockReceipts", [hex(number)])["result"]
+    log_indexes = [int(log["logIndex"], 16) for r in receipts for log in r["logs"]]
+    assert log_indexes == list(range(3))  # one event per increment, numbered in the block
+    for tx_hash in hashes:
+        one = rpc.request("eth_getTransactionReceipt", ["0x" + tx_hash.hex()])["result"]
+        assert one in receipts
