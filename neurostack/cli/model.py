@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # The SDK and the protocol package take about a second of CPU to import (numpy, eth_abi,
 # eth_account): every `neurostack` process imports this module to build the command line,
-# so they are imported by the commands that use them (docs/cli.md, "Start-up").
+# so they are imported by the commands that use them (docs/quality.md, "Start-up").
 DEFAULT_HUB_URL = "http://127.0.0.1:8600"  # hub_client.DEFAULT_HUB_URL (a test compares)
 # The client class the commands use; None: hub_client.HubClient (tests put a fake here).
 HubClient: Any = None

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from hub_client import InferenceVerification
 
 # hub_client (the light client) is imported by the command: every `neurostack` process
-# imports this module to build the command line (docs/cli.md, "Start-up").
+# imports this module to build the command line (docs/quality.md, "Start-up").
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"  # hub_client.rollup.DEFAULT_RPC_URL (tested)
 
 out = Console(highlight=False, soft_wrap=True)
