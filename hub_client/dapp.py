@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from eth_account import Account
 from eth_utils import to_checksum_address
 
 from . import _abi
@@ -60,6 +59,10 @@ Account_ = Signer | str | bytes  # an account, or its private key
 
 def _signer(account: Account_) -> Signer:
     if isinstance(account, (str, bytes)):
+        # here, not at the top: eth_account's import costs ~0.5 s of CPU (py_ecc's tables),
+        # which every user of hub_client (the explorer, the hub's tools) would pay
+        from eth_account import Account
+
         return Account.from_key(account)  # type: ignore[no-any-return]
     return account
 

@@ -11,10 +11,8 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -31,6 +29,9 @@ from neurostack.protocol.uploads import model_upload, sign_upload
 
 from ._wire import checked_cid
 from .errors import HubError, UploadRejected
+
+if TYPE_CHECKING:  # eth_account is imported where a key is loaded: its import costs ~0.5 s
+    from eth_account.signers.local import LocalAccount
 
 #: Files at least this large get a progress bar (when stderr is a terminal).
 PROGRESS_THRESHOLD = 1 << 20
@@ -66,6 +67,8 @@ class UploadPlan:
 
 
 def _load_key(private_key: str | bytes) -> LocalAccount:
+    from eth_account import Account
+
     try:
         return Account.from_key(private_key)
     except (ValueError, TypeError) as exc:

@@ -14,7 +14,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
-from eth_account import Account
 from eth_keys import keys
 from eth_typing import Address
 from eth_utils import is_checksum_address, is_hex, is_hex_address, to_checksum_address
@@ -443,6 +442,12 @@ class ChainConfig(_Section):
 
     def dev_accounts(self) -> list[DevAccount]:
         """The funded dev accounts derived from the mnemonic (anvil's derivation path)."""
+        if not self.dev.accounts:
+            return []
+        # Imported here: eth_account costs about half a second of CPU to import (py_ecc's
+        # BLS tables, through eth_keyfile), which a chain without dev accounts never needs.
+        from eth_account import Account
+
         Account.enable_unaudited_hdwallet_features()
         out = []
         for i in range(self.dev.accounts):

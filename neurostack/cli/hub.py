@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from neurostack.hub.errors import HubError
-from neurostack.hub.settings import HubSettings
+
+if TYPE_CHECKING:  # pydantic and the protocol package: imported by the commands that run
+    from neurostack.hub.settings import HubSettings
 
 app = typer.Typer(help="Run the reference inference hub.", no_args_is_help=True)
 
@@ -41,6 +43,8 @@ def _exit_cleanly(signum: int, frame: object) -> NoReturn:
 
 
 def _settings(**options: Any) -> HubSettings:
+    from neurostack.hub.settings import HubSettings
+
     try:
         return HubSettings.from_environ(os.environ, **options)
     except HubError as exc:

@@ -1,4 +1,10 @@
-"""The ``neurostack`` command: composes one Typer app per command group."""
+"""The ``neurostack`` command: composes one Typer app per command group.
+
+Every ``neurostack`` process builds this app, the services of ``neurostack up`` (node, hub,
+sprinter workers, explorer) too, so the command modules import only typer, rich and the
+standard library; a command imports what it needs when it runs (docs/quality.md,
+"Start-up"; tests/cli/test_startup.py).
+"""
 
 import typer
 

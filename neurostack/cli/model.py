@@ -15,26 +15,22 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from eth_utils import to_checksum_address
 from rich.console import Console
 from rich.markup import escape as rich_escape
 
-from hub_client import (
-    DEFAULT_HUB_URL,
-    HubClient,
-    HubError,
-    InferenceMode,
-    InferenceResult,
-    ModelInfo,
-)
-from neurostack.protocol.errors import ProtocolError
-from neurostack.protocol.receipts import receipt_to_json
-from neurostack.protocol.tensors import model_input_from_json, model_output_to_json
+if TYPE_CHECKING:
+    import hub_client
+    from hub_client import InferenceResult, ModelInfo
 
-from . import zk_progress
+# The SDK and the protocol package take about a second of CPU to import (numpy, eth_abi,
+# eth_account): every `neurostack` process imports this module to build the command line,
+# so they are imported by the commands that use them (docs/quality.md, "Start-up").
+DEFAULT_HUB_URL = "http://127.0.0.1:8600"  # hub_client.DEFAULT_HUB_URL (a test compares)
+# The client class the commands use; None: hub_client.HubClient (tests put a fake here).
+HubClient: Any = None
 
 KEY_ENV = "NEUROSTACK_PRIVATE_KEY"
 HUB_ENV = "NEUROSTACK_HUB_URL"
@@ -59,11 +55,21 @@ class CliError(Exception):
 @contextlib.contextmanager
 def _one_line_errors() -> Iterator[None]:
     """Print an error as one line with its fix and exit 1 (tracebacks help nobody here)."""
+    from hub_client import HubError
+
     try:
         yield
     except (HubError, CliError) as exc:
         err.print("[red]error:[/]", rich_escape(str(exc)))
         raise typer.Exit(1) from None
+
+
+def _hub_client(url: str) -> hub_client.HubClient:
+    if HubClient is None:
+        from hub_client import HubClient as client
+
+        return client(url)
+    return HubClient(url)  # type: ignore[no-any-return]
 
 
 def _private_key(key_file: Path | None) -> str:
@@ -88,6 +94,8 @@ def _shape(shape: tuple[int | None, ...] | None) -> str:
 
 
 def _print_model(info: ModelInfo) -> None:
+    from . import zk_progress
+
     out.print(f"cid          {info.cid}")
     out.print(f"name         {info.name}")
     out.print(f"version      {info.version}")
@@ -136,9 +144,11 @@ def upload(
     hub: HubUrl = DEFAULT_HUB_URL,
 ) -> None:
     """Upload an ONNX model signed by its owner; prints its content id (CID)."""
+    from . import zk_progress
+
     with _one_line_errors():
         key = _private_key(key_file)
-        with HubClient(hub) as client:
+        with _hub_client(hub) as client:
             info = client.upload_model(
                 file, private_key=key, name=name, version=version, description=description, zk=zk
             )
@@ -152,7 +162,7 @@ def upload(
 @model_app.command("list")
 def list_models(hub: HubUrl = DEFAULT_HUB_URL) -> None:
     """List the models stored on the hub."""
-    with _one_line_errors(), HubClient(hub) as client:
+    with _one_line_errors(), _hub_client(hub) as client:
         models = client.list_models()
     if not models:
         out.print("no models on this hub; upload one with `neurostack model upload`")
@@ -168,11 +178,14 @@ def show(
     cid: Annotated[str, typer.Argument(help="model content id")], hub: HubUrl = DEFAULT_HUB_URL
 ) -> None:
     """Show one model: owner, hash, input and output tensors."""
-    with _one_line_errors(), HubClient(hub) as client:
+    with _one_line_errors(), _hub_client(hub) as client:
         _print_model(client.get_model(cid))
 
 
 def _read_input(path: Path) -> Any:
+    from neurostack.protocol.errors import ProtocolError
+    from neurostack.protocol.tensors import model_input_from_json
+
     try:
         return model_input_from_json(json.loads(path.read_text()))
     except OSError as exc:
@@ -186,6 +199,11 @@ def _read_input(path: Path) -> Any:
 
 
 def _result_json(result: InferenceResult) -> dict[str, Any]:
+    from eth_utils import to_checksum_address
+
+    from neurostack.protocol.receipts import receipt_to_json
+    from neurostack.protocol.tensors import model_output_to_json
+
     return {
         "requestId": "0x" + result.request_id.hex(),
         "output": model_output_to_json(result.output),
@@ -205,9 +223,13 @@ def infer(
 ) -> None:
     """Run a model on the hub and verify the sprinter's signed receipt locally (with
     --mode zk also its ZK proof, against the model's verifying key)."""
+    from eth_utils import to_checksum_address
+
+    from neurostack.protocol.modes import InferenceMode
+
     with _one_line_errors():
         model_input = _read_input(input_file)
-        with HubClient(hub) as client:
+        with _hub_client(hub) as client:
             result = client.infer(model, model_input, mode=mode.value)
     if as_json:
         typer.echo(json.dumps(_result_json(result), indent=2))
@@ -244,6 +266,7 @@ def register_zk(
     the hashes the hub lists, and sends them; mode-ZK calls of the model verify from the
     next block on."""
     from eth_account import Account
+    from eth_utils import to_checksum_address
 
     from hub_client import RollupClient
     from neurostack.protocol.registry import REGISTRY_ADDRESS
@@ -251,7 +274,7 @@ def register_zk(
 
     with _one_line_errors():
         key = _private_key(key_file)
-        with HubClient(hub) as client:
+        with _hub_client(hub) as client:
             info = client.get_model(cid)
             if info.zk is None or info.zk.status != "ready":
                 state = "none" if info.zk is None else info.zk.status

@@ -16,30 +16,24 @@ unreachable or answering errors, no such mined transaction with model calls).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from eth_utils import to_checksum_address
 from rich.console import Console
 from rich.markup import escape
 
-from hub_client import (
-    HubError,
-    InferenceVerification,
-    Outcome,
-    RollupClient,
-    VerificationFailed,
-)
-from hub_client.rollup import DEFAULT_RPC_URL
+if TYPE_CHECKING:
+    from hub_client import InferenceVerification
+
+# hub_client (the light client) is imported by the command: every `neurostack` process
+# imports this module to build the command line (docs/quality.md, "Start-up").
+DEFAULT_RPC_URL = "http://127.0.0.1:8545"  # hub_client.rollup.DEFAULT_RPC_URL (tested)
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-MARKS = {
-    Outcome.PASSED: "[green]✓[/]",
-    Outcome.SKIPPED: "[yellow]-[/]",
-    Outcome.FAILED: "[red]✗[/]",
-}
+# keyed by hub_client.Outcome, a StrEnum of these values
+MARKS = {"passed": "[green]✓[/]", "skipped": "[yellow]-[/]", "failed": "[red]✗[/]"}
 
 
 def _short(value: bytes) -> str:
@@ -49,6 +43,8 @@ def _short(value: bytes) -> str:
 
 def print_verification(result: InferenceVerification, console: Console = out) -> None:
     """The summary ``verify-inference`` and ``neurostack demo`` print."""
+    from eth_utils import to_checksum_address
+
     status = "succeeded" if result.succeeded else "[red]reverted[/]"
     console.print(
         f"[bold green]verified[/] transaction 0x{result.tx_hash.hex()} "
@@ -102,6 +98,8 @@ def verify_inference(
     ] = None,
 ) -> None:
     """Verify a transaction's model outputs without trusting the RPC node."""
+    from hub_client import HubError, RollupClient, VerificationFailed
+
     try:
         srs = zk_srs.read_bytes() if zk_srs is not None else None
     except OSError as exc:

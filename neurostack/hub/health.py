@@ -46,11 +46,21 @@ def _check_ready(ctx: HubContext) -> tuple[bool, str, list[str]]:
 @router.get("/ready", responses={503: {"description": "broker down or no worker"}})
 async def ready(ctx: Ctx) -> Any:
     """Readiness: the broker answers and at least one sprinter answers a ping (cached for
-    ``ready_cache_seconds``)."""
-    cache = ctx.ready
-    if not cache.fresh(ctx.settings.ready_cache_seconds):
-        ok, detail, workers = await run_in_threadpool(_check_ready, ctx)
-        cache.at, cache.ready, cache.detail, cache.workers = time.monotonic(), ok, detail, workers
+    ``ready_cache_seconds``, a "not ready" for ``not_ready_cache_seconds``).
+
+    Anyone may call it, so one check runs at a time (a worker ping takes ``PING_TIMEOUT``)
+    and the requests that arrive meanwhile share its answer: however often it is called,
+    the broker sees at most one ping in flight. That bound is what protects the hub, so a
+    "not ready" need not be cached long: a devnet or orchestrator polling a starting hub
+    sees it ready one ping after its first worker answers, not a cache period later."""
+    cache, settings = ctx.ready, ctx.settings
+    asked = time.monotonic()
+    async with cache.lock:
+        if not cache.answers(asked, settings.ready_cache_seconds, settings.not_ready_cache_seconds):
+            ok, detail, workers = await run_in_threadpool(_check_ready, ctx)
+            cache.at, cache.ready, cache.detail, cache.workers = (
+                time.monotonic(), ok, detail, workers
+            )  # fmt: skip
     if not cache.ready:
         return JSONResponse(status_code=503, content={"detail": cache.detail})
     return {"status": "ready", "workers": cache.workers}

@@ -43,6 +43,9 @@ class HubSettings(BaseModel):
     )
     receipt_ttl: int = Field(3600, gt=0, description="seconds a receipt stays valid (expiry)")
     ready_cache_seconds: float = Field(2.0, ge=0, description="how long /ready caches its answer")
+    not_ready_cache_seconds: float = Field(
+        0.25, ge=0, description="how long /ready caches a 'not ready' (at most ready_cache_seconds)"
+    )
     hub_id: str | None = Field(
         None, description="0x + 64 hex: the id uploads are signed for; None = <store>/hub-id"
     )

@@ -20,16 +20,18 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-import onnx
-from onnx import helper
 from pydantic import BaseModel, ConfigDict
 
 from neurostack.protocol.cid import model_cid, parse_model_cid
 
 from .errors import InvalidModel, ModelNotFound, ModelTooLarge
-from .model_policy import check_self_contained, parse_model
+
+# onnx (about 1 s of CPU to import) is imported by inspect_model, at the first upload: the
+# hub API needs it for nothing else, and every hub start would pay it.
+if TYPE_CHECKING:
+    import onnx
 
 CHUNK = 1024 * 1024
 
@@ -67,6 +69,9 @@ class ModelRecord(BaseModel):
 
 
 def _dtype_name(elem_type: int) -> str:
+    import onnx
+    from onnx import helper
+
     if elem_type == onnx.TensorProto.STRING:
         return "str"
     return str(helper.tensor_dtype_to_np_dtype(elem_type))
@@ -95,6 +100,10 @@ def inspect_model(path: Path) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec,
     """Validate an ONNX file and return its (inputs, outputs): first that it is only its
     own bytes (:func:`~neurostack.hub.model_policy.check_self_contained`, before anything
     could resolve a path), then ``onnx.checker``."""
+    import onnx
+
+    from .model_policy import check_self_contained, parse_model
+
     model = parse_model(path.read_bytes())
     check_self_contained(model)
     try:

@@ -22,11 +22,15 @@ Pure: encoding, signing and recovery with ``eth_account.messages.encode_typed_da
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eth_account import Account
-from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import to_checksum_address
+
+# eth_account is imported by the functions that sign or recover: importing it costs about
+# half a second of CPU (eth_keyfile builds py_ecc's BLS tables), which the hub, the SDK and
+# the explorer would otherwise pay at every start for the hub-id helpers below.
+if TYPE_CHECKING:
+    from eth_account.messages import SignableMessage
 
 from .errors import ProtocolError
 
@@ -122,17 +126,23 @@ def upload_typed_data(upload: ModelUpload) -> dict[str, Any]:
 
 def upload_message(upload: ModelUpload) -> SignableMessage:
     """The EIP-712 signable message of an upload."""
+    from eth_account.messages import encode_typed_data
+
     return encode_typed_data(full_message=upload_typed_data(upload))
 
 
 def sign_upload(upload: ModelUpload, private_key: bytes | str) -> bytes:
     """The owner's 65-byte signature authorising ``upload``."""
+    from eth_account import Account
+
     return bytes(Account.sign_message(upload_message(upload), private_key).signature)
 
 
 def recover_upload_signer(upload: ModelUpload, signature: bytes | str) -> str:
     """The EIP-55 address that signed ``upload`` (some unrelated address if the signature
     was made for anything else)."""
+    from eth_account import Account
+
     try:
         signer = Account.recover_message(upload_message(upload), signature=signature)
     except Exception:  # noqa: BLE001 - malformed hex, wrong length, bad v: several types
