@@ -14,6 +14,7 @@ from eth_keys.exceptions import BadSignature
 from eth_typing import Address
 from eth_utils import ValidationError
 
+from ..chain.executor import validate_fields
 from ..errors import TransactionRejected
 from .senders import recover_sender
 
@@ -68,7 +69,7 @@ def decode_transaction(
     try:
         # field ranges (r, s in range, low s, v) without an EC operation; then one recovery
         # from the raw bytes, which the builder reuses (py-evm's cached sender)
-        tx.validate()
+        validate_fields(tx)
         sender = recover_sender(raw, tx)
     except (BadSignature, ValidationError, ValueError):
         raise TransactionRejected("invalid sender") from None
