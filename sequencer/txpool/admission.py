@@ -16,6 +16,7 @@ from eth_utils import ValidationError
 
 from ..chain.executor import validate_fields
 from ..errors import TransactionRejected
+from .decoding import fast_decoder
 from .senders import recover_sender
 
 MAX_TX_SIZE = 128 * 1024  # geth's txMaxSize
@@ -38,7 +39,7 @@ def decode_transaction(
     if raw[0] <= 0x7F and raw[0] not in SUPPORTED_TX_TYPES:
         raise TransactionRejected("transaction type not supported", f"type {raw[0]}")
     try:
-        tx = decode(raw)
+        tx = fast_decoder(decode)(raw)
     except (
         rlp.exceptions.RLPException,
         ValidationError,
