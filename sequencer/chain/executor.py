@@ -17,7 +17,13 @@ runs the same blocks through plain py-evm and this fork (receipts, roots, block 
 from __future__ import annotations
 
 from eth._utils.address import generate_contract_address
-from eth.abc import ComputationAPI, MessageAPI, SignedTransactionAPI, StateAPI, TransactionContextAPI
+from eth.abc import (
+    ComputationAPI,
+    MessageAPI,
+    SignedTransactionAPI,
+    StateAPI,
+    TransactionContextAPI,
+)
 from eth.constants import CREATE_CONTRACT_ADDRESS, STACK_DEPTH_LIMIT
 from eth.exceptions import InsufficientFunds, StackDepthLimit
 from eth.vm.forks.prague.computation import PragueComputation
@@ -109,7 +115,7 @@ class PragueExecutor(PragueTransactionExecutor):
             value=transaction.value,
             data=data,
             code=code,
-            create_address=contract_address,
+            create_address=contract_address,  # type: ignore[arg-type]  # None: a call
             refund=msg_refund,
             is_delegation=is_delegation,
         )

@@ -45,7 +45,6 @@ from eth.abc import (
 )
 from eth.constants import MAX_UNCLES
 from eth.validation import validate_length_lte
-from eth_typing import Address
 from eth.vm.base import VM, get_parent_header
 from eth.vm.forks.byzantium.constants import (
     EIP658_TRANSACTION_STATUS_CODE_FAILURE,
@@ -55,6 +54,7 @@ from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PRAGUE_PRECOMPILES
 from eth.vm.forks.prague.state import PragueState
 from eth.vm.interrupt import EVMMissingData
+from eth_typing import Address
 from eth_utils import ValidationError, keccak
 from eth_utils.logging import ExtendedDebugLogger
 

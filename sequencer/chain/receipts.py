@@ -20,10 +20,10 @@ already produced (ints, bytes, tuples of them), so they are built with
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
-from eth.abc import BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
+from eth.abc import BlockHeaderAPI, LogAPI, ReceiptAPI, SignedTransactionAPI
 from eth.rlp.logs import Log
 from eth.rlp.receipts import Receipt
 from eth.vm.forks.berlin.receipts import TypedReceipt
@@ -39,13 +39,15 @@ def make_receipt(
     transaction: SignedTransactionAPI,
     status: bytes,
     gas_used: int,
-    log_entries: Sequence[tuple[bytes, tuple[int, ...], bytes]],
+    log_entries: tuple[tuple[bytes, tuple[int, ...], bytes], ...],
 ) -> ReceiptAPI:
     """``transaction.make_receipt(status, gas_used, log_entries)``."""
     type_id = transaction.type_id
     if type_id not in _BUILT_TYPES:
         return transaction.make_receipt(status, gas_used, log_entries)
-    logs = tuple(build(Log, (address, tuple(topics), data)) for address, topics, data in log_entries)
+    logs = tuple(
+        build(Log, (address, tuple(topics), data)) for address, topics, data in log_entries
+    )
     bloom = 0
     if logs:
         bloom = int(BloomFilter.from_iterable(itertools.chain.from_iterable(
@@ -59,14 +61,14 @@ def make_receipt(
 
 def copy_header(header: BlockHeaderAPI, **fields: Any) -> BlockHeaderAPI:
     """``header.copy(**fields)``: the other fields are ints and bytes, shared as they are."""
-    meta = header._meta  # type: ignore[attr-defined]
-    unknown = fields.keys() - set(meta.field_names)
-    if unknown:
+    names = header._meta.field_names  # type: ignore[attr-defined]
+    if not fields.keys() <= set(names):
         return header.copy(**fields)  # rlp's error
-    return build(type(header), [fields.get(name, value) for name, value in zip(meta.field_names, header)])
+    values = cast(Iterable[Any], header)
+    return build(type(header), [fields.get(name, value) for name, value in zip(names, values)])
 
 
-def _encode_log(log: Log) -> bytes:
+def _encode_log(log: LogAPI) -> bytes:
     topics = b"".join(b"\xa0" + topic.to_bytes(32, "big") for topic in log.topics)
     return rlp_list(rlp_bytes(log.address) + rlp_list(topics) + rlp_bytes(log.data))
 

@@ -10,14 +10,12 @@ the fields as rlp's constructor would, and nothing else.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeVar
-
-S = TypeVar("S")
+from typing import Any
 
 
-def build(cls: type[S], values: Iterable[Any]) -> S:
+def build(cls: Any, values: Iterable[Any]) -> Any:
     """``cls(*values)`` for an rlp ``Serializable`` class and all its field values (no
     defaults filled in), each already immutable: ints, bytes, tuples."""
     built = cls.__new__(cls)
-    built.__dict__.update(zip(cls._meta.field_attrs, values))  # type: ignore[attr-defined]
+    built.__dict__.update(zip(cls._meta.field_attrs, values))
     return built

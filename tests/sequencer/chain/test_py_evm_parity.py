@@ -105,8 +105,15 @@ def _blocks(mix: Mix) -> list[tuple[bytes, list[bytes]]]:
     ]
     second = [
         mix.tx(1, to=counter, value=0, gas=80_000),  # LOG2 and a storage write
-        mix.tx(2, tx_type=1, to=counter, value=0, gas=80_000, **gas_price,
-               accessList=[{"address": counter, "storageKeys": ["0x" + "00" * 32]}]),
+        mix.tx(
+            2,
+            tx_type=1,
+            to=counter,
+            value=0,
+            gas=80_000,
+            **gas_price,
+            accessList=[{"address": counter, "storageKeys": ["0x" + "00" * 32]}],
+        ),
         mix.tx(3, tx_type=0, to=counter, value=0, gas=80_000, **gas_price),
         mix.tx(1, to=counter, data=b"\x01", value=0, gas=80_000),  # reverts
         mix.tx(2, to=counter, value=0, gas=25_000),  # out of gas in the SSTORE
