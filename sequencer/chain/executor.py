@@ -34,6 +34,8 @@ from eth_utils import encode_hex, keccak
 from eth_utils.logging import ExtendedDebugLogger, get_extended_debug_logger
 
 BLOB_TX_TYPE = 3
+PY_EVM_VERSION = "0.12.1b1"
+"""The py-evm release whose methods are restated below (pinned in ``pyproject.toml``)."""
 
 _loggers: dict[str, ExtendedDebugLogger] = {}
 
