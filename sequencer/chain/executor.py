@@ -130,7 +130,9 @@ class PragueExecutor(PragueTransactionExecutor):
         state = self.vm_state
         logger = state.logger
         tracing = _tracing(logger)
-        transaction_context = state.get_transaction_context(transaction)
+        # the context the computation ran with (build_computation made it from the same
+        # transaction and state; py-evm makes it a second time here)
+        transaction_context = computation.transaction_context
 
         gas_remaining = computation.get_gas_remaining()
         gas_used = transaction.gas - gas_remaining
