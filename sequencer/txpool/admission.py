@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import rlp
 from eth.abc import SignedTransactionAPI
+from eth.constants import SECPK1_N
 from eth.exceptions import UnrecognizedTransactionType
 from eth_keys.exceptions import BadSignature
 from eth_typing import Address
@@ -67,9 +68,14 @@ def decode_transaction(
         raise TransactionRejected(
             "intrinsic gas too low", f"gas {tx.gas}, minimum needed {intrinsic}"
         )
+    if not 0 < tx.s <= SECPK1_N // 2:
+        # EIP-2's low s, for every transaction type (geth's ValidateSignatureValues): py-evm
+        # checks it only when executing, so a malleated copy of a pending transaction (same
+        # sender, another hash) would be pooled and then fail in the block
+        raise TransactionRejected("invalid sender")
     try:
-        # field ranges (r, s in range, low s, v) without an EC operation; then one recovery
-        # from the raw bytes, which the builder reuses (py-evm's cached sender)
+        # field ranges (r, s, v) without an EC operation; then one recovery from the raw
+        # bytes, which the builder reuses (py-evm's cached sender)
         validate_fields(tx)
         sender = recover_sender(raw, tx)
     except (BadSignature, ValidationError, ValueError):
