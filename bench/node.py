@@ -7,7 +7,9 @@ contract that bumps a counter and emits an event), all in one block:
   The baseline; :func:`raw_batch_seconds` is importable for other benchmarks.
 - ``node``: ``Node.send_raw_transaction`` for each (validation, fsync'ed journal) and one
   ``Node.mine()`` (build, persist to SQLite, compact the journal); and the same with
-  ``verify_built_blocks`` (the state-transition function run on the built block first).
+  ``verify_built_blocks`` (the state-transition function run on the built block first);
+  then its two halves apart (:func:`node_phase_seconds`): admission of all the
+  transactions as one batch, and the ``Node.mine()`` that includes them.
 - ``node via RPC``: ``eth_sendRawTransaction`` over HTTP from client processes (one
   keep-alive connection each) to the uvicorn server, then ``evm_mine`` over HTTP.
 
@@ -124,6 +126,20 @@ def node_seconds(node: Node, raws: Sequence[bytes]) -> float:
     return elapsed
 
 
+def node_phase_seconds(node: Node, raws: Sequence[bytes]) -> tuple[float, float]:
+    """Seconds of admission (``send_raw_transactions``, as a JSON-RPC batch is admitted)
+    and of the one ``Node.mine()`` that includes them: the two per-transfer CPU costs the
+    node's one interpreter pays (docs/performance.md, issue 10)."""
+    start = time.perf_counter()
+    results = node.send_raw_transactions(raws)
+    admitted = time.perf_counter()
+    block = node.mine()
+    mined = time.perf_counter()
+    assert all(isinstance(r, bytes) for r in results), results[:3]
+    assert len(block.transactions) == len(raws), len(block.transactions)
+    return admitted - start, mined - admitted
+
+
 def _rpc_client(
     host: str, port: int, raws: Sequence[bytes], batch: int, ready: Any, go: Any, errors: Any
 ) -> None:
@@ -233,6 +249,8 @@ def measure(n: int, with_rpc: bool, repeat: int = 3) -> list[tuple[str, str, int
                 ("raw py-evm batch", lambda s, r: raw_batch_seconds(config, s, r)),
                 ("node (in-process)", lambda s, r: _on_fresh_node(node_seconds, s, r)),
                 ("  ... verifying blocks", lambda s, r: _on_fresh_node(node_seconds, s, r, True)),
+                ("  ... admission only", lambda s, r: _on_fresh_node(_admission, s, r)),
+                ("  ... Node.mine() only", lambda s, r: _on_fresh_node(_mining, s, r)),
             ]
             if with_rpc:
                 paths.append(("node via JSON-RPC", lambda s, r: _on_fresh_node(rpc_seconds, s, r)))
@@ -250,6 +268,14 @@ def measure(n: int, with_rpc: bool, repeat: int = 3) -> list[tuple[str, str, int
                     best[label] = min(best[label], run(setup, raws))
             rows.extend((name, label, n, best[label]) for label, _ in paths)
         return rows
+
+
+def _admission(node: Node, raws: Sequence[bytes]) -> float:
+    return node_phase_seconds(node, raws)[0]
+
+
+def _mining(node: Node, raws: Sequence[bytes]) -> float:
+    return node_phase_seconds(node, raws)[1]
 
 
 def _on_fresh_node(

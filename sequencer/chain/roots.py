@@ -18,10 +18,9 @@ it remembers the last few results by the identity of the items, so the builder, 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import rlp
 from eth.constants import BLANK_ROOT_HASH
 from eth_hash.auto import keccak
 from eth_typing import Hash32
@@ -127,9 +126,12 @@ _cache: list[tuple[tuple[Any, ...], tuple[Hash32, dict[Hash32, bytes]]]] = []
 _cache_lock = threading.Lock()
 
 
-def ordered_trie_root_and_nodes(items: Sequence[Any]) -> tuple[Hash32, dict[Hash32, bytes]]:
+def ordered_trie_root_and_nodes(
+    items: Sequence[Any], encode: Callable[[Any], bytes] | None = None
+) -> tuple[Hash32, dict[Hash32, bytes]]:
     """Root and nodes of the trie of ``items`` (objects with ``encode()``: transactions,
     receipts, withdrawals) keyed by ``rlp(index)``: py-evm's ``make_trie_root_and_nodes``.
+    ``encode``, when given, stands for the items' ``encode()`` (and must equal it).
 
     The last few results are kept by the identity of the items (the objects are
     immutable once in a block): sealing, ``validate_block`` and the state transition ask
@@ -139,9 +141,11 @@ def ordered_trie_root_and_nodes(items: Sequence[Any]) -> tuple[Hash32, dict[Hash
         for cached, result in _cache:
             if len(cached) == len(key) and all(a is b for a, b in zip(cached, key)):
                 return result
-    result = trie_root_and_nodes(
-        [(rlp.encode(index), item.encode()) for index, item in enumerate(key)]
-    )
+    if encode is None:
+        pairs = [(rlp_int(index), item.encode()) for index, item in enumerate(key)]
+    else:
+        pairs = [(rlp_int(index), encode(item)) for index, item in enumerate(key)]
+    result = trie_root_and_nodes(pairs)
     with _cache_lock:
         _cache.insert(0, (key, result))
         del _cache[_CACHED:]

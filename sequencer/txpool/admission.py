@@ -9,12 +9,15 @@ from collections.abc import Callable
 
 import rlp
 from eth.abc import SignedTransactionAPI
+from eth.constants import SECPK1_N
 from eth.exceptions import UnrecognizedTransactionType
 from eth_keys.exceptions import BadSignature
 from eth_typing import Address
 from eth_utils import ValidationError
 
+from ..chain.executor import validate_fields
 from ..errors import TransactionRejected
+from .decoding import fast_decoder
 from .senders import recover_sender
 
 MAX_TX_SIZE = 128 * 1024  # geth's txMaxSize
@@ -37,7 +40,7 @@ def decode_transaction(
     if raw[0] <= 0x7F and raw[0] not in SUPPORTED_TX_TYPES:
         raise TransactionRejected("transaction type not supported", f"type {raw[0]}")
     try:
-        tx = decode(raw)
+        tx = fast_decoder(decode)(raw)
     except (
         rlp.exceptions.RLPException,
         ValidationError,
@@ -65,10 +68,15 @@ def decode_transaction(
         raise TransactionRejected(
             "intrinsic gas too low", f"gas {tx.gas}, minimum needed {intrinsic}"
         )
+    if not 0 < tx.s <= SECPK1_N // 2:
+        # EIP-2's low s, for every transaction type (geth's ValidateSignatureValues): py-evm
+        # checks it only when executing, so a malleated copy of a pending transaction (same
+        # sender, another hash) would be pooled and then fail in the block
+        raise TransactionRejected("invalid sender")
     try:
-        # field ranges (r, s in range, low s, v) without an EC operation; then one recovery
-        # from the raw bytes, which the builder reuses (py-evm's cached sender)
-        tx.validate()
+        # field ranges (r, s, v) without an EC operation; then one recovery from the raw
+        # bytes, which the builder reuses (py-evm's cached sender)
+        validate_fields(tx)
         sender = recover_sender(raw, tx)
     except (BadSignature, ValidationError, ValueError):
         raise TransactionRejected("invalid sender") from None

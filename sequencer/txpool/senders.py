@@ -8,7 +8,8 @@ the client sent, so :func:`recover_sender` slices it out of the raw bytes (for E
 typed transactions: the type and the fields before ``yParity``; for EIP-155 legacy ones:
 the first six fields, the chain id and two empty strings) and recovers with coincurve
 directly. The result is the transaction's sender for the rest of its life in the node
-(py-evm's cached ``sender``), so the builder never recovers it again.
+(py-evm's cached ``sender``), so the builder never recovers it again; so are the hash
+and type byte of a typed transaction, taken from the raw bytes instead of re-encoding.
 ``tests/sequencer/test_senders.py`` checks it against py-evm's recovery.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from coincurve import PublicKey
 from eth.abc import SignedTransactionAPI
+from eth.vm.forks.berlin.transactions import TypedTransaction
 from eth_hash.auto import keccak
 from eth_typing import Address
 
@@ -73,4 +75,9 @@ def recover_sender(raw: bytes, tx: SignedTransactionAPI) -> Address:
     public = PublicKey.from_signature_and_message(signature, digest, hasher=None)  # ValueError
     sender = Address(keccak(public.format(compressed=False)[1:])[12:])
     tx.__dict__["sender"] = sender  # py-evm's cached_property: the builder reuses it
+    if isinstance(tx, TypedTransaction):
+        # py-evm's cached hash and type byte, from the bytes it would re-encode: the decoder
+        # accepts only the canonical encoding, so ``tx.encode() == raw``
+        tx.__dict__["hash"] = keccak(raw)
+        tx.__dict__["_type_byte"] = raw[:1]
     return sender
