@@ -23,19 +23,12 @@ from .roots import rlp_bytes, rlp_int, rlp_list
 from .serializable import build
 
 
-def _rlp_uint(value: int) -> bytes:
-    if value < 0x80:
-        return bytes((value,)) if value else b"\x80"
-    data = value.to_bytes((value.bit_length() + 7) // 8, "big")
-    return bytes((0x80 + len(data),)) + data  # at most 32 bytes
-
-
 def _encode(nonce: int, balance: int, storage_root: bytes, code_hash: bytes) -> bytes:
     if len(storage_root) != 32 or len(code_hash) != 32:  # not an account py-evm stores
         return rlp_list(
             rlp_int(nonce) + rlp_int(balance) + rlp_bytes(storage_root) + rlp_bytes(code_hash)
         )
-    payload = _rlp_uint(nonce) + _rlp_uint(balance) + b"\xa0" + storage_root + b"\xa0" + code_hash
+    payload = rlp_int(nonce) + rlp_int(balance) + b"\xa0" + storage_root + b"\xa0" + code_hash
     return b"\xf8" + bytes((len(payload),)) + payload  # 68 to 108 bytes: one length byte
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from operator import methodcaller
 from typing import Any
 
 from eth.constants import BLANK_ROOT_HASH
@@ -42,7 +43,12 @@ def rlp_bytes(data: bytes) -> bytes:
 
 def rlp_int(value: int) -> bytes:
     """rlp of an unsigned integer (big-endian, no leading zeros; 0 is the empty string)."""
-    return rlp_bytes(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+    if value < 0x80:  # nonces, indexes, flags: one byte (the encoders' hot path)
+        return bytes((value,)) if value else b"\x80"
+    data = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    if len(data) < 56:  # every uint256
+        return bytes((0x80 + len(data),)) + data
+    return rlp_bytes(data)
 
 
 def rlp_list(payload: bytes) -> bytes:
@@ -127,7 +133,7 @@ _cache_lock = threading.Lock()
 
 
 def ordered_trie_root_and_nodes(
-    items: Sequence[Any], encode: Callable[[Any], bytes] | None = None
+    items: Sequence[Any], encode: Callable[[Any], bytes] = methodcaller("encode")
 ) -> tuple[Hash32, dict[Hash32, bytes]]:
     """Root and nodes of the trie of ``items`` (objects with ``encode()``: transactions,
     receipts, withdrawals) keyed by ``rlp(index)``: py-evm's ``make_trie_root_and_nodes``.
@@ -141,11 +147,7 @@ def ordered_trie_root_and_nodes(
         for cached, result in _cache:
             if len(cached) == len(key) and all(a is b for a, b in zip(cached, key)):
                 return result
-    if encode is None:
-        pairs = [(rlp_int(index), item.encode()) for index, item in enumerate(key)]
-    else:
-        pairs = [(rlp_int(index), encode(item)) for index, item in enumerate(key)]
-    result = trie_root_and_nodes(pairs)
+    result = trie_root_and_nodes([(rlp_int(index), encode(item)) for index, item in enumerate(key)])
     with _cache_lock:
         _cache.insert(0, (key, result))
         del _cache[_CACHED:]
